@@ -1,0 +1,3 @@
+from spokenw2v.cli import main
+
+main()

@@ -1,0 +1,21 @@
+"""The command line: one thin Typer command per pipeline stage.
+
+Each module below registers its commands on :data:`app`; commands parse options, load
+files, call one library function and write files.
+"""
+
+from __future__ import annotations
+
+from .common import app
+from . import segments as _segments  # noqa: F401  (alignments -> segments TSV)
+from . import featurize as _featurize  # noqa: F401
+from . import discretize as _discretize  # noqa: F401
+from . import noise as _noise  # noqa: F401
+from . import train as _train  # noqa: F401
+from . import evaluate as _evaluate  # noqa: F401
+from . import synthesize as _synthesize  # noqa: F401
+from . import demo as _demo  # noqa: F401
+
+
+def main() -> None:
+    app()

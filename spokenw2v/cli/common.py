@@ -1,0 +1,89 @@
+"""Shared pieces of the command line: the Typer app, error handling, logging, devices."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Callable
+
+import typer
+from rich.console import Console
+
+from ..errors import SpokenW2VError
+
+app = typer.Typer(
+    name="spokenw2v",
+    help="Learn semantic word embeddings directly from speech (Spoken Word2Vec).\n\n"
+    "Each subcommand is one stage of the pipeline and reads and writes plain files.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: Logs and progress go to stderr; data goes to files (or stdout where documented).
+err_console = Console(stderr=True)
+out_console = Console()
+
+
+def fail(message: str) -> None:
+    """Print ``Error: message`` on stderr and exit 1."""
+    err_console.print(f"[bold red]Error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def guarded(func: Callable) -> Callable:
+    """Turn :class:`SpokenW2VError` (and a few well-understood OS errors) into a one-line
+    ``Error:`` message and exit code 1; never a traceback for bad input."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except SpokenW2VError as exc:
+            fail(str(exc))
+        except FileNotFoundError as exc:
+            fail(f"{exc.filename}: no such file")
+        except PermissionError as exc:
+            fail(f"{exc.filename}: permission denied")
+        except KeyboardInterrupt:
+            err_console.print("Interrupted; no partial output was kept.")
+            raise typer.Exit(130)
+
+    return wrapper
+
+
+class Log:
+    """Progress and messages on stderr, silenced by ``--quiet``."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            err_console.print(message, highlight=False)
+
+    def progress(self):
+        """A rich Progress bar on stderr (disabled when quiet)."""
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                        console=err_console, disable=self.quiet, transient=False)
+
+
+QuietOption = typer.Option(False, "--quiet", "-q", help="Silence logs and progress bars (stderr).")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        out_console.print(f"spokenw2v {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Learn semantic word embeddings directly from speech (Spoken Word2Vec)."""

@@ -1,0 +1,21 @@
+"""Device choice shared by featurize, discretize and train."""
+
+from __future__ import annotations
+
+from .errors import SpokenW2VError
+
+
+def resolve_device(name: str):
+    """``auto`` -> cuda when available else cpu; ``cuda`` without a GPU is an error."""
+    import torch
+
+    name = (name or "auto").lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise SpokenW2VError("--device cuda was asked for, but no CUDA GPU is available (use --device cpu or auto)")
+        return torch.device(name)
+    if name == "cpu":
+        return torch.device("cpu")
+    raise SpokenW2VError(f"unknown device {name!r} (expected auto, cpu or cuda)")

@@ -1,0 +1,93 @@
+"""Frame <-> time conversion and word unit sequences.
+
+Convention (used by every stage): frame ``i`` of an utterance is centred at
+``t_i = frame_offset + i / frame_rate`` seconds.  A word segment ``[start, end)``
+owns exactly the frames whose centres fall in ``[start, end)``; every frame belongs to
+at most one of a set of non-overlapping segments.  If no frame centre falls inside a
+(very short) segment, the single frame nearest to the segment's midpoint is used, so
+every word token has at least one frame.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from .errors import SpokenW2VError, where
+from .io import FrameInfo, Segments, Units
+
+
+def frame_time(i: int | np.ndarray, info: FrameInfo) -> float | np.ndarray:
+    """Centre time in seconds of frame ``i``."""
+    return info.frame_offset + np.asarray(i) / info.frame_rate
+
+
+def frame_range(start: float, end: float, info: FrameInfo, n_frames: int) -> tuple[int, int]:
+    """Frames ``[i0, i1)`` whose centres lie in ``[start, end)`` seconds, clipped to the
+    utterance's ``n_frames``; at least one frame when the segment overlaps the audio."""
+    rate, off = info.frame_rate, info.frame_offset
+    # smallest i with off + i/rate >= start ; smallest i with off + i/rate >= end
+    eps = 1e-9
+    i0 = max(0, math.ceil((start - off) * rate - eps))
+    i1 = min(n_frames, max(0, math.ceil((end - off) * rate - eps)))
+    if i1 <= i0:
+        mid = 0.5 * (start + end)
+        j = int(round((mid - off) * rate))
+        j = min(max(j, 0), n_frames - 1)
+        return j, j + 1
+    return i0, i1
+
+
+def merge_duplicates(units: np.ndarray) -> np.ndarray:
+    """Collapse runs of the same unit: ``[5, 5, 3, 3, 3, 5] -> [5, 3, 5]``."""
+    units = np.asarray(units)
+    if units.size == 0:
+        return units
+    keep = np.ones(units.shape[0], dtype=bool)
+    keep[1:] = units[1:] != units[:-1]
+    return units[keep]
+
+
+def word_unit_sequences(units: Units, seg: Segments, merge: bool = True, source: str = "segments",
+                        skip_missing: bool = False) -> tuple[list[np.ndarray], np.ndarray]:
+    """Unit sequence of every word token.
+
+    Returns ``(sequences, kept)`` where ``sequences[j]`` is the (L_j,) int array of units of
+    segment ``kept[j]`` (consecutive duplicates merged when ``merge``).  A segment whose
+    utterance is missing from ``units`` raises an error naming ``source`` (or is dropped
+    with ``skip_missing``).
+    """
+    index = units.frames.index()
+    info = units.frames.info
+    seqs: list[np.ndarray] = []
+    kept: list[int] = []
+    for i in range(len(seg)):
+        u = index.get(seg.utt[i])
+        if u is None:
+            if skip_missing:
+                continue
+            raise SpokenW2VError(f"{where(source, utt=seg.utt[i])}: utterance is not in the units file")
+        frames = units.frames[u]
+        dur = float(units.frames.durations[u])
+        if seg.start[i] >= dur:
+            if skip_missing:
+                continue
+            raise SpokenW2VError(
+                f"{where(source, utt=seg.utt[i])}: segment starts at {seg.start[i]:g} s, past the end of the audio ({dur:g} s)"
+            )
+        i0, i1 = frame_range(float(seg.start[i]), float(seg.end[i]), info, len(frames))
+        s = frames[i0:i1].astype(np.int64)
+        seqs.append(merge_duplicates(s) if merge else s)
+        kept.append(i)
+    return seqs, np.asarray(kept, dtype=np.int64)
+
+
+def pack(sequences: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Ragged int sequences -> (values (N,), offsets (M+1,))."""
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+    offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    values = np.concatenate([np.asarray(s, dtype=np.int64) for s in sequences]) if sequences else np.zeros(0, np.int64)
+    return values, offsets

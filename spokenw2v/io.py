@@ -1,0 +1,726 @@
+"""Every file format of the pipeline, in one place.
+
+Formats (each documented with a literal example in README.md, "File formats"):
+
+* **Segments TSV** -- ``utt  start  end  word`` (seconds, float), header row, one word
+  token per row.  A segments file from an unsupervised segmenter may omit ``word``.
+  Extra columns (for example ``gold`` and ``op`` written by ``segment-noise``) are kept.
+* **Features NPZ** (``format = spokenw2v-features``) -- ragged per-utterance frames:
+  ``values`` (N, D) float16 by default, ``offsets`` (U+1,) int64, ``utt_ids`` (U,),
+  ``durations`` (U,) seconds, ``frame_rate`` (frames per second), ``frame_offset``
+  (seconds: the centre time of frame 0), ``frame_width`` (seconds: receptive field),
+  ``feature``, ``model``, ``layer``, ``sample_rate``.  A large corpus is a directory of
+  shards with the same schema; every reader accepts a file or a directory.
+* **Units NPZ** (``format = spokenw2v-units``) -- the same ragged layout with int16
+  unit ids per frame in ``values`` (N,), plus ``k`` and the codebook's path and
+  fingerprint.
+* **Codebook NPZ** (``format = spokenw2v-codebook``) -- ``centroids`` (k, D) float32,
+  standardization ``mean`` and ``std`` (D,), ``k``, ``seed`` and the feature
+  description.
+* **Word units TSV** -- ``utt  start  end  word  units`` (units space separated).
+* **Word vectors** -- word2vec text format (``gensim.models.KeyedVectors.load_word2vec_format``).
+* **Text corpus** -- one utterance per line; :func:`tokenize` defines the tokens.
+* **Audio list TSV** -- ``utt  path``.
+
+All NPZ files carry ``format`` and ``version`` keys, use named arrays, store ragged
+data as ``values`` + ``offsets`` and are always loaded with ``allow_pickle=False``.
+All outputs are written atomically (temporary name, then rename).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import math
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .errors import SpokenW2VError, where
+
+FEATURES_FORMAT = "spokenw2v-features"
+UNITS_FORMAT = "spokenw2v-units"
+CODEBOOK_FORMAT = "spokenw2v-codebook"
+FORMAT_VERSION = 1
+
+# --------------------------------------------------------------------------- atomic writes
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+
+    Works for files and for directories (whatever the caller creates at the temporary
+    path is moved).  On an exception the temporary file or directory is removed, so an
+    interrupted run never leaves a half-written output that looks whole.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = suffix if suffix is not None else "".join(path.suffixes[-1:])
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        if tmp_path.is_dir():
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+        os.replace(tmp_path, path)
+    except BaseException:
+        if tmp_path.is_dir():
+            shutil.rmtree(tmp_path, ignore_errors=True)
+        elif tmp_path.exists():
+            tmp_path.unlink()
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (UTF-8)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def _save_npz(path: str | os.PathLike, arrays: dict, compress: bool = False) -> None:
+    """Save named arrays atomically; never adds a second ``.npz`` suffix."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            (np.savez_compressed if compress else np.savez)(fh, **arrays)
+
+
+def _load_npz(path: str | os.PathLike, expected_format: str) -> dict:
+    """Load an NPZ with ``allow_pickle=False`` and check its format key and version."""
+    path = Path(path)
+    if not path.exists():
+        raise SpokenW2VError(f"{path}: no such file")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise SpokenW2VError(f"{path}: not a readable NPZ file ({exc})") from None
+    fmt = str(arrays.get("format", ""))
+    if fmt != expected_format:
+        found = fmt or "no format key"
+        raise SpokenW2VError(f"{path}: expected a {expected_format} file, found {found}")
+    version = int(arrays.get("version", -1))
+    if version != FORMAT_VERSION:
+        raise SpokenW2VError(
+            f"{path}: {expected_format} version {version} is not supported (expected {FORMAT_VERSION})"
+        )
+    return arrays
+
+
+def _str(value) -> str:
+    return str(np.asarray(value).item()) if np.ndim(value) == 0 else str(value)
+
+
+# --------------------------------------------------------------------------- text corpus
+
+_TOKEN_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def tokenize(line: str) -> list[str]:
+    """Tokens of one line: lower-cased runs of letters/digits; inner apostrophes kept.
+
+    All other punctuation is a separator.  ``"Don't, STOP!"`` -> ``["don't", "stop"]``.
+    """
+    return _TOKEN_RE.findall(line.lower())
+
+
+def read_corpus(path: str | os.PathLike) -> list[list[str]]:
+    """Read a text corpus (one utterance per line) as token lists; empty lines dropped."""
+    path = Path(path)
+    if not path.exists():
+        raise SpokenW2VError(f"{path}: no such file")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            sentences = [toks for toks in (tokenize(line) for line in fh) if toks]
+    except UnicodeDecodeError as exc:
+        raise SpokenW2VError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    if not sentences:
+        raise SpokenW2VError(f"{path}: the corpus has no words")
+    return sentences
+
+
+def write_corpus(path: str | os.PathLike, sentences: Iterable[Sequence[str]]) -> None:
+    """Write token lists as a text corpus, one utterance per line, atomically."""
+    atomic_write_text(path, "".join(" ".join(s) + "\n" for s in sentences))
+
+
+# --------------------------------------------------------------------------- generic TSV
+
+
+def read_tsv(path: str | os.PathLike, required: Sequence[str]) -> tuple[list[str], list[tuple[int, dict]]]:
+    """Read a TSV with a header row; return (header, [(line_number, row_dict), ...]).
+
+    Raises a one-line error when the file is missing, empty, lacks a required column or
+    a row has the wrong number of fields.  Blank lines and lines starting with ``#`` are
+    skipped.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SpokenW2VError(f"{path}: no such file")
+    rows: list[tuple[int, dict]] = []
+    header: list[str] | None = None
+    with open(path, encoding="utf-8", newline="") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            fields = line.split("\t")
+            if header is None:
+                header = [f.strip() for f in fields]
+                missing = [c for c in required if c not in header]
+                if missing:
+                    raise SpokenW2VError(
+                        f"{where(path, lineno)}: header lacks column(s) {', '.join(missing)} "
+                        f"(expected a tab-separated header with {', '.join(required)})"
+                    )
+                continue
+            if len(fields) != len(header):
+                raise SpokenW2VError(
+                    f"{where(path, lineno)}: expected {len(header)} tab-separated fields, found {len(fields)}"
+                )
+            rows.append((lineno, dict(zip(header, fields))))
+    if header is None:
+        raise SpokenW2VError(f"{path}: empty file (expected a header row with {', '.join(required)})")
+    return header, rows
+
+
+def write_tsv(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """Write a TSV with a header row atomically.  Floats are written with ``repr``-like precision."""
+
+    def fmt(value) -> str:
+        if isinstance(value, (float, np.floating)):
+            return f"{float(value):.6g}" if not math.isfinite(value) else _fmt_float(float(value))
+        return str(value)
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write("\t".join(header) + "\n")
+            for row in rows:
+                fh.write("\t".join(fmt(v) for v in row) + "\n")
+
+
+def _fmt_float(value: float) -> str:
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+# --------------------------------------------------------------------------- word segments
+
+
+@dataclass
+class Segments:
+    """Word segments: one row per word token, times in seconds.
+
+    ``utt``, ``start``, ``end`` and ``word`` are parallel sequences of length N.
+    ``word`` is None for boundaries without labels (an unsupervised segmenter).
+    ``extra`` holds any further columns by name (strings, length N).
+    Rows are grouped by utterance and sorted by start time within each utterance.
+    """
+
+    utt: list[str]
+    start: np.ndarray  # (N,) float64 seconds
+    end: np.ndarray  # (N,) float64 seconds
+    word: list[str] | None = None
+    extra: dict[str, list[str]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.utt)
+
+    def utterances(self) -> list[str]:
+        """Utterance ids in order of first appearance."""
+        return list(dict.fromkeys(self.utt))
+
+    def by_utterance(self) -> dict[str, np.ndarray]:
+        """Map utterance id -> row indices (sorted by start)."""
+        groups: dict[str, list[int]] = {}
+        for i, u in enumerate(self.utt):
+            groups.setdefault(u, []).append(i)
+        return {u: np.asarray(ix, dtype=np.int64) for u, ix in groups.items()}
+
+    def subset(self, rows: Sequence[int] | np.ndarray) -> "Segments":
+        rows = np.asarray(rows, dtype=np.int64)
+        return Segments(
+            utt=[self.utt[i] for i in rows],
+            start=self.start[rows].copy(),
+            end=self.end[rows].copy(),
+            word=None if self.word is None else [self.word[i] for i in rows],
+            extra={k: [v[i] for i in rows] for k, v in self.extra.items()},
+        )
+
+
+def validate_segments(seg: Segments, source: str | os.PathLike, lines: Sequence[int] | None = None,
+                      durations: dict[str, float] | None = None, tolerance: float = 0.02) -> None:
+    """Check segments: finite, start < end, non-overlapping within an utterance and, when
+    ``durations`` (seconds per utterance) are given, inside the audio (``tolerance``
+    seconds of slack past the end are allowed and clipped by readers of frames).
+
+    Raises :class:`SpokenW2VError` naming the source, line and utterance.
+    """
+
+    def loc(i: int) -> str:
+        return where(source, None if lines is None else lines[i], seg.utt[i])
+
+    for i in range(len(seg)):
+        s, e = float(seg.start[i]), float(seg.end[i])
+        if not (math.isfinite(s) and math.isfinite(e)):
+            raise SpokenW2VError(f"{loc(i)}: non-finite segment time")
+        if s < 0:
+            raise SpokenW2VError(f"{loc(i)}: segment starts before 0 s ({s:g})")
+        if e <= s:
+            kind = "empty" if e == s else "reversed"
+            raise SpokenW2VError(f"{loc(i)}: {kind} segment (start {s:g} s, end {e:g} s)")
+    for utt, rows in seg.by_utterance().items():
+        starts = seg.start[rows]
+        order = np.argsort(starts, kind="stable")
+        rows = rows[order]
+        for a, b in zip(rows[:-1], rows[1:]):
+            if seg.start[b] < seg.end[a] - 1e-6:
+                raise SpokenW2VError(
+                    f"{loc(int(b))}: segment {seg.start[b]:g}-{seg.end[b]:g} s overlaps the previous "
+                    f"one ({seg.start[a]:g}-{seg.end[a]:g} s)"
+                )
+        if durations is not None:
+            if utt not in durations:
+                raise SpokenW2VError(f"{loc(int(rows[0]))}: utterance has no audio/features")
+            last = int(rows[-1])
+            if seg.end[last] > durations[utt] + tolerance:
+                raise SpokenW2VError(
+                    f"{loc(last)}: segment ends at {seg.end[last]:g} s, past the end of the audio "
+                    f"({durations[utt]:g} s)"
+                )
+
+
+def sort_segments(seg: Segments) -> Segments:
+    """Group rows by utterance (first-appearance order) and sort by start within each."""
+    order: list[int] = []
+    for _, rows in seg.by_utterance().items():
+        order.extend(rows[np.argsort(seg.start[rows], kind="stable")].tolist())
+    return seg.subset(order)
+
+
+def read_segments(path: str | os.PathLike, require_words: bool = False,
+                  durations: dict[str, float] | None = None) -> Segments:
+    """Read and validate a segments TSV (``utt start end [word] [extra...]``)."""
+    path = Path(path)
+    header, rows = read_tsv(path, ["utt", "start", "end"] + (["word"] if require_words else []))
+    if not rows:
+        raise SpokenW2VError(f"{path}: no segments (only a header)")
+    utt, start, end, lines = [], [], [], []
+    has_word = "word" in header
+    words: list[str] = []
+    extra_cols = [c for c in header if c not in ("utt", "start", "end", "word")]
+    extra: dict[str, list[str]] = {c: [] for c in extra_cols}
+    for lineno, row in rows:
+        try:
+            s, e = float(row["start"]), float(row["end"])
+        except ValueError:
+            raise SpokenW2VError(
+                f"{where(path, lineno)}: start/end must be numbers in seconds, found "
+                f"{row['start']!r} and {row['end']!r}"
+            ) from None
+        if not row["utt"]:
+            raise SpokenW2VError(f"{where(path, lineno)}: empty utterance id")
+        if has_word and not row["word"].strip():
+            raise SpokenW2VError(f"{where(path, lineno)}: empty word (silences are not segments)")
+        utt.append(row["utt"])
+        start.append(s)
+        end.append(e)
+        lines.append(lineno)
+        if has_word:
+            words.append(row["word"])
+        for c in extra_cols:
+            extra[c].append(row[c])
+    seg = Segments(utt, np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64),
+                   words if has_word else None, extra)
+    validate_segments(seg, path, lines, durations)
+    return sort_segments(seg)
+
+
+def write_segments(path: str | os.PathLike, seg: Segments) -> None:
+    """Write a segments TSV atomically (times rounded to 0.1 ms)."""
+    header = ["utt", "start", "end"] + (["word"] if seg.word is not None else []) + list(seg.extra)
+
+    def rows():
+        for i in range(len(seg)):
+            row = [seg.utt[i], f"{seg.start[i]:.4f}", f"{seg.end[i]:.4f}"]
+            if seg.word is not None:
+                row.append(seg.word[i])
+            row.extend(seg.extra[c][i] for c in seg.extra)
+            yield row
+
+    write_tsv(path, header, rows())
+
+
+# --------------------------------------------------------------------------- audio list
+
+
+def read_audio_list(path: str | os.PathLike) -> dict[str, Path]:
+    """Read an audio list TSV (``utt  path``); relative paths are relative to the TSV."""
+    path = Path(path)
+    _, rows = read_tsv(path, ["utt", "path"])
+    out: dict[str, Path] = {}
+    for lineno, row in rows:
+        if row["utt"] in out:
+            raise SpokenW2VError(f"{where(path, lineno)}: duplicate utterance id {row['utt']!r}")
+        p = Path(row["path"])
+        out[row["utt"]] = p if p.is_absolute() else path.parent / p
+    if not out:
+        raise SpokenW2VError(f"{path}: no audio files listed")
+    return out
+
+
+def write_audio_list(path: str | os.PathLike, items: dict[str, str | os.PathLike]) -> None:
+    write_tsv(path, ["utt", "path"], ([u, str(p)] for u, p in items.items()))
+
+
+# --------------------------------------------------------------------------- ragged frames
+
+
+@dataclass
+class FrameInfo:
+    """How frames map to time.  Frame ``i`` of an utterance is centred at
+    ``frame_offset + i / frame_rate`` seconds and spans ``frame_width`` seconds of audio."""
+
+    frame_rate: float  # frames per second (100 for MFCC, 50 for HuBERT/wav2vec2/WavLM)
+    frame_offset: float  # seconds, centre of frame 0
+    frame_width: float  # seconds, receptive field of one frame
+    feature: str  # "mfcc" | "hubert" | "wav2vec2" | "wavlm"
+    model: str = ""  # hub id or local directory ("" for MFCC)
+    layer: int = -1  # transformer layer (see features.py), -1 for MFCC
+    sample_rate: int = 16000
+
+    def to_arrays(self) -> dict:
+        return {
+            "frame_rate": np.float64(self.frame_rate),
+            "frame_offset": np.float64(self.frame_offset),
+            "frame_width": np.float64(self.frame_width),
+            "feature": np.str_(self.feature),
+            "model": np.str_(self.model),
+            "layer": np.int64(self.layer),
+            "sample_rate": np.int64(self.sample_rate),
+        }
+
+    @classmethod
+    def from_arrays(cls, a: dict) -> "FrameInfo":
+        return cls(float(a["frame_rate"]), float(a["frame_offset"]), float(a["frame_width"]),
+                   _str(a["feature"]), _str(a["model"]), int(a["layer"]), int(a["sample_rate"]))
+
+    def describe(self) -> str:
+        if self.feature == "mfcc":
+            return "mfcc"
+        return f"{self.feature}:{self.model}:layer{self.layer}"
+
+
+@dataclass
+class Ragged:
+    """Per-utterance arrays stored as ``values`` + ``offsets``.
+
+    ``values[offsets[u]:offsets[u+1]]`` are the frames of utterance ``utt_ids[u]``;
+    ``values`` is (N, D) for features and (N,) for units.  ``durations`` (U,) seconds.
+    """
+
+    utt_ids: list[str]
+    offsets: np.ndarray  # (U+1,) int64
+    values: np.ndarray
+    durations: np.ndarray  # (U,) float64 seconds
+    info: FrameInfo
+
+    def __len__(self) -> int:
+        return len(self.utt_ids)
+
+    def __getitem__(self, u: int) -> np.ndarray:
+        return self.values[self.offsets[u]: self.offsets[u + 1]]
+
+    def index(self) -> dict[str, int]:
+        return {u: i for i, u in enumerate(self.utt_ids)}
+
+    def items(self) -> Iterator[tuple[str, np.ndarray]]:
+        for u, utt in enumerate(self.utt_ids):
+            yield utt, self[u]
+
+    @classmethod
+    def from_list(cls, utt_ids: Sequence[str], arrays: Sequence[np.ndarray], durations: Sequence[float],
+                  info: FrameInfo, dtype=None) -> "Ragged":
+        lengths = np.asarray([len(a) for a in arrays], dtype=np.int64)
+        offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        if arrays:
+            values = np.concatenate(arrays, axis=0)
+        else:
+            values = np.zeros((0,), dtype=dtype or np.float32)
+        if dtype is not None:
+            values = values.astype(dtype, copy=False)
+        return cls(list(utt_ids), offsets, values, np.asarray(durations, dtype=np.float64), info)
+
+
+def _ragged_arrays(r: Ragged, fmt: str, **more) -> dict:
+    return {
+        "format": np.str_(fmt),
+        "version": np.int64(FORMAT_VERSION),
+        "utt_ids": np.asarray(r.utt_ids, dtype=np.str_),
+        "offsets": r.offsets.astype(np.int64),
+        "values": r.values,
+        "durations": r.durations.astype(np.float64),
+        **r.info.to_arrays(),
+        **more,
+    }
+
+
+def _ragged_from(arrays: dict, path: Path) -> Ragged:
+    utt_ids = [str(u) for u in arrays["utt_ids"].tolist()]
+    offsets = arrays["offsets"].astype(np.int64)
+    values = arrays["values"]
+    if len(offsets) != len(utt_ids) + 1 or offsets[0] != 0 or offsets[-1] != len(values) or np.any(np.diff(offsets) < 0):
+        raise SpokenW2VError(f"{path}: corrupt file (offsets do not match values and utt_ids)")
+    return Ragged(utt_ids, offsets, values, arrays["durations"].astype(np.float64), FrameInfo.from_arrays(arrays))
+
+
+def npz_files(path: str | os.PathLike) -> list[Path]:
+    """A file, or the sorted ``*.npz`` shards of a directory."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.npz") if not p.name.startswith("."))
+        if not files:
+            raise SpokenW2VError(f"{path}: directory holds no .npz shards")
+        return files
+    if not path.exists():
+        raise SpokenW2VError(f"{path}: no such file or directory")
+    return [path]
+
+
+def write_features(path: str | os.PathLike, feats: Ragged) -> None:
+    """Write one features NPZ (file or shard) atomically.  ``feats.values`` is (N, D)."""
+    if feats.values.ndim != 2:
+        raise ValueError("features values must be (N, D)")
+    _save_npz(path, _ragged_arrays(feats, FEATURES_FORMAT))
+
+
+def read_features(path: str | os.PathLike, mmap: bool = False) -> Ragged:
+    """Read one features NPZ file (not a directory; see :func:`iter_features`)."""
+    path = Path(path)
+    arrays = _load_npz(path, FEATURES_FORMAT)
+    return _ragged_from(arrays, path)
+
+
+def iter_features(path: str | os.PathLike) -> Iterator[Ragged]:
+    """Stream the shards of a features file or directory, one :class:`Ragged` at a time."""
+    first: FrameInfo | None = None
+    for f in npz_files(path):
+        shard = read_features(f)
+        if first is None:
+            first = shard.info
+        elif shard.info != first:
+            raise SpokenW2VError(f"{f}: shard describes {shard.info.describe()}, others {first.describe()}")
+        yield shard
+
+
+def features_info(path: str | os.PathLike) -> tuple[FrameInfo, int]:
+    """(FrameInfo, feature dimension) of a features file or directory, reading one shard."""
+    f = npz_files(path)[0]
+    shard = read_features(f)
+    return shard.info, int(shard.values.shape[1])
+
+
+def write_units(path: str | os.PathLike, units: Ragged, k: int, codebook_path: str, codebook_id: str) -> None:
+    """Write a units NPZ atomically.  ``units.values`` is (N,) integer unit ids in [0, k)."""
+    if units.values.ndim != 1:
+        raise ValueError("unit values must be (N,)")
+    _save_npz(path, _ragged_arrays(units, UNITS_FORMAT, values=units.values.astype(np.int16 if k <= 32767 else np.int32),
+                                   k=np.int64(k), codebook=np.str_(codebook_path),
+                                   codebook_id=np.str_(codebook_id)))
+
+
+@dataclass
+class Units:
+    """Frame-level unit ids (ragged) plus the codebook they came from."""
+
+    frames: Ragged  # values (N,) int
+    k: int
+    codebook: str
+    codebook_id: str
+
+
+def read_units(path: str | os.PathLike) -> Units:
+    """Read a units NPZ file, or a directory of unit shards merged into one."""
+    parts = []
+    for f in npz_files(path):
+        arrays = _load_npz(f, UNITS_FORMAT)
+        r = _ragged_from(arrays, f)
+        k = int(arrays["k"])
+        if len(r.values) and (int(r.values.min()) < 0 or int(r.values.max()) >= k):
+            raise SpokenW2VError(f"{f}: unit ids outside [0, {k})")
+        parts.append(Units(r, k, _str(arrays["codebook"]), _str(arrays["codebook_id"])))
+    if len(parts) == 1:
+        return parts[0]
+    base = parts[0]
+    for p, f in zip(parts[1:], npz_files(path)[1:]):
+        if p.codebook_id != base.codebook_id:
+            raise SpokenW2VError(f"{f}: shard was encoded with another codebook")
+    frames = Ragged.from_list(
+        [u for p in parts for u in p.frames.utt_ids],
+        [p.frames[i] for p in parts for i in range(len(p.frames))],
+        [d for p in parts for d in p.frames.durations],
+        base.frames.info,
+    )
+    return Units(frames, base.k, base.codebook, base.codebook_id)
+
+
+# --------------------------------------------------------------------------- codebook
+
+
+@dataclass
+class Codebook:
+    """k-means codebook over standardized features: unit = argmin_k ||(x-mean)/std - c_k||."""
+
+    centroids: np.ndarray  # (k, D) float32, in standardized space
+    mean: np.ndarray  # (D,) float32
+    std: np.ndarray  # (D,) float32
+    seed: int
+    info: FrameInfo
+    sample_fraction: float = 0.1
+    inertia: float = float("nan")
+
+    @property
+    def k(self) -> int:
+        return int(self.centroids.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.centroids.shape[1])
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha1()
+        for a in (self.centroids, self.mean, self.std):
+            h.update(np.ascontiguousarray(a, dtype=np.float32).tobytes())
+        return h.hexdigest()[:16]
+
+
+def write_codebook(path: str | os.PathLike, cb: Codebook) -> None:
+    _save_npz(path, {
+        "format": np.str_(CODEBOOK_FORMAT),
+        "version": np.int64(FORMAT_VERSION),
+        "centroids": cb.centroids.astype(np.float32),
+        "mean": cb.mean.astype(np.float32),
+        "std": cb.std.astype(np.float32),
+        "k": np.int64(cb.k),
+        "seed": np.int64(cb.seed),
+        "sample_fraction": np.float64(cb.sample_fraction),
+        "inertia": np.float64(cb.inertia),
+        **cb.info.to_arrays(),
+    })
+
+
+def read_codebook(path: str | os.PathLike) -> Codebook:
+    path = Path(path)
+    a = _load_npz(path, CODEBOOK_FORMAT)
+    c = a["centroids"].astype(np.float32)
+    if c.ndim != 2 or a["mean"].shape != (c.shape[1],) or a["std"].shape != (c.shape[1],):
+        raise SpokenW2VError(f"{path}: corrupt codebook (centroid/mean/std shapes disagree)")
+    return Codebook(c, a["mean"].astype(np.float32), a["std"].astype(np.float32), int(a["seed"]),
+                    FrameInfo.from_arrays(a), float(a["sample_fraction"]), float(a["inertia"]))
+
+
+# --------------------------------------------------------------------------- word units TSV
+
+
+def write_word_units(path: str | os.PathLike, seg: Segments, sequences: Sequence[np.ndarray]) -> None:
+    """Human-readable view: ``utt start end word units`` (space-separated unit ids)."""
+    words = seg.word if seg.word is not None else [""] * len(seg)
+    write_tsv(path, ["utt", "start", "end", "word", "units"], (
+        [seg.utt[i], f"{seg.start[i]:.4f}", f"{seg.end[i]:.4f}", words[i], " ".join(map(str, sequences[i].tolist()))]
+        for i in range(len(seg))
+    ))
+
+
+# --------------------------------------------------------------------------- word vectors
+
+
+@dataclass
+class WordVectors:
+    """Word vectors: ``vectors[i]`` (D,) float32 belongs to ``words[i]``."""
+
+    words: list[str]
+    vectors: np.ndarray  # (V, D) float32
+
+    def __post_init__(self):
+        self._index = {w: i for i, w in enumerate(self.words)}
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._index
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @property
+    def index(self) -> dict[str, int]:
+        return self._index
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1])
+
+
+def write_vectors(path: str | os.PathLike, wv: WordVectors) -> None:
+    """Write word2vec text format (``V D`` header, then ``word v1 ... vD``) atomically."""
+    if any((not w) or any(ch.isspace() for ch in w) for w in wv.words):
+        raise SpokenW2VError(f"{path}: words must be non-empty and contain no whitespace")
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(f"{len(wv.words)} {wv.dim}\n")
+            for w, v in zip(wv.words, wv.vectors):
+                fh.write(w + " " + " ".join(f"{x:.6g}" for x in v.tolist()) + "\n")
+
+
+def read_vectors(path: str | os.PathLike) -> WordVectors:
+    """Read word2vec text format with strict checks (header, row widths, duplicates, NaN)."""
+    path = Path(path)
+    if not path.exists():
+        raise SpokenW2VError(f"{path}: no such file")
+    words: list[str] = []
+    rows: list[np.ndarray] = []
+    seen: dict[str, int] = {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            header = fh.readline()
+            parts = header.split()
+            if len(parts) != 2 or not all(p.isdigit() for p in parts):
+                raise SpokenW2VError(f"{where(path, 1)}: expected a word2vec header 'COUNT DIM', found {header.strip()[:40]!r}")
+            count, dim = int(parts[0]), int(parts[1])
+            for lineno, line in enumerate(fh, start=2):
+                fields = line.rstrip("\n").rstrip(" ").split(" ")
+                if fields == [""]:
+                    continue
+                if len(fields) != dim + 1:
+                    raise SpokenW2VError(f"{where(path, lineno)}: expected a word and {dim} numbers, found {len(fields) - 1} numbers")
+                w = fields[0]
+                if w in seen:
+                    raise SpokenW2VError(f"{where(path, lineno)}: duplicate word {w!r} (first on line {seen[w]})")
+                try:
+                    v = np.asarray(fields[1:], dtype=np.float32)
+                except ValueError:
+                    raise SpokenW2VError(f"{where(path, lineno)}: non-numeric vector value") from None
+                if not np.all(np.isfinite(v)):
+                    raise SpokenW2VError(f"{where(path, lineno)}: non-finite vector value")
+                seen[w] = lineno
+                words.append(w)
+                rows.append(v)
+    except UnicodeDecodeError:
+        raise SpokenW2VError(f"{path}: not a word2vec text file (not UTF-8; binary format is not supported)") from None
+    if len(words) != count:
+        raise SpokenW2VError(f"{path}: header promises {count} words, file has {len(words)} (truncated?)")
+    if count == 0:
+        raise SpokenW2VError(f"{path}: no vectors")
+    return WordVectors(words, np.stack(rows).astype(np.float32))
