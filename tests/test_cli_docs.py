@@ -1,0 +1,56 @@
+"""Every command has help text, appears in the README, and the three entry points work."""
+
+import subprocess
+import sys
+
+import click
+import typer
+from typer.testing import CliRunner
+
+from conftest import REPO
+from spokenw2v.cli import app
+
+runner = CliRunner()
+
+
+def _commands():
+    """(path, click command) for every leaf command, e.g. ('plot curves', cmd)."""
+    root = typer.main.get_command(app)
+    out = []
+
+    def walk(prefix, cmd):
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                walk(f"{prefix} {name}".strip(), sub)
+        else:
+            out.append((prefix, cmd))
+
+    walk("", root)
+    return out
+
+
+def test_every_command_has_help_and_is_in_readme():
+    readme = (REPO / "README.md").read_text()
+    commands = _commands()
+    assert len(commands) >= 8
+    for path, cmd in commands:
+        assert (cmd.help or "").strip(), f"{path} has no help text"
+        assert f"spokenw2v {path}" in readme, f"'spokenw2v {path}' is not shown in README.md"
+        result = runner.invoke(app, path.split() + ["--help"])
+        assert result.exit_code == 0, result.output
+
+
+def test_readme_starts_with_the_two_setup_commands():
+    text = (REPO / "README.md").read_text()
+    block = text.split("```bash", 1)[1].split("```", 1)[0]
+    lines = [ln for ln in block.strip().splitlines() if ln.strip()]
+    assert len(lines) == 2
+    assert "spokenw2v demo" in lines[0]
+    assert "pytest" in lines[1]
+
+
+def test_entry_points():
+    for argv in ([sys.executable, "-m", "spokenw2v", "--version"], [sys.executable, str(REPO / "spokenw2v.py"), "--version"]):
+        result = subprocess.run(argv, capture_output=True, text=True, cwd=REPO)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("spokenw2v ")
