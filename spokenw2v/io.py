@@ -724,3 +724,208 @@ def read_vectors(path: str | os.PathLike) -> WordVectors:
     if count == 0:
         raise SpokenW2VError(f"{path}: no vectors")
     return WordVectors(words, np.stack(rows).astype(np.float32))
+
+
+# --------------------------------------------------------------------------- evaluation test set
+
+TEST_SET_RELATIONS = ("semantic", "orthographic", "random")
+
+
+@dataclass
+class TestSet:
+    """Word pairs of the paper's evaluation protocol (see ``evaluate.build_test_set``).
+
+    ``word1``, ``word2`` and ``relation`` are parallel lists of length P (one entry per
+    pair); ``word1`` is the test word, ``relation`` is ``semantic``, ``orthographic`` or
+    ``random``.  ``seed`` is the seed that drew the test words (-1 when not recorded) and
+    ``params`` the other construction settings, both written as ``# key=value`` lines.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    word1: list[str]
+    word2: list[str]
+    relation: list[str]
+    seed: int = -1
+    params: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.word1)
+
+    def test_words(self) -> list[str]:
+        """Distinct test words (``word1``) in order of first appearance."""
+        return list(dict.fromkeys(self.word1))
+
+
+def write_test_set(path: str | os.PathLike, ts: TestSet) -> None:
+    """Write a test-set TSV atomically: ``# key=value`` provenance lines (seed first),
+    then the header ``word1  word2  relation`` and one row per pair."""
+    lines = ["# spokenw2v test set", f"# seed={ts.seed}"]
+    lines += [f"# {k}={v}" for k, v in ts.params.items() if k != "seed"]
+    lines.append("word1\tword2\trelation")
+    lines += [f"{a}\t{b}\t{r}" for a, b, r in zip(ts.word1, ts.word2, ts.relation)]
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def read_test_set(path: str | os.PathLike) -> TestSet:
+    """Read a test-set TSV written by :func:`write_test_set` (or by hand: the ``#`` lines
+    are optional).  Raises a one-line error naming the file and line when it does not parse."""
+    path = Path(path)
+    _, rows = read_tsv(path, ["word1", "word2", "relation"])
+    params: dict[str, str] = {}
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if not line.startswith("#"):
+                if line.strip():
+                    break
+                continue
+            key, sep, value = line[1:].strip().partition("=")
+            if sep and key.strip() and " " not in key.strip():
+                params[key.strip()] = value.strip()
+    w1, w2, rel = [], [], []
+    for lineno, row in rows:
+        a, b, r = row["word1"].strip(), row["word2"].strip(), row["relation"].strip()
+        if not a or not b:
+            raise SpokenW2VError(f"{where(path, lineno)}: empty word in a test pair")
+        if r not in TEST_SET_RELATIONS:
+            raise SpokenW2VError(
+                f"{where(path, lineno)}: relation must be one of {', '.join(TEST_SET_RELATIONS)}, found {r!r}"
+            )
+        w1.append(a)
+        w2.append(b)
+        rel.append(r)
+    if not w1:
+        raise SpokenW2VError(f"{path}: the test set has no pairs (only a header)")
+    seed_text = params.pop("seed", "-1")
+    try:
+        seed = int(seed_text)
+    except ValueError:
+        raise SpokenW2VError(f"{path}: '# seed=' must be an integer, found {seed_text!r}") from None
+    return TestSet(w1, w2, rel, seed, params)
+
+
+# --------------------------------------------------------------------------- word-similarity pairs
+
+
+@dataclass
+class SimilarityPairs:
+    """A word-similarity benchmark: human ``score`` (P,) float64 for pairs ``word1``/``word2``."""
+
+    name: str
+    word1: list[str]
+    word2: list[str]
+    score: np.ndarray  # (P,) float64, higher = more similar
+
+
+def read_similarity_pairs(path: str | os.PathLike, name: str | None = None) -> SimilarityPairs:
+    """Read ``word1  word2  score`` (tab-separated; extra columns ignored).
+
+    Blank lines and ``#`` lines are skipped; a first row whose score is not a number is a
+    header.  This reads gensim's bundled ``wordsim353.tsv`` and ``simlex999.txt``.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SpokenW2VError(f"{path}: no such file")
+    w1: list[str] = []
+    w2: list[str] = []
+    scores: list[float] = []
+    first = True
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            line = line.rstrip("\r\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            fields = line.split("\t")
+            if len(fields) < 3:
+                raise SpokenW2VError(
+                    f"{where(path, lineno)}: expected tab-separated 'word1 word2 score', found {len(fields)} field(s)"
+                )
+            try:
+                score = float(fields[2])
+            except ValueError:
+                if first:
+                    first = False
+                    continue
+                raise SpokenW2VError(f"{where(path, lineno)}: score must be a number, found {fields[2]!r}") from None
+            first = False
+            if not math.isfinite(score) or not fields[0].strip() or not fields[1].strip():
+                raise SpokenW2VError(f"{where(path, lineno)}: empty word or non-finite score")
+            w1.append(fields[0].strip())
+            w2.append(fields[1].strip())
+            scores.append(score)
+    if not w1:
+        raise SpokenW2VError(f"{path}: no word pairs (expected tab-separated 'word1 word2 score' rows)")
+    return SimilarityPairs(name or path.stem, w1, w2, np.asarray(scores, dtype=np.float64))
+
+
+# --------------------------------------------------------------------------- utterance durations
+
+
+def read_durations(path: str | os.PathLike) -> dict[str, float]:
+    """Utterance id -> duration in seconds from a features or units NPZ (file or directory
+    of shards), reading only the ``utt_ids`` and ``durations`` arrays (no frames)."""
+    out: dict[str, float] = {}
+    for f in npz_files(path):
+        try:
+            with np.load(f, allow_pickle=False) as data:
+                fmt = _str(data["format"]) if "format" in data.files else ""
+                if fmt not in (FEATURES_FORMAT, UNITS_FORMAT):
+                    raise SpokenW2VError(f"{f}: expected a {FEATURES_FORMAT} or {UNITS_FORMAT} file, "
+                                         f"found {fmt or 'no format key'}")
+                if int(data["version"]) != FORMAT_VERSION:
+                    raise SpokenW2VError(f"{f}: {fmt} version {int(data['version'])} is not supported "
+                                         f"(expected {FORMAT_VERSION})")
+                utts, durs = data["utt_ids"].tolist(), data["durations"].astype(np.float64).tolist()
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+            raise SpokenW2VError(f"{f}: not a readable features/units NPZ file ({exc})") from None
+        if len(utts) != len(durs):
+            raise SpokenW2VError(f"{f}: corrupt file (utt_ids and durations differ in length)")
+        for u, d in zip(utts, durs):
+            if str(u) in out:
+                raise SpokenW2VError(f"{f}: utterance {u} appears in more than one shard")
+            out[str(u)] = float(d)
+    return out
+
+
+# --------------------------------------------------------------------------- per-token vectors
+
+TOKEN_VECTORS_FORMAT = "spokenw2v-token-vectors"
+
+
+@dataclass
+class TokenVectors:
+    """One vector per word token (``format = spokenw2v-token-vectors``).
+
+    ``vectors`` (N, D) float32; ``words`` (N,) the token's label; ``utt_ids`` (N,) its
+    utterance; ``start``/``end`` (N,) seconds (NaN for tokens of a text corpus).
+    """
+
+    vectors: np.ndarray
+    words: list[str]
+    utt_ids: list[str]
+    start: np.ndarray
+    end: np.ndarray
+
+
+def write_token_vectors(path: str | os.PathLike, tv: TokenVectors) -> None:
+    """Write per-token vectors as an NPZ atomically."""
+    _save_npz(path, {
+        "format": np.str_(TOKEN_VECTORS_FORMAT),
+        "version": np.int64(FORMAT_VERSION),
+        "vectors": tv.vectors.astype(np.float32),
+        "words": np.asarray(tv.words, dtype=np.str_),
+        "utt_ids": np.asarray(tv.utt_ids, dtype=np.str_),
+        "start": np.asarray(tv.start, dtype=np.float64),
+        "end": np.asarray(tv.end, dtype=np.float64),
+    })
+
+
+def read_token_vectors(path: str | os.PathLike) -> TokenVectors:
+    path = Path(path)
+    a = _load_npz(path, TOKEN_VECTORS_FORMAT)
+    v = a["vectors"].astype(np.float32)
+    n = v.shape[0]
+    if not (len(a["words"]) == len(a["utt_ids"]) == len(a["start"]) == len(a["end"]) == n):
+        raise SpokenW2VError(f"{path}: corrupt file (array lengths differ)")
+    return TokenVectors(v, [str(w) for w in a["words"].tolist()], [str(u) for u in a["utt_ids"].tolist()],
+                        a["start"].astype(np.float64), a["end"].astype(np.float64))

@@ -1,1 +1,147 @@
-"""(commands registered here)"""
+"""``spokenw2v discretize`` (features -> units + codebook) and ``spokenw2v word-units``
+(units + segments -> a readable TSV of each word token's units)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import SpokenW2VError
+from .common import Log, QuietOption, app, guarded
+
+
+class _Bars:
+    """rich progress bars driven by the library's ``progress(stage, done, total)`` callback."""
+
+    LABELS = {"sample": "sampling frames (shards)", "kmeans-init": "k-means on the seeding subset",
+              "kmeans": "k-means (iterations)", "assign": "assigning units (shards)"}
+
+    def __init__(self, progress, totals: dict[str, Optional[int]]):
+        self.progress = progress
+        self.totals = totals
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: Optional[int]) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(self.LABELS.get(stage, stage),
+                                                       total=self.totals.get(stage, total))
+        self.progress.update(self.tasks[stage], completed=done)
+
+
+@app.command("discretize")
+@guarded
+def discretize_command(
+    features: Path = typer.Argument(..., help="Features .npz file or directory of shards (from featurize)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output units .npz (one unit id per frame)."),
+    codebook: Optional[Path] = typer.Option(None, "--codebook", help="Fit a codebook and write it here (.npz)."),
+    use_codebook: Optional[Path] = typer.Option(None, "--use-codebook",
+                                                help="Apply this saved codebook instead of fitting one."),
+    k: Optional[int] = typer.Option(None, "--k", help="Number of units (k-means clusters). Default 100."),
+    sample_fraction: Optional[float] = typer.Option(
+        None, "--sample-fraction", help="Fraction of the frames sampled for the fit. Default 0.1."),
+    max_sample_frames: Optional[int] = typer.Option(
+        None, "--max-sample-frames", help="At most this many sampled frames (bounds memory: frames x dims x "
+                                          "2 bytes for float16 features). Default 1000000."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the frame sample and k-means++. Default 0."),
+    max_iter: Optional[int] = typer.Option(None, "--max-iter", help="At most this many k-means iterations. "
+                                                                   "Default 100."),
+    segments: Optional[Path] = typer.Option(None, "--segments", help="Word segments TSV (with --in-words)."),
+    in_words: bool = typer.Option(False, "--in-words", help="Sample only frames inside the word segments "
+                                                           "of --segments."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Fit a k-means codebook on a seeded sample of standardized frames (--codebook) or load one
+    (--use-codebook), then write the unit id of every frame."""
+    from ..devices import resolve_device
+    from ..discretize import KMeansConfig, apply_codebook, fit_codebook_with_report
+    from ..io import npz_files, read_codebook, read_segments, write_codebook, write_units
+
+    log = Log(quiet)
+    fit_options = {"--k": k, "--sample-fraction": sample_fraction, "--max-sample-frames": max_sample_frames,
+                   "--seed": seed, "--max-iter": max_iter, "--segments": segments,
+                   "--in-words": in_words or None}
+    if (codebook is None) == (use_codebook is None):
+        raise SpokenW2VError("give --codebook CB.npz (fit and save a codebook) or --use-codebook CB.npz "
+                             "(apply a saved one), exactly one of them")
+    if use_codebook is not None:
+        given = [name for name, value in fit_options.items() if value is not None]
+        if given:
+            raise SpokenW2VError(f"{', '.join(given)} only apply when fitting a codebook (--codebook), "
+                                 f"not with --use-codebook")
+    if in_words != (segments is not None):
+        raise SpokenW2VError("--in-words needs --segments SEGS.tsv, and --segments is only used with --in-words")
+    for path in (out, codebook):
+        if path is not None and path.resolve() == features.resolve():
+            raise SpokenW2VError(f"{path}: an output would overwrite the input features")
+    if codebook is not None and codebook.resolve() == out.resolve():
+        raise SpokenW2VError(f"{out}: --out and --codebook must be different files")
+
+    dev = resolve_device(device)
+    n_shards = len(npz_files(features))
+    if use_codebook is not None:
+        cb = read_codebook(use_codebook)
+        cb_path = use_codebook
+        log(f"applying codebook {use_codebook} (k={cb.k}, {cb.info.describe()}, {cb.dim} dims) on {dev}")
+    else:
+        defaults = KMeansConfig()
+        config = KMeansConfig(
+            k=defaults.k if k is None else k,
+            sample_fraction=defaults.sample_fraction if sample_fraction is None else sample_fraction,
+            max_sample_frames=defaults.max_sample_frames if max_sample_frames is None else max_sample_frames,
+            seed=defaults.seed if seed is None else seed,
+            max_iter=defaults.max_iter if max_iter is None else max_iter,
+        )
+        config.check()
+        seg = read_segments(segments) if segments is not None else None
+        log(f"fitting a codebook of k={config.k} units on {features} on {dev}")
+        with log.progress() as progress:
+            fit = fit_codebook_with_report(features, config, in_words=seg, segments_name=str(segments),
+                                           source_name=str(features), device=dev,
+                                           progress=_Bars(progress, {"sample": n_shards}))
+        cb, cb_path = fit.codebook, codebook
+        inside = " inside words" if seg is not None else ""
+        log(f"sampled {fit.n_sample:,} of {fit.n_eligible:,} frames{inside} ({fit.n_frames:,} in all); "
+            f"k-means: {fit.n_iter} iterations{'' if fit.converged else ' (not converged)'}, "
+            f"inertia per frame {cb.inertia / fit.n_sample:.4g}")
+    with log.progress() as progress:
+        units = apply_codebook(cb, features, device=dev, source_name=str(features), codebook_name=str(cb_path),
+                               progress=_Bars(progress, {"assign": n_shards}))
+    if codebook is not None:
+        write_codebook(codebook, cb)
+        log(f"wrote codebook {codebook}")
+    write_units(out, units, cb.k, str(cb_path), cb.fingerprint())
+    log(f"wrote {len(units.values):,} frame units of {len(units)} utterances to {out}")
+
+
+@app.command("word-units")
+@guarded
+def word_units_command(
+    units: Path = typer.Argument(..., help="Units .npz (from discretize)."),
+    segments: Path = typer.Argument(..., help="Word segments TSV (utt start end word)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output TSV: utt start end word units."),
+    merge: bool = typer.Option(True, "--merge/--no-merge",
+                               help="Collapse runs of the same unit (5 5 3 3 5 -> 5 3 5)."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Write the unit sequence of every word token as a readable TSV, with statistics on stderr."""
+    from ..discretize import unit_statistics
+    from ..frames import word_unit_sequences
+    from ..io import read_segments, read_units, write_word_units
+
+    log = Log(quiet)
+    u = read_units(units)
+    durations = dict(zip(u.frames.utt_ids, u.frames.durations.tolist()))
+    seg = read_segments(segments, durations=durations)
+    sequences, _ = word_unit_sequences(u, seg, merge=merge, source=str(segments))
+    write_word_units(out, seg, sequences)
+    stats = unit_statistics(sequences, seg.word)
+    text = (f"{stats['tokens']:,} word tokens, {stats['mean_units']:.2f} units per token "
+            f"({'merged' if merge else 'not merged'}), {stats['distinct_sequences']:,} distinct sequences")
+    if "types" in stats:
+        text += (f"; {stats['types']:,} word types, {stats['mean_sequences_per_type']:.2f} distinct sequences "
+                 f"per type, {100 * stats['unique_fraction']:.1f}% of tokens have a sequence no other word shares")
+    log(text)
+    log(f"wrote {out}")

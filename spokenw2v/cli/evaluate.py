@@ -1,1 +1,340 @@
-"""(commands registered here)"""
+"""``spokenw2v evaluate`` (metrics A/B, word similarity, neighbours) and ``spokenw2v plot``."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
+
+from .. import evaluate as ev
+from ..errors import SpokenW2VError
+from ..io import (TestSet, WordVectors, atomic_path, atomic_write_text, read_corpus, read_segments,
+                  read_similarity_pairs, read_test_set, read_tsv, read_vectors, write_test_set, write_tsv)
+from .common import Log, QuietOption, app, out_console, guarded
+
+#: Columns of ``--tsv`` (one row per model); user similarity files add ``NAME`` and ``NAME_oov``.
+TSV_COLUMNS = ["model", "A", "A_spearman", "A_low", "A_high", "B", "B_spearman", "B_low", "B_high", "coverage",
+               "wordsim353", "wordsim353_oov", "simlex999", "simlex999_oov"]
+
+
+def model_name(path: Path) -> str:
+    """A model's display name: the file stem, or the parent directory's name when the stem is
+    ``vectors`` (``runs/e2e-s4/vectors.vec`` -> ``e2e-s4``)."""
+    path = Path(path)
+    if path.stem == "vectors" and path.parent.name not in ("", "."):
+        return path.parent.name
+    if path.stem == "vectors":
+        return path.resolve().parent.name or path.stem
+    return path.stem
+
+
+def unique_names(paths: List[Path]) -> List[str]:
+    """:func:`model_name` of each path, with ``-2``, ``-3``... appended to repeated names."""
+    seen: dict[str, int] = {}
+    names = []
+    for p in paths:
+        name = model_name(p)
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return names
+
+
+def corpus_sentences(path: Path) -> List[List[str]]:
+    """Sentences of a text corpus (one utterance per line, :func:`spokenw2v.io.tokenize`) or of a
+    segments TSV (``.tsv``: the ``word`` column as it is, one sentence per utterance)."""
+    path = Path(path)
+    if path.suffix.lower() == ".tsv":
+        seg = read_segments(path, require_words=True)
+        return [[seg.word[i] for i in rows] for rows in seg.by_utterance().values()]
+    return read_corpus(path)
+
+
+def _num(value: float | None) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _cell(value: float | None, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    return f"{value:.{digits}f}"
+
+
+@app.command("evaluate")
+@guarded
+def evaluate_command(
+    vectors: List[Path] = typer.Argument(..., help="Word vector files to evaluate (word2vec text format, .vec); "
+                                                   "the reference itself may be one of them."),
+    reference: Optional[Path] = typer.Option(None, "--reference", "-r", help="Reference (text) model, .vec: the "
+                                             "target of metric A and the source of the semantic test pairs."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus whose word frequencies choose the test "
+                                          "words: a text file (one utterance per line) or a segments .tsv (word column)."),
+    test_set: Optional[Path] = typer.Option(None, "--test-set", help="Reuse a saved test-set TSV instead of "
+                                            "drawing one from --corpus."),
+    save_test_set: Optional[Path] = typer.Option(None, "--save-test-set", help="Write the test set used to this TSV."),
+    n_frequent: int = typer.Option(5000, "--n-frequent", help="Test words come from the N most frequent words..."),
+    skip_top: int = typer.Option(200, "--skip-top", help="...skipping the M most frequent (at most a tenth of "
+                                 "the corpus vocabulary)."),
+    n_test: int = typer.Option(2000, "--n-test", help="Number of test words (fewer if the corpus has fewer)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the test-set draw and of the bootstrap."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples of the test words for the 95% "
+                                  "intervals of A and B (0: none)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results as JSON."),
+    tsv_out: Optional[Path] = typer.Option(None, "--tsv", help="Write one row per model as TSV."),
+    neighbours: Optional[str] = typer.Option(None, "--neighbours", help="Comma-separated words whose nearest "
+                                             "neighbours are shown side by side across models."),
+    top: int = typer.Option(5, "--top", help="Neighbours shown per word."),
+    similarity: List[Path] = typer.Option([], "--similarity", help="Extra word-similarity file(s), tab-separated "
+                                          "'word1 word2 score'; repeat the option for several."),
+    benchmarks: bool = typer.Option(True, "--benchmarks/--no-benchmarks", help="Score WordSim353 and SimLex-999 "
+                                    "(bundled with gensim)."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Score word vectors: the paper's metrics A and B (with coverage and bootstrap intervals),
+    word-similarity benchmarks and nearest neighbours; one table row per model."""
+    log = Log(quiet)
+    if (corpus is not None or test_set is not None) and reference is None:
+        raise SpokenW2VError("--corpus/--test-set need --reference REF.vec (the target model of metric A)")
+    if reference is not None and corpus is None and test_set is None:
+        raise SpokenW2VError("--reference needs --corpus (to draw the test set) or --test-set (a saved one)")
+    if bootstrap < 0 or top < 0:
+        raise SpokenW2VError("--bootstrap and --top must be >= 0")
+
+    ref_wv: WordVectors | None = None
+    ts: TestSet | None = None
+    ts_source = ""
+    if reference is not None:
+        ref_wv = read_vectors(reference)
+        if test_set is not None:
+            ts = read_test_set(test_set)
+            ts_source = str(test_set)
+            if corpus is not None:
+                log(f"Using the saved test set {test_set}; --corpus is not needed and was not read.")
+        else:
+            freqs = ev.word_frequencies(corpus_sentences(corpus))
+            try:
+                ts = ev.build_test_set(ref_wv, freqs, n_frequent=n_frequent, skip_top=skip_top, n_test=n_test,
+                                       seed=seed)
+            except SpokenW2VError as exc:
+                raise SpokenW2VError(f"{corpus} and {reference}: {exc}") from None
+            ts_source = f"drawn from {corpus}"
+            used = ts.params
+            log(f"Test set: {len(ts.test_words())} test words x {len(ts) // max(1, len(ts.test_words()))} pairs "
+                f"= {len(ts)} pairs (ranks {int(used['skip_used']) + 1}..{used['n_frequent']} of "
+                f"{used['corpus_vocabulary']} corpus words, seed {seed}).")
+        try:
+            ev.paper_metrics(ref_wv, ref_wv, ts)
+        except SpokenW2VError:
+            raise SpokenW2VError(f"{test_set or corpus}: no test pair has both words in the reference "
+                                 f"{reference}") from None
+        if save_test_set is not None:
+            write_test_set(save_test_set, ts)
+            log(f"Wrote {save_test_set}.")
+    elif save_test_set is not None:
+        raise SpokenW2VError("--save-test-set needs --reference and --corpus")
+
+    sims = []
+    if benchmarks:
+        sims += [read_similarity_pairs(ev.benchmark_path(b), b.value) for b in ev.Benchmark]
+    sims += [read_similarity_pairs(p) for p in similarity]
+    query = [w.strip() for w in (neighbours or "").split(",") if w.strip()]
+
+    names = unique_names(vectors)
+    results: list[dict] = []
+    nbrs: dict[str, dict[str, list]] = {w: {} for w in query}
+    with log.progress() as progress:
+        task = progress.add_task("Evaluating", total=len(vectors))
+        for path, name in zip(vectors, names):
+            wv = read_vectors(path)
+            row: dict = {"model": name, "path": str(path), "words": len(wv), "dim": wv.dim}
+            if ts is not None:
+                try:
+                    row.update(ev.paper_metrics(wv, ref_wv, ts, bootstrap=bootstrap, seed=seed))
+                except SpokenW2VError as exc:
+                    raise SpokenW2VError(f"{path}: {exc} (test set {ts_source})") from None
+            for pairs in sims:
+                s = ev.word_similarity(wv, pairs)
+                row[pairs.name] = s["spearman"]
+                row[f"{pairs.name}_oov"] = s["oov"]
+            for w in query:
+                nbrs[w][name] = ev.nearest_neighbours(wv, w, top)
+            results.append(row)
+            progress.advance(task)
+
+    _print_table(results, ts is not None, [p.name for p in sims])
+    if query:
+        _print_neighbours(nbrs, names, top)
+
+    if tsv_out is not None:
+        extra = [c for p in sims for c in (p.name, f"{p.name}_oov") if c not in TSV_COLUMNS]
+        columns = TSV_COLUMNS + extra + ["pairs", "words", "dim", "path"]
+        write_tsv(tsv_out, columns, ([_tsv_value(r.get(c)) for c in columns] for r in results))
+        log(f"Wrote {tsv_out}.")
+    if json_out is not None:
+        doc = {
+            "reference": None if reference is None else str(reference),
+            "test_set": None if ts is None else {
+                "source": ts_source, "pairs": len(ts), "test_words": len(ts.test_words()), "seed": ts.seed,
+                **ts.params,
+            },
+            "bootstrap": bootstrap if ts is not None else 0,
+            "models": [{k: _num(v) for k, v in r.items()} for r in results],
+            "neighbours": {w: {m: [[n, round(s, 6)] for n, s in lst] for m, lst in per.items()}
+                           for w, per in nbrs.items()},
+        }
+        atomic_write_text(json_out, json.dumps(doc, indent=2) + "\n")
+        log(f"Wrote {json_out}.")
+
+
+def _tsv_value(value) -> object:
+    return "" if value is None else value
+
+
+def _print_table(results: list[dict], paper: bool, sim_names: list[str]) -> None:
+    table = Table(title="Word vectors", title_justify="left", header_style="bold")
+    table.add_column("model", no_wrap=True)
+    if paper:
+        for col in ("A [95% CI]", "A rho", "B [95% CI]", "B rho", "coverage"):
+            table.add_column(col, justify="right", no_wrap=True)
+    for name in sim_names:
+        table.add_column(f"{name} rho (oov)", justify="right", no_wrap=True)
+
+    def with_ci(r: dict, m: str) -> str:
+        if m + "_low" not in r:
+            return _cell(r[m])
+        return f"{_cell(r[m])} [{_cell(r[m + '_low'])}, {_cell(r[m + '_high'])}]"
+
+    for r in results:
+        cells = [r["model"]]
+        if paper:
+            cells += [with_ci(r, "A"), _cell(r["A_spearman"]), with_ci(r, "B"), _cell(r["B_spearman"]),
+                      f"{r['coverage']:.1%}"]
+        for name in sim_names:
+            cells.append(f"{_cell(r[name])} ({r[name + '_oov']:.0%})")
+        table.add_row(*cells)
+    _print_wide(table)
+
+
+def _print_wide(table: Table) -> None:
+    """Print on stdout; when stdout is not a terminal, never squeeze the table to 80 columns."""
+    if out_console.is_terminal:
+        out_console.print(table)
+        return
+    width = Measurement.get(out_console, out_console.options.update(max_width=1000), table).maximum
+    Console(width=max(width, out_console.width), highlight=False).print(table)
+
+
+def _print_neighbours(nbrs: dict[str, dict[str, list]], names: list[str], top: int) -> None:
+    for word, per in nbrs.items():
+        table = Table(title=f"Nearest neighbours of '{word}'", title_justify="left", header_style="bold")
+        table.add_column("#", justify="right")
+        for name in names:
+            table.add_column(name)
+        for k in range(top):
+            cells = [str(k + 1)]
+            for name in names:
+                lst = per.get(name, [])
+                if k < len(lst):
+                    cells.append(f"{lst[k][0]} ({lst[k][1]:.2f})")
+                else:
+                    cells.append("(not in vocabulary)" if not lst and k == 0 else "")
+            table.add_row(*cells)
+        _print_wide(table)
+
+
+# --------------------------------------------------------------------------- plots
+
+plot_app = typer.Typer(help="Draw figures (PNG): training curves and noise sweeps.", no_args_is_help=True)
+app.add_typer(plot_app, name="plot")
+
+
+def _save_figure(fig, out: Path) -> None:
+    if out.suffix.lower() != ".png":
+        raise SpokenW2VError(f"{out}: the figure is written as PNG; name the output *.png")
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=150)
+
+
+def run_label(path: Path) -> str:
+    """A run's label: its directory's name for ``RUN_DIR/metrics.tsv``, else the file stem."""
+    path = Path(path)
+    if path.stem == "metrics":
+        return path.parent.name or path.resolve().parent.name
+    return path.stem
+
+
+@plot_app.command("curves")
+@guarded
+def curves_command(
+    metrics: List[Path] = typer.Argument(..., help="metrics.tsv files written by 'spokenw2v train --reference'."),
+    out: Path = typer.Option(..., "--out", "-o", help="PNG to write."),
+    label: List[str] = typer.Option([], "--label", help="Legend label per metrics file, in order (default: the "
+                                    "run directory's name)."),
+    title: Optional[str] = typer.Option(None, "--title", help="Figure title."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Plot metrics A (solid) and B (dashed) against the epoch, one colour per run."""
+    from ..plots import Run, numeric_columns, plot_curves
+
+    log = Log(quiet)
+    if label and len(label) != len(metrics):
+        raise SpokenW2VError(f"--label was given {len(label)} time(s) for {len(metrics)} metrics file(s)")
+    labels = label or unique_names_for_runs(metrics)
+    runs = []
+    for path, name in zip(metrics, labels):
+        _, rows = read_tsv(path, ["epoch", "A", "B"])
+        if not rows:
+            raise SpokenW2VError(f"{path}: no epochs (only a header)")
+        cols = numeric_columns(path, rows, ["epoch", "A", "B"], allow_empty=("A", "B"))
+        if not (any(math.isfinite(v) for v in cols["A"]) or any(math.isfinite(v) for v in cols["B"])):
+            raise SpokenW2VError(f"{path}: columns A and B are empty (train with --reference REF.vec to log them)")
+        runs.append(Run(name, cols["epoch"], cols["A"], cols["B"]))
+    _save_figure(plot_curves(runs, title), out)
+    log(f"Wrote {out}: {len(runs)} run(s).")
+
+
+def unique_names_for_runs(paths: List[Path]) -> List[str]:
+    """:func:`run_label` of each path, with ``-2``, ``-3``... appended to repeated labels."""
+    seen: dict[str, int] = {}
+    names = []
+    for p in paths:
+        name = run_label(p)
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return names
+
+
+@plot_app.command("sweep")
+@guarded
+def sweep_command(
+    table: Path = typer.Argument(..., help="TSV with a header row, e.g. 'rate  A  A_low  A_high  kind'."),
+    out: Path = typer.Option(..., "--out", "-o", help="PNG to write."),
+    x: str = typer.Option("rate", "--x", help="Column on the horizontal axis (the noise rate)."),
+    y: str = typer.Option("A", "--y", help="Column on the vertical axis; Y_low/Y_high columns, when present, "
+                          "are drawn as a band."),
+    group: Optional[str] = typer.Option(None, "--group", help="Column whose values give one line each."),
+    title: Optional[str] = typer.Option(None, "--title", help="Figure title."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Plot a metric against a noise rate from a table of results, one line per group."""
+    from ..plots import numeric_columns, plot_sweep
+
+    log = Log(quiet)
+    header, rows = read_tsv(table, [x, y] + ([group] if group else []))
+    if not rows:
+        raise SpokenW2VError(f"{table}: no rows (only a header)")
+    band = f"{y}_low" in header and f"{y}_high" in header
+    cols = numeric_columns(table, rows, [x, y] + ([f"{y}_low", f"{y}_high"] if band else []),
+                           allow_empty=(y, f"{y}_low", f"{y}_high"))
+    groups = [row[group] for _, row in rows] if group else None
+    fig = plot_sweep(cols[x], cols[y], groups=groups, low=cols.get(f"{y}_low"), high=cols.get(f"{y}_high"),
+                     x_label=x, y_label=y, group_label=group, title=title)
+    _save_figure(fig, out)
+    log(f"Wrote {out}: {len(rows)} point(s).")

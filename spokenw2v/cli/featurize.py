@@ -1,1 +1,97 @@
-"""(commands registered here)"""
+"""``spokenw2v featurize``: audio -> frame features (MFCC, HuBERT, wav2vec 2.0, WavLM)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..errors import SpokenW2VError
+from .common import Log, QuietOption, app, guarded
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"2/8"`` -> (2, 8); ``i`` is 0-based."""
+    try:
+        i_text, n_text = text.split("/")
+        i, n = int(i_text), int(n_text)
+    except ValueError:
+        raise SpokenW2VError(f"--shard {text!r}: expected i/n, for example 0/4") from None
+    if n < 1 or not 0 <= i < n:
+        raise SpokenW2VError(f"--shard {text!r}: expected 0 <= i < n")
+    return i, n
+
+
+from ..features import FeatureDtype, FeatureKind, Normalize  # noqa: E402  (enums for the options)
+
+
+@app.command("featurize")
+@guarded
+def featurize_command(
+    audio: Path = typer.Argument(..., help="A LibriSpeech-style tree or directory of .wav/.flac/.ogg files "
+                                           "(utterance id = file name), or an audio list TSV (utt path)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output: a .npz file, or a directory of shards."),
+    feature: FeatureKind = typer.Option(FeatureKind.MFCC, "--feature", "-f", case_sensitive=False,
+                                        help="Feature kind."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Hugging Face model id or local directory "
+                                        "(hubert/wav2vec2/wavlm; default facebook/hubert-base-ls960, "
+                                        "facebook/wav2vec2-base, microsoft/wavlm-base)."),
+    layer: Optional[int] = typer.Option(None, "--layer", "-l", help="Layer N = output of transformer block N "
+                                        "(0 = input of the first block); default 6."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    shard: str = typer.Option("0/1", "--shard", help="Process only part i of n (0-based) of the sorted corpus; "
+                                                    "parts of one --out directory can run as separate processes."),
+    segments: Optional[Path] = typer.Option(None, "--segments", help="Segments TSV to check against the audio "
+                                            "(utterances without audio or segments, segments past the end)."),
+    alignments: Optional[List[Path]] = typer.Option(None, "--alignments", help="Alignment file or tree to check "
+                                                    "against the audio instead of --segments (any format)."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip bad utterances and count them instead of "
+                                                            "stopping at the first."),
+    dtype: FeatureDtype = typer.Option(FeatureDtype.FLOAT16, "--dtype", help="Stored precision."),
+    shard_frames: int = typer.Option(200_000, "--shard-frames", help="Frames per output shard (bounds memory)."),
+    batch_seconds: float = typer.Option(200.0, "--batch-seconds", help="Padded audio seconds per batch on CUDA."),
+    workers: int = typer.Option(2, "--workers", help="Threads reading and resampling audio (0 = none)."),
+    normalize: Normalize = typer.Option(Normalize.AUTO, "--normalize", help="Waveform normalisation for the "
+                                        "models: auto follows the model's preprocessor config."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Compute frame features of every utterance and write them (float16 by default) to a .npz file
+    or a directory of shards; silences are kept, whole utterances are stored."""
+    from ..alignments import read_alignments
+    from ..devices import resolve_device
+    from ..features import FeaturizeOptions, featurize_corpus
+    from ..io import read_segments
+
+    log = Log(quiet)
+    index, count = parse_shard(shard)
+    if segments is not None and alignments:
+        raise SpokenW2VError("give --segments or --alignments, not both")
+    seg, seg_source = None, ""
+    if segments is not None:
+        seg, seg_source = read_segments(segments), str(segments)
+    elif alignments:
+        seg, seg_source = read_alignments(alignments), ", ".join(map(str, alignments))
+    dev = resolve_device(device)
+    if feature != FeatureKind.MFCC:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    opts = FeaturizeOptions(feature=feature, model=model, layer=layer, device=str(dev), normalize=normalize,
+                            dtype=dtype, shard_index=index, shard_count=count, shard_frames=shard_frames,
+                            batch_seconds=batch_seconds, workers=workers, skip_bad=skip_bad)
+    with log.progress() as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done)
+
+        summary = featurize_corpus(audio, out, opts, seg, seg_source, progress)
+    log(f"Wrote {out}: {summary.utterances} utterances, {summary.frames} frames of {summary.dim} dims "
+        f"({summary.info.describe()}, {summary.info.frame_rate:g} frames/s), {summary.seconds:.1f} s of audio, "
+        f"{len(summary.files)} file(s).")
+    if summary.skipped:
+        log("Skipped: " + "; ".join(f"{n} {what}" for what, n in sorted(summary.skipped.items())))

@@ -1,1 +1,290 @@
-"""(commands registered here)"""
+"""``spokenw2v segment-noise``, ``text-noise`` and ``label-segments``: controlled segmentation
+and clustering errors, and gold labels for boundaries from an external segmenter.
+
+A rate option may hold a comma-separated list (``--split 0,0.1,0.2``): that is a sweep,
+``--out`` is then a directory and gets one file per value, named
+``OPTION-VALUE.EXT`` with the value written with at least two decimals
+(``split-0.00.tsv``, ``split-0.10.tsv``, ``jitter-0.005.tsv``).  At most one option may
+list several values.  All outputs are computed before the first is written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from .. import noise
+from ..errors import SpokenW2VError
+from ..io import atomic_write_text, read_corpus, read_durations, read_segments, write_corpus, write_segments
+from .common import Log, QuietOption, app, err_console, guarded
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def parse_values(text: str, option: str, seconds: bool = False) -> list[float]:
+    """``"0,0.1,0.2"`` -> ``[0.0, 0.1, 0.2]``; rates must lie in [0, 1], seconds be >= 0."""
+    values = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            v = float(part)
+        except ValueError:
+            v = float("nan")
+        ok = math.isfinite(v) and v >= 0 and (seconds or v <= 1)
+        if not ok:
+            what = "a duration >= 0 in seconds" if seconds else "a rate in [0, 1]"
+            raise SpokenW2VError(f"{option}: expected {what} or a comma-separated list of them, found {part!r}")
+        values.append(v)
+    if len(set(values)) != len(values):
+        raise SpokenW2VError(f"{option}: the list {text!r} repeats a value")
+    return values
+
+
+def format_value(value: float) -> str:
+    """Value as written in sweep file names: shortest exact decimal, at least two decimals
+    (``0 -> 0.00``, ``0.1 -> 0.10``, ``0.005 -> 0.005``)."""
+    text = np.format_float_positional(value, trim="-")
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def plan_outputs(out: Path, options: dict[str, list[float]], suffix: str) -> list[tuple[dict[str, float], Path]]:
+    """One (values, output path) per run.  ``options`` maps option name (without ``--``) to
+    its values; when one of them has several, ``out`` is a directory of ``NAME-VALUE.suffix``."""
+    swept = [name for name, values in options.items() if len(values) > 1]
+    if len(swept) > 1:
+        raise SpokenW2VError(f"only one option may list several values (found --{' and --'.join(swept)})")
+    base = {name: values[0] for name, values in options.items()}
+    if not swept:
+        if out.is_dir():
+            raise SpokenW2VError(f"{out}: is a directory (give a file name, or a list of values for a sweep)")
+        return [(base, out)]
+    name = swept[0]
+    if out.exists() and not out.is_dir():
+        raise SpokenW2VError(f"{out}: exists and is not a directory (a sweep writes one file per value into --out)")
+    return [({**base, name: v}, out / f"{name}-{format_value(v)}{suffix}") for v in options[name]]
+
+
+def write_report(path: Optional[Path], runs: list[dict]) -> None:
+    if path is not None:
+        atomic_write_text(path, json.dumps(runs, indent=2) + "\n")
+
+
+def show_report(log: Log, title: str, runs: list[dict], columns: list[tuple[str, str, Callable]]) -> None:
+    """One row per run on stderr (nothing when quiet)."""
+    if log.quiet:
+        return
+    log(title)
+    table = Table(box=None, pad_edge=False, padding=(0, 0, 0, 1))
+    for _, header, _ in columns:
+        table.add_column(header, justify="right", no_wrap=True, header_style="bold")
+    for run in runs:
+        table.add_row(*[fmt(run[key]) if key in run else "" for key, _, fmt in columns])
+    err_console.print(table)
+
+
+def _f3(x) -> str:
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
+
+
+def _path(x) -> str:
+    return Path(x).stem
+
+
+# --------------------------------------------------------------------------- durations
+
+
+def load_durations(path: Path) -> dict[str, float]:
+    """Utterance durations (seconds) from a features/units NPZ (file or shard directory),
+    an audio list TSV or a directory of audio files."""
+    from ..audio import find_audio, probe_audio
+
+    if path.suffix == ".npz" or (path.is_dir() and any(path.glob("*.npz"))):
+        return read_durations(path)
+    return {utt: probe_audio(utt, p).duration for utt, p in find_audio(path).items()}
+
+
+# --------------------------------------------------------------------------- commands
+
+#: (report key, header, formatter); "del" ... "jit" are realised rates (jit: RMS shift in seconds),
+#: "bP bR bF1" boundary precision/recall/F1, "tF1" token F1, "unamb" the unambiguous fraction.
+SEGMENT_COLUMNS = [
+    ("output", "output", _path), ("segments_out", "segs", str),
+    ("realised_delete", "del", _f3), ("realised_merge", "mrg", _f3), ("realised_split", "spl", _f3),
+    ("realised_insert", "ins", _f3), ("realised_jitter_rms", "jit", _f3),
+    ("boundary_precision", "bP", _f3), ("boundary_recall", "bR", _f3), ("boundary_f1", "bF1", _f3),
+    ("token_f1", "tF1", _f3), ("unambiguous", "unamb", _f3),
+]
+
+
+@app.command("segment-noise")
+@guarded
+def segment_noise_command(
+    segments: Path = typer.Argument(..., help="Word segments TSV (utt start end word; the word column is optional), "
+                                                   "e.g. from `spokenw2v segments`."),
+    out: Path = typer.Option(..., "--out", "-o", help="Noisy segments TSV (utt start end word gold op); a directory "
+                                                      "when an option lists several values."),
+    durations: Optional[Path] = typer.Option(None, "--durations", help="Utterance lengths: a units or features NPZ "
+                                             "(file or shard directory), an audio list TSV or an audio directory. "
+                                             "Without it an utterance ends at its last word."),
+    jitter: str = typer.Option("0", "--jitter", help="Standard deviation (seconds) of the truncated Gaussian moving "
+                                                     "each boundary; or a comma-separated list."),
+    split: str = typer.Option("0", "--split", help="Probability that a word is split in two; or a list."),
+    merge: str = typer.Option("0", "--merge", help="Probability that the gap between two adjacent words is "
+                                                   "removed (merging them); or a list."),
+    delete: str = typer.Option("0", "--delete", help="Probability that a word is deleted; or a list."),
+    insert: str = typer.Option("0", "--insert", help="Expected inserted segments per input word (into silences "
+                                                     "when possible); or a list."),
+    min_duration: float = typer.Option(0.02, "--min-duration", help="Shortest segment or silence (seconds) that "
+                                                                    "jitter and split may create."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (the same seed gives the same output)."),
+    tolerance: float = typer.Option(0.02, "--tolerance", help="Boundary matching tolerance (seconds) of the report."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a list, one object "
+                                                                 "per output)."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Simulate segmentation errors on word segments and report boundary F1 and token accuracy.
+
+    Operations, in order: delete, merge, split, insert, jitter.  Every output segment is
+    labelled (word = gold) with the input word it overlaps most, and op says which
+    operation produced it (insert, merge, split, jitter or keep).
+    """
+    log = Log(quiet)
+    options = {
+        "jitter": parse_values(jitter, "--jitter", seconds=True),
+        "split": parse_values(split, "--split"),
+        "merge": parse_values(merge, "--merge"),
+        "delete": parse_values(delete, "--delete"),
+        "insert": parse_values(insert, "--insert"),
+    }
+    if not (math.isfinite(min_duration) and min_duration > 0):
+        raise SpokenW2VError(f"--min-duration: expected seconds > 0, found {min_duration:g}")
+    plan = plan_outputs(out, options, ".tsv")
+    durs = load_durations(durations) if durations is not None else None
+    seg = read_segments(segments, durations=durs)
+    results = []
+    for values, path in plan:
+        config = noise.SegmentNoiseConfig(**values, min_duration=min_duration, seed=seed)
+        noisy, counts = noise.segment_noise(seg, config, durs)
+        run = {"output": str(path), "input": str(segments), "seed": seed, **values, "min_duration": min_duration}
+        run.update(noise.counts_dict(counts))
+        run.update({f"op_{op}": noisy.extra["op"].count(op) for op in noise.OPS})
+        run.update(noise.segment_report(seg, noisy, tolerance))
+        results.append((path, noisy, run))
+    for path, noisy, _ in results:
+        write_segments(path, noisy)
+    runs = [r for _, _, r in results]
+    write_report(report, runs)
+    show_report(log, f"segment-noise: {segments} ({len(seg)} segments, seed {seed})", runs, SEGMENT_COLUMNS)
+    log(f"Wrote {len(runs)} file(s): {', '.join(str(p) for p, _, _ in results)}")
+
+
+TEXT_COLUMNS = [
+    ("output", "output", _path), ("tokens_out", "tokens", str), ("realised_substitute", "substitute", _f3),
+    ("realised_merge", "merge", _f3), ("realised_split", "split", _f3),
+]
+
+
+@app.command("text-noise")
+@guarded
+def text_noise_command(
+    corpus: Path = typer.Argument(..., help="Text corpus, one utterance per line."),
+    out: Path = typer.Option(..., "--out", "-o", help="Noisy corpus (tokenized, one utterance per line); a directory "
+                                                      "when an option lists several values."),
+    substitute: str = typer.Option("0", "--substitute", help="Probability that a token is replaced by another word "
+                                                             "type (clustering noise); or a comma-separated list."),
+    weighting: noise.Weighting = typer.Option(noise.Weighting.UNIFORM, "--weighting", case_sensitive=False,
+                                              help="Draw substitutes uniformly over the vocabulary or by frequency."),
+    merge: str = typer.Option("0", "--merge", help="Probability that two adjacent tokens are concatenated; or a list."),
+    split: str = typer.Option("0", "--split", help="Probability that a token is cut in two; or a list."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (the same seed gives the same output)."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a list, one object "
+                                                                 "per output)."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Simulate clustering errors (token substitution) and segmentation errors (merged or
+    split tokens) on a text corpus, and report the realised rates.
+
+    The output is the tokenized corpus (lower-cased, punctuation removed), so
+    `--substitute 0` writes the clean reference with exactly the same tokens.
+    """
+    log = Log(quiet)
+    options = {
+        "substitute": parse_values(substitute, "--substitute"),
+        "merge": parse_values(merge, "--merge"),
+        "split": parse_values(split, "--split"),
+    }
+    plan = plan_outputs(out, options, ".txt")
+    sentences = read_corpus(corpus)
+    results = []
+    for values, path in plan:
+        config = noise.TextNoiseConfig(**values, weighting=weighting, seed=seed)
+        noisy, counts = noise.text_noise(sentences, config)
+        run = {"output": str(path), "input": str(corpus), "seed": seed, **values, "weighting": weighting.value}
+        run.update(noise.counts_dict(counts))
+        results.append((path, noisy, run))
+    for path, noisy, _ in results:
+        write_corpus(path, noisy)
+    runs = [r for _, _, r in results]
+    write_report(report, runs)
+    show_report(log, f"text-noise: {corpus} ({runs[0]['tokens_in']} tokens, seed {seed})", runs, TEXT_COLUMNS)
+    log(f"Wrote {len(runs)} file(s): {', '.join(str(p) for p, _, _ in results)}")
+
+
+@app.command("label-segments")
+@guarded
+def label_segments_command(
+    boundaries: Path = typer.Argument(..., help="Segments TSV from any segmenter (utt start end; a word column "
+                                                "is ignored)."),
+    gold: Path = typer.Option(..., "--gold", help="Gold word segments TSV (utt start end word), e.g. forced "
+                                                  "alignments converted by `spokenw2v segments`."),
+    out: Path = typer.Option(..., "--out", "-o", help="Labelled segments TSV (utt start end word gold ...)."),
+    tolerance: float = typer.Option(0.02, "--tolerance", help="Boundary matching tolerance (seconds) of the report."),
+    skip_missing: bool = typer.Option(False, "--skip-missing", help="Drop utterances that the gold file lacks "
+                                                                    "(default: an error)."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a one-object list)."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Label externally found word segments with the gold word each overlaps most, and
+    report their boundary F1 and token accuracy against the gold segments.
+
+    A segment overlapping no gold word is labelled <sil>.  Scores cover the utterances
+    of the boundaries file.
+    """
+    log = Log(quiet)
+    gold_seg = read_segments(gold, require_words=True)
+    hyp = read_segments(boundaries)
+    gold_utts = set(gold_seg.utt)
+    missing = [u for u in hyp.utterances() if u not in gold_utts]
+    if missing and not skip_missing:
+        raise SpokenW2VError(f"{boundaries} (utterance {missing[0]}): utterance is not in the gold file {gold} "
+                             f"({len(missing)} such utterance(s); --skip-missing drops them)")
+    if missing:
+        hyp = hyp.subset([i for i, u in enumerate(hyp.utt) if u in gold_utts])
+        if not len(hyp):
+            raise SpokenW2VError(f"{boundaries}: no utterance is in the gold file {gold}")
+        log(f"Dropped {len(missing)} utterance(s) that {gold} lacks.")
+    hyp_utts = set(hyp.utt)
+    gold_seg = gold_seg.subset([i for i, u in enumerate(gold_seg.utt) if u in hyp_utts])
+    labels = noise.overlap_labels(hyp, gold_seg)
+    if hyp.word is not None:
+        hyp = replace(hyp, word=None)
+    result = noise.labelled(hyp, labels)
+    run = {"output": str(out), "input": str(boundaries), "gold": str(gold), "segments_out": len(result),
+           "gold_segments": len(gold_seg), "no_word": labels.word.count(noise.NO_WORD)}
+    run.update(noise.segment_report(gold_seg, result, tolerance, labels))
+    write_segments(out, result)
+    write_report(report, [run])
+    show_report(log, f"label-segments: {boundaries} against {gold}", [run], [
+        ("output", "output", _path), ("segments_out", "segs", str), ("no_word", noise.NO_WORD, str),
+        ("boundary_precision", "bP", _f3), ("boundary_recall", "bR", _f3), ("boundary_f1", "bF1", _f3),
+        ("token_precision", "tP", _f3), ("token_recall", "tR", _f3), ("token_f1", "tF1", _f3),
+        ("unambiguous", "unamb", _f3)])
+    log(f"Wrote {out}: {len(result)} labelled segments.")

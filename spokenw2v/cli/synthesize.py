@@ -1,1 +1,82 @@
-"""(commands registered here)"""
+"""``spokenw2v synthesize``: speak a text corpus with espeak-ng, with exact word timings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from ..errors import SpokenW2VError
+from ..io import tokenize
+from .common import Log, QuietOption, app, guarded
+
+
+def parse_list(text: str, what: str) -> tuple[str, ...]:
+    """``"a,b, c"`` -> ``("a", "b", "c")``."""
+    items = tuple(x.strip() for x in text.split(",") if x.strip())
+    if not items and what != "variants":
+        raise SpokenW2VError(f"--{what}: give at least one value (comma-separated)")
+    return items
+
+
+def parse_rates(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in parse_list(text, "rates"))
+    except ValueError:
+        raise SpokenW2VError(f"--rates: expected comma-separated words-per-minute integers, found {text!r}") from None
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+@app.command("synthesize")
+@guarded
+def synthesize_command(
+    corpus: Path = typer.Argument(..., help="Text corpus, one utterance per line (UTF-8)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output directory (created; an existing one is resumed)."),
+    voices: str = typer.Option("en-us,en-gb", "--voices",
+                               help="Comma-separated espeak-ng voices or languages (see: espeak-ng --voices=en)."),
+    variants: str = typer.Option("m1,m3,f1,f3", "--variants",
+                                 help="Comma-separated espeak-ng voice variants (m1-m8, f1-f5, ...); '' = none."),
+    rates: str = typer.Option("140,170,200", "--rates", help="Comma-separated speaking rates, words per minute."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the per-utterance choices and per-word jitter."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0 = one per CPU core)."),
+    max_utterances: int = typer.Option(0, "--max-utterances", help="Speak only the first N utterances (0 = all)."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Speak a text corpus with espeak-ng: 16 kHz WAVs, exact word segments and the transcript.
+
+    Every line is one utterance; every token (as the text stages tokenize it) is
+    synthesized on its own, then the words are joined with short pauses, so each word
+    has exactly one segment with real silence at its boundaries.  Voice, variant and
+    rate are chosen per utterance, pitch and rate jitter per word, all seeded.
+    Writes OUT/audio/UTT.wav, OUT/words/UTT.tsv, OUT/audio.tsv, OUT/segments.tsv,
+    OUT/corpus.txt, OUT/utterances.tsv and OUT/synthesis.json.  Re-running the same
+    command resumes: complete utterances are kept.
+    """
+    from ..synthesize import SynthesisConfig, read_text_lines, synthesize_corpus
+
+    log = Log(quiet)
+    config = SynthesisConfig(voices=parse_list(voices, "voices"), variants=parse_list(variants, "variants"),
+                             rates=parse_rates(rates), seed=seed)
+    if max_utterances < 0:
+        raise SpokenW2VError(f"--max-utterances must be 0 (all) or positive, not {max_utterances}")
+    all_utterances = read_text_lines(corpus)
+    utterances = all_utterances
+    n_total = len(utterances)
+    if max_utterances:
+        utterances = utterances[:max_utterances]
+    jobs = jobs if jobs > 0 else default_jobs()
+    n_words = sum(len(tokenize(u.text)) for u in utterances)
+    log(f"synthesize: {len(utterances)} of {n_total} utterances ({n_words} words) from {corpus} -> {out} "
+        f"({jobs} worker{'s' if jobs > 1 else ''})")
+    with log.progress() as bar:
+        task = bar.add_task("synthesize", total=len(utterances))
+        result = synthesize_corpus(all_utterances, out, config, jobs=jobs, progress=lambda n: bar.advance(task, n),
+                                   source=str(corpus), limit=max_utterances)
+    speed = result.words / result.elapsed if result.elapsed > 0 else float("inf")
+    log(f"synthesize: {result.utterances} utterances, {result.words} words, "
+        f"{result.audio_seconds / 3600:.2f} h of audio ({result.synthesized} made, {result.skipped} kept) "
+        f"in {result.elapsed:.1f} s ({speed:.0f} words/s); segments: {out / 'segments.tsv'}")

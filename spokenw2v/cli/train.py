@@ -1,1 +1,260 @@
-"""(commands registered here)"""
+"""``spokenw2v train KIND``: the text baseline, the oracle and the skipgram models."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+
+from ..errors import SpokenW2VError
+from ..models import DEFAULT_PRESET, Kind, NEURAL_KINDS, NegativeSampling, Preset, TrainConfig
+from .common import Log, QuietOption, app, guarded
+
+KIND_HELP = ("text: gensim skipgram on words (--corpus, or the word column of --segments); "
+             "oracle: skipgram on word-type ids of the tokens (perfect segmentation and clustering); "
+             "e2e: end-to-end encoder over each token's characters (--corpus, or --segments without --units) "
+             "or units (--segments --units); two-stage: frozen GRU auto-encoder vectors + trainable linear layers.")
+
+
+def _sentences_from_segments(seg) -> list[list[str]]:
+    return [[seg.word[i] for i in rows] for rows in seg.by_utterance().values()]
+
+
+def _fmt(value) -> str:
+    return "-" if value == "" else f"{float(value):.3f}"
+
+
+@app.command("train", help="Train word vectors: the text baseline, the oracle, or an end-to-end / two-stage "
+                           "skipgram model over characters or speech units.\n\n" + KIND_HELP)
+@guarded
+def train_command(
+    kind: Kind = typer.Argument(..., help="text | oracle | e2e | two-stage"),
+    out: Path = typer.Option(..., "--out", "-o", help="Run directory: vectors.vec, metrics.tsv, config.json "
+                             "(and last.pt, best.pt for e2e and two-stage)."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Text corpus, one utterance per line."),
+    segments: Optional[Path] = typer.Option(None, "--segments", help="Word segments TSV (utt start end word)."),
+    units: Optional[Path] = typer.Option(None, "--units", help="Units NPZ (with --segments): train on the units "
+                                         "of each word token."),
+    merge: Optional[bool] = typer.Option(None, "--merge/--no-merge", help="Merge consecutive duplicate units "
+                                         "of a token (default: merge)."),
+    reference: Optional[Path] = typer.Option(None, "--reference", help="Reference text model (.vec): log metrics "
+                                             "A and B after every epoch."),
+    test_set: Optional[Path] = typer.Option(None, "--test-set", help="Test-set TSV for the metrics (default: "
+                                            "drawn from the training tokens with --test-seed)."),
+    test_seed: int = typer.Option(0, "--test-seed", help="Seed of the drawn test set."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs (text/oracle default 5, neural 20; "
+                                         "with --resume a larger value extends the run)."),
+    scale: Optional[int] = typer.Option(None, "--scale", "-s", help="Model scale s: GRU width 50*s, s GRU "
+                                        "layers, s linear layers, 100*s dimensions (default 1)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of initialisation and sampling (default 0)."),
+    device: str = typer.Option("auto", "--device", help="auto | cpu | cuda (neural kinds)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from OUT/last.pt with its configuration "
+                                "and inputs (neural kinds)."),
+    preset: Optional[Preset] = typer.Option(None, "--preset", help=f"Optimisation preset of the neural kinds "
+                                            f"(default {DEFAULT_PRESET.value}): fast = lr 1e-2, subsampling "
+                                            f"1e-3, unigram^0.75 negatives; paper = lr 1e-3, no subsampling, "
+                                            f"uniform negatives."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (AdamW; default from the preset)."),
+    window: Optional[int] = typer.Option(None, "--window", help="Context words each side (default 5)."),
+    negatives: Optional[int] = typer.Option(None, "--negatives", help="Negatives per centre word "
+                                            "(neural default 50, text 5)."),
+    noise_power: Optional[float] = typer.Option(None, "--noise-power", help="Negatives ~ unigram^POWER "
+                                                "(1 = uniform over the token stream)."),
+    subsample: Optional[float] = typer.Option(None, "--subsample", help="Frequent-word subsampling threshold "
+                                              "t (0 = off; text default 1e-3)."),
+    negative_sampling: Optional[NegativeSampling] = typer.Option(None, "--negative-sampling", help="pool: "
+                                                                 "negatives from a pool shared by the batch "
+                                                                 "(default); slot: every slot drawn "
+                                                                 "independently."),
+    pool_size: Optional[int] = typer.Option(None, "--pool-size", help="Tokens in the shared negative pool "
+                                            "(default 1024)."),
+    batch_tokens: Optional[int] = typer.Option(None, "--batch-tokens", help="Centre words per step "
+                                               "(default 256)."),
+    length_buckets: Optional[int] = typer.Option(None, "--length-buckets", help="Padded GRU calls per "
+                                                 "encoder and step (default 4)."),
+    type_token_cap: Optional[int] = typer.Option(None, "--type-token-cap", help="Tokens averaged into a word "
+                                                 "type's vector (default 100)."),
+    ae_epochs: Optional[int] = typer.Option(None, "--ae-epochs", help="two-stage: auto-encoder epochs "
+                                            "(default 30)."),
+    amp: Optional[bool] = typer.Option(None, "--amp/--no-amp", help="bf16 autocast on CUDA (default on)."),
+    dims: Optional[int] = typer.Option(None, "--dims", help="Vector dimensions (text/oracle default 100; "
+                                       "neural default 100*s)."),
+    min_count: int = typer.Option(5, "--min-count", help="text/oracle: ignore words with fewer tokens."),
+    workers: int = typer.Option(1, "--workers", help="text/oracle: gensim threads (1 = reproducible)."),
+    token_vectors: Optional[Path] = typer.Option(None, "--token-vectors", help="Also write one vector per "
+                                                 "token (NPZ; neural kinds)."),
+    quiet: bool = QuietOption,
+) -> None:
+    from .. import io
+    from ..train import Evaluator, TextConfig, train_oracle, train_text
+
+    log = Log(quiet)
+    out = Path(out)
+    neural = kind in NEURAL_KINDS
+    if not neural and (resume or token_vectors):
+        raise SpokenW2VError(f"--resume and --token-vectors apply to e2e and two-stage, not {kind.value}")
+
+    saved = None
+    if resume:
+        from ..train import load_checkpoint
+
+        saved = load_checkpoint(out / "last.pt")
+        inputs = saved.get("inputs", {})
+        if corpus is None and segments is None:
+            corpus = Path(inputs["corpus"]) if inputs.get("corpus") else None
+            segments = Path(inputs["segments"]) if inputs.get("segments") else None
+            units = Path(inputs["units"]) if inputs.get("units") else None
+            if reference is None and inputs.get("reference"):
+                reference = Path(inputs["reference"])
+            if test_set is None and inputs.get("test_set"):
+                test_set = Path(inputs["test_set"])
+    if (corpus is None) == (segments is None):
+        raise SpokenW2VError("give exactly one of --corpus TEXT.txt and --segments SEGS.tsv")
+    if units is not None and segments is None:
+        raise SpokenW2VError("--units needs --segments (the word boundaries)")
+    if units is not None and not neural:
+        raise SpokenW2VError(f"{kind.value} trains on words; --units applies to e2e and two-stage")
+
+    # ---- tokens
+    seg = None
+    if corpus is not None:
+        sentences = io.read_corpus(corpus)
+    else:
+        seg = io.read_segments(segments, require_words=True)
+        sentences = _sentences_from_segments(seg)
+    n_tokens = sum(len(s) for s in sentences)
+    log(f"{n_tokens} word tokens in {len(sentences)} utterances")
+
+    evaluator = None
+    if reference is not None:
+        ref = io.read_vectors(reference)
+        ts = io.read_test_set(test_set) if test_set is not None else None
+        evaluator = Evaluator.build(ref, sentences, seed=test_seed, test_set=ts)
+        log(f"metrics on {len(evaluator.test_set)} test pairs against {reference}")
+
+    inputs = {"corpus": str(corpus) if corpus else "", "segments": str(segments) if segments else "",
+              "units": str(units) if units else "", "reference": str(reference) if reference else "",
+              "test_set": str(test_set) if test_set else ""}
+
+    def on_epoch(row: dict) -> None:
+        log(f"epoch {row['epoch']}: loss {_fmt(row['loss'])}, {_fmt(row['examples_per_s'])} words/s, "
+            f"A {_fmt(row['A'])}, B {_fmt(row['B'])}")
+
+    if not neural:
+        tcfg = TextConfig(dim=dims or 100, window=window or 5, negatives=negatives or 5, min_count=min_count,
+                          epochs=5 if epochs is None else epochs, sample=1e-3 if subsample is None else subsample,
+                          seed=seed or 0, workers=workers)
+        if tcfg.dim < 1 or tcfg.window < 1 or tcfg.negatives < 1 or tcfg.epochs < 0 or tcfg.workers < 1:
+            raise SpokenW2VError("--dims, --window, --negatives and --workers must be >= 1, --epochs >= 0")
+        _write_config(out, kind, asdict(tcfg), inputs, test_seed)
+        trainer = train_text if kind == Kind.text else train_oracle
+        vectors, rows = trainer(sentences, tcfg, evaluator, on_epoch)
+        from ..train import write_metrics
+
+        write_metrics(out / "metrics.tsv", rows)
+        io.write_vectors(out / "vectors.vec", vectors)
+        log(f"wrote {len(vectors)} word vectors to {out / 'vectors.vec'}")
+        return
+
+    # ---- neural kinds
+    import torch
+
+    from ..data import char_stream, unit_stream
+    from ..devices import resolve_device
+    from ..frames import word_unit_sequences
+    from ..train import Distributed, Hooks, NeuralTrainer
+
+    if units is not None:
+        u = io.read_units(units)
+        seqs, kept = word_unit_sequences(u, seg, merge=True if merge is None else merge, source=str(segments))
+        stream = unit_stream(seqs, [seg.word[i] for i in kept], [seg.utt[i] for i in kept], u.k,
+                             source=str(units))
+        log(f"{stream.n_sequences} distinct unit sequences among {len(stream)} tokens (k = {u.k})")
+    else:
+        stream = char_stream(sentences, source=str(corpus or segments))
+
+    explicit = {"scale": scale, "preset": preset.value if preset else None, "lr": lr, "window": window,
+                "negatives": negatives, "noise_power": noise_power, "subsample": subsample,
+                "negative_sampling": negative_sampling.value if negative_sampling else None,
+                "pool_size": pool_size, "batch_tokens": batch_tokens, "length_buckets": length_buckets,
+                "type_token_cap": type_token_cap, "ae_epochs": ae_epochs, "amp": amp, "dim": dims,
+                "epochs": epochs, "seed": seed, "merge": merge}
+    explicit = {k: v for k, v in explicit.items() if v is not None}
+    base = dict(kind=kind.value, symbols=stream.symbols, vocab_size=stream.vocab_size)
+    if saved is not None:
+        cfg = TrainConfig.from_dict(saved["config"])
+        if cfg.kind != kind.value:
+            raise SpokenW2VError(f"{out / 'last.pt'}: checkpoint of another configuration (kind {cfg.kind}, "
+                                 f"not {kind.value})")
+        # explicit options must agree with the checkpoint (compared after resolving)
+        wanted = TrainConfig.from_dict({**TrainConfig().to_dict(), **base, **explicit}).resolved()
+        values = cfg.to_dict()
+        for key in explicit:
+            values[key] = getattr(wanted, key)
+        values.update(base)
+        cfg = TrainConfig.from_dict(values)
+    else:
+        cfg = TrainConfig(**base, **{k: v for k, v in explicit.items()}).resolved()
+
+    dist = Distributed.from_env()
+    dev = resolve_device(device)
+    if dist.enabled and dev.type == "cuda":
+        dev = torch.device("cuda", dist.local_rank)
+        torch.cuda.set_device(dev)
+    if dist.main:
+        _write_config(out, kind, cfg.resolved().to_dict(), inputs, test_seed,
+                      {"device": str(dev), "world_size": dist.world, "tokens": len(stream),
+                       "distinct_sequences": stream.n_sequences, "data": stream.fingerprint()})
+    log(f"training {kind.value} (s={cfg.scale}, preset {cfg.preset}) on {dev}" +
+        (f", {dist.world} processes" if dist.enabled else ""))
+
+    progress = log.progress() if dist.main else None
+    task = {"id": None}
+
+    def on_step(epoch: int, step: int, n_steps: int) -> None:
+        if progress is None:
+            return
+        if task["id"] is None or step == 1:
+            if task["id"] is not None:
+                progress.remove_task(task["id"])
+            task["id"] = progress.add_task(f"epoch {epoch}", total=n_steps)
+        progress.update(task["id"], completed=step)
+
+    hooks = Hooks(on_step=on_step, on_epoch=on_epoch, on_message=log)
+    trainer = NeuralTrainer(stream, cfg, dev, out, evaluator=evaluator, resume=resume, dist=dist, hooks=hooks,
+                            inputs=inputs)
+    if progress is not None:
+        with progress:
+            result = trainer.run()
+    else:
+        result = trainer.run()
+    if dist.main:
+        io.write_vectors(out / "vectors.vec", result.vectors)
+        log(f"wrote {len(result.vectors)} word-type vectors to {out / 'vectors.vec'} (best epoch "
+            f"{result.best_epoch} in best.pt)")
+        if token_vectors is not None:
+            vec = trainer.token_vectors()
+            if seg is not None:
+                rows = np.arange(len(seg)) if units is None else kept
+                utt_ids = [seg.utt[i] for i in rows]
+                start, end = seg.start[rows], seg.end[rows]
+            else:
+                utt_ids = [str(stream.utt_index[i]) for i in range(len(stream))]
+                start = end = np.full(len(stream), np.nan)
+            io.write_token_vectors(token_vectors, io.TokenVectors(
+                vec, [stream.words[i] for i in stream.word_ids], utt_ids, start, end))
+            log(f"wrote {len(vec)} token vectors to {token_vectors}")
+
+
+def _write_config(out: Path, kind: Kind, config: dict, inputs: dict, test_seed: int, extra: dict | None = None):
+    from .. import __version__
+    from ..io import atomic_write_text
+
+    out.mkdir(parents=True, exist_ok=True)
+    payload = {"spokenw2v": __version__, "kind": kind.value, "config": config, "inputs": inputs,
+               "test_seed": test_seed, **(extra or {})}
+    atomic_write_text(out / "config.json", json.dumps(payload, indent=2, sort_keys=False) + "\n")

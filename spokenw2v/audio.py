@@ -1,0 +1,141 @@
+"""Finding and loading audio.
+
+Audio is found from
+
+* a LibriSpeech-style tree (``SPEAKER/CHAPTER/UTT.flac``) or any directory: every
+  ``*.wav``, ``*.flac`` and ``*.ogg`` below it, recursively; the utterance id is the
+  file name without its extension;
+* an audio list TSV (``utt  path``, see :func:`spokenw2v.io.read_audio_list`);
+* a single audio file (utterance id = file name without extension).
+
+Audio is read with soundfile, stereo is averaged to mono and any sample rate is
+resampled to 16 kHz (``torchaudio.functional.resample``, its default windowed-sinc
+filter).  Waveforms are float32 in [-1, 1], shape (T,) at :data:`SAMPLE_RATE`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import SpokenW2VError
+from .io import read_audio_list
+
+SAMPLE_RATE = 16000
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """One audio file as found on disk (no samples loaded)."""
+
+    utt: str
+    path: Path
+    sample_rate: int  # Hz, as stored
+    frames: int  # samples per channel, as stored
+    channels: int
+
+    @property
+    def duration(self) -> float:
+        """Seconds."""
+        return self.frames / self.sample_rate
+
+    @property
+    def samples_16k(self) -> int:
+        """Number of samples after resampling to 16 kHz (what :func:`load_audio` returns)."""
+        return resampled_length(self.frames, self.sample_rate)
+
+
+def resampled_length(frames: int, sample_rate: int, target_rate: int = SAMPLE_RATE) -> int:
+    """Length of ``torchaudio.functional.resample`` output: ceil(frames * target / rate)."""
+    if sample_rate == target_rate:
+        return frames
+    return -(-frames * target_rate // sample_rate)
+
+
+def find_audio(path: str | os.PathLike) -> dict[str, Path]:
+    """Utterance id -> audio file, sorted by utterance id.
+
+    ``path`` is a directory (searched recursively for .wav/.flac/.ogg), an audio list
+    TSV (``utt  path``) or one audio file.  Two files with the same utterance id are an
+    error naming both.
+    """
+    path = Path(path)
+    if path.is_dir():
+        found: dict[str, Path] = {}
+        for p in sorted(path.rglob("*")):
+            if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file() and not p.name.startswith("."):
+                if p.stem in found:
+                    raise SpokenW2VError(f"{p}: utterance id {p.stem} is also used by {found[p.stem]}")
+                found[p.stem] = p
+        if not found:
+            raise SpokenW2VError(f"{path}: no audio files (*.wav, *.flac, *.ogg) found in this directory")
+        return dict(sorted(found.items()))
+    if not path.exists():
+        raise SpokenW2VError(f"{path}: no such file or directory")
+    if path.suffix.lower() in AUDIO_EXTENSIONS:
+        return {path.stem: path}
+    return dict(sorted(read_audio_list(path).items()))
+
+
+def probe_audio(utt: str, path: str | os.PathLike) -> AudioInfo:
+    """Sample rate, length and channels of one file without decoding it.
+
+    Raises :class:`SpokenW2VError` naming the file when it is missing, unreadable or empty.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.exists():
+        raise SpokenW2VError(f"{path}: no such audio file (utterance {utt})")
+    try:
+        info = sf.info(str(path))
+    except Exception as exc:  # soundfile raises several types for unreadable data
+        raise SpokenW2VError(f"{path}: unreadable audio (utterance {utt}): {_short(exc, path)}") from None
+    if info.frames <= 0:
+        raise SpokenW2VError(f"{path}: zero-length audio (utterance {utt})")
+    return AudioInfo(utt, path, int(info.samplerate), int(info.frames), int(info.channels))
+
+
+def load_audio(path: str | os.PathLike, target_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Read one file as mono float32 at ``target_rate``: shape (T,), values in [-1, 1].
+
+    Channels are averaged; other sample rates are resampled.  Missing, unreadable and
+    zero-length files raise :class:`SpokenW2VError` naming the file.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    try:
+        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except FileNotFoundError:
+        raise SpokenW2VError(f"{path}: no such audio file") from None
+    except Exception as exc:
+        raise SpokenW2VError(f"{path}: unreadable audio: {_short(exc, path)}") from None
+    if data.shape[0] == 0:
+        raise SpokenW2VError(f"{path}: zero-length audio")
+    wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    if rate != target_rate:
+        wave = resample(wave, rate, target_rate)
+    return np.ascontiguousarray(wave, dtype=np.float32)
+
+
+def resample(wave: np.ndarray, rate: int, target_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Resample a (T,) float32 waveform with ``torchaudio.functional.resample``."""
+    import torch
+    import torchaudio.functional as AF
+
+    with torch.inference_mode():
+        out = AF.resample(torch.from_numpy(np.ascontiguousarray(wave)), int(rate), int(target_rate))
+    return out.numpy()
+
+
+def _short(exc: Exception, path: Path | None = None) -> str:
+    text = str(exc)
+    if path is not None:
+        text = text.replace(f" '{path}'", "").replace(str(path), "")
+    text = " ".join(text.split())
+    return text[:160] if text else type(exc).__name__

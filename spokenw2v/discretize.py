@@ -1,0 +1,664 @@
+"""Discrete units: a k-means codebook over standardized frame features.
+
+* :func:`fit_codebook` -- draw a seeded sample of frames (default 10 %, at most
+  ``max_sample_frames``; optionally only frames inside word segments), standardize each
+  feature dimension with the sample's mean and standard deviation (as the paper does before
+  k-means), run k-means (k-means++ seeding, then Lloyd iterations in PyTorch on CPU or
+  CUDA) and return an :class:`~spokenw2v.io.Codebook`.
+* :func:`apply_codebook` -- give every frame the id of its nearest centroid in the
+  standardized space, so new audio is encoded exactly as the training audio was.
+* :func:`unit_statistics` -- summary figures of word unit sequences.
+
+Memory is bounded: features are streamed one shard (or one chunk) at a time and never
+loaded whole.  The sample is at most ``max_sample_frames`` frames, kept in the features'
+own dtype (float16 by default): 1M frames x 768 dims = 1.5 GB, 1M x 39 = 78 MB.
+
+Functions here take arrays and dataclasses and never print; a ``progress`` callback
+``progress(stage, done, total)`` reports work done (stages ``sample``, ``kmeans``,
+``assign``) for the command line's progress bars.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Optional, Sequence, Union
+
+import numpy as np
+
+from .errors import SpokenW2VError, where
+from .frames import frame_range
+from .io import Codebook, FrameInfo, Ragged, Segments, iter_features
+
+#: A features file, a directory of feature shards, or any iterable of :class:`Ragged`
+#: shards whose ``values`` are (N_i, D) frames (for example views of a memory map).
+FeatureSource = Union[str, os.PathLike, Ragged, Iterable[Ragged]]
+
+#: ``progress(stage, done, total)``; ``total`` is None when unknown.
+Progress = Callable[[str, int, Optional[int]], None]
+
+#: Slack (seconds) allowed between a segment's end and the end of the audio, as in
+#: :func:`spokenw2v.io.validate_segments`.
+END_TOLERANCE = 0.02
+
+
+@dataclass
+class KMeansConfig:
+    """Hyperparameters of the codebook fit (saved in part in the codebook).
+
+    ``k``: number of units.  ``sample_fraction``: fraction of the (eligible) frames drawn
+    for the fit, each frame independently with a seeded uniform key; when more than
+    ``max_sample_frames`` frames qualify, the ``max_sample_frames`` with the smallest
+    keys are kept (a uniform sample without replacement).  ``seed`` drives the sample,
+    the k-means++ seeding and nothing else.  ``max_iter`` Lloyd iterations at most; they
+    stop earlier when the summed squared centroid shift (standardized units) is at most
+    ``tol``.  k-means++ draws its seeds from at most ``init_frames`` sample frames.
+    ``chunk_frames`` bounds the (chunk x k) distance matrices.  Standardized float32
+    copies of the sample are cached while they take at most ``cache_bytes``.
+    """
+
+    k: int = 100
+    sample_fraction: float = 0.1
+    max_sample_frames: int = 1_000_000
+    seed: int = 0
+    max_iter: int = 100
+    tol: float = 1e-4
+    init_frames: int = 100_000
+    chunk_frames: int = 8192
+    cache_bytes: int = 1 << 30
+
+    def check(self) -> None:
+        if self.k < 1:
+            raise SpokenW2VError(f"k must be at least 1, found {self.k}")
+        if not (0.0 < self.sample_fraction <= 1.0):
+            raise SpokenW2VError(f"the sample fraction must be in (0, 1], found {self.sample_fraction:g}")
+        if self.max_sample_frames < self.k:
+            raise SpokenW2VError(
+                f"max sample frames ({self.max_sample_frames}) must be at least k ({self.k})"
+            )
+        if self.max_iter < 1 or self.chunk_frames < 1 or self.init_frames < 1:
+            raise SpokenW2VError("max_iter, chunk_frames and init_frames must be positive")
+
+
+@dataclass
+class KMeansResult:
+    """Output of :func:`kmeans`: ``centroids`` (k, D) float32 in the space k-means ran in,
+    ``labels`` (n,) int64 nearest centroid of each input row (for the final centroids),
+    ``inertia`` = sum of squared distances of rows to their centroid, ``n_iter`` Lloyd
+    iterations run, ``converged`` whether the shift tolerance was met."""
+
+    centroids: np.ndarray
+    labels: np.ndarray
+    inertia: float
+    n_iter: int
+    converged: bool
+
+
+@dataclass
+class FitResult:
+    """A fitted codebook with what the fit saw: ``n_frames`` frames streamed,
+    ``n_eligible`` of them eligible (inside words with ``in_words``), ``n_sample`` used
+    for k-means, ``n_iter`` Lloyd iterations, ``converged``."""
+
+    codebook: Codebook
+    n_frames: int
+    n_eligible: int
+    n_sample: int
+    n_iter: int
+    converged: bool
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _shards(source: FeatureSource, name: str | None) -> tuple[Iterator[Ragged], str]:
+    """(iterator of shards, name for messages)."""
+    if isinstance(source, (str, os.PathLike)):
+        return iter_features(source), str(name or source)
+    if isinstance(source, Ragged):
+        return iter([source]), name or "features"
+    return iter(source), name or "features"
+
+
+def _check_shard(shard: Ragged, name: str, info: FrameInfo | None, dim: int | None) -> None:
+    if shard.values.ndim != 2:
+        raise SpokenW2VError(f"{name}: features must be (frames, dims), found shape {shard.values.shape}")
+    if dim is not None and shard.values.shape[1] != dim:
+        raise SpokenW2VError(f"{name}: a shard has {shard.values.shape[1]} feature dimensions, others {dim}")
+    if info is not None and shard.info != info:
+        raise SpokenW2VError(f"{name}: a shard describes {shard.info.describe()}, others {info.describe()}")
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+class _BottomSample:
+    """Streaming uniform sample without replacement of at most ``size`` rows.
+
+    Every offered row carries a uniform key in [0, 1); rows with key < ``fraction`` are
+    candidates and the ``size`` candidates with the smallest keys are kept.  Memory is a
+    buffer of ``size + slack`` rows allocated once (pages are touched only as they fill).
+    The kept rows stay in stream order, so the result does not depend on how the stream
+    was cut into shards.
+    """
+
+    def __init__(self, dim: int, dtype, size: int, fraction: float):
+        self.size = size
+        self.slack = max(size // 4, 1024)
+        cap = size + self.slack
+        self.rows = np.empty((cap, dim), dtype=dtype)
+        self.keys = np.empty(cap, dtype=np.float64)
+        self.n = 0
+        self.tau = fraction  # rows need key < tau
+
+    def offer(self, rows: np.ndarray, keys: np.ndarray) -> None:
+        """``rows`` (m, D) with their ``keys`` (m,)."""
+        for a in range(0, len(keys), self.slack):
+            k = keys[a:a + self.slack]
+            sel = np.flatnonzero(k < self.tau)
+            if self.n + len(sel) > len(self.keys):
+                self._prune()
+                sel = sel[k[sel] < self.tau]
+            m = len(sel)
+            self.rows[self.n:self.n + m] = rows[a + sel]
+            self.keys[self.n:self.n + m] = k[sel]
+            self.n += m
+
+    def _prune(self) -> None:
+        if self.n <= self.size:
+            return
+        keep = np.argpartition(self.keys[:self.n], self.size - 1)[:self.size]
+        keep.sort()
+        self.tau = float(self.keys[keep].max())
+        # in-place forward compaction: keep[j] >= j, blocks read before they are written
+        block = 65_536
+        for a in range(0, self.size, block):
+            ix = keep[a:a + block]
+            self.rows[a:a + len(ix)] = self.rows[ix]
+            self.keys[a:a + len(ix)] = self.keys[ix]
+        self.n = self.size
+
+    def result(self) -> np.ndarray:
+        self._prune()
+        return self.rows[:self.n]
+
+
+def _word_mask(shard: Ragged, segments: Segments, groups: dict[str, np.ndarray], seen: set,
+               seg_name: str) -> np.ndarray:
+    """(N,) bool: frames of ``shard`` inside a word segment (frame convention of frames.py)."""
+    mask = np.zeros(len(shard.values), dtype=bool)
+    for u, utt in enumerate(shard.utt_ids):
+        rows = groups.get(utt)
+        if rows is None:
+            continue
+        seen.add(utt)
+        a, b = int(shard.offsets[u]), int(shard.offsets[u + 1])
+        dur = float(shard.durations[u])
+        for r in rows:
+            s, e = float(segments.start[r]), float(segments.end[r])
+            if e > dur + END_TOLERANCE or s >= dur:
+                raise SpokenW2VError(
+                    f"{where(seg_name, utt=utt)}: segment {s:g}-{e:g} s ends past the end of the audio ({dur:g} s)"
+                )
+            if b > a:
+                i0, i1 = frame_range(s, e, shard.info, b - a)
+                mask[a + i0:a + i1] = True
+    return mask
+
+
+@dataclass
+class FrameSample:
+    """A seeded sample of frames: ``frames`` (n, D) in the features' dtype (raw, not
+    standardized), ``info`` and counts of frames streamed / eligible."""
+
+    frames: np.ndarray
+    info: FrameInfo
+    n_frames: int
+    n_eligible: int
+
+
+def sample_frames(source: FeatureSource, config: KMeansConfig, *, in_words: Segments | None = None,
+                  segments_name: str = "segments", source_name: str | None = None,
+                  progress: Progress | None = None) -> FrameSample:
+    """Stream ``source`` once and keep a seeded uniform sample of its frames.
+
+    ``source``: a features path (file or directory of shards) or an iterable of
+    :class:`Ragged` shards.  With ``in_words`` only frames whose centres fall inside a
+    word segment are eligible; a segment past the end of its utterance's audio, or a
+    segment utterance that is not in the features, is an error naming ``segments_name``.
+    Each frame, in stream order, gets a key from ``numpy.random.default_rng(seed)``, so
+    the sample does not depend on the sharding.
+    """
+    config.check()
+    shards, name = _shards(source, source_name)
+    rng = np.random.default_rng(config.seed)
+    groups = in_words.by_utterance() if in_words is not None else None
+    seen: set = set()
+    sampler: _BottomSample | None = None
+    info: FrameInfo | None = None
+    dim: int | None = None
+    n_frames = n_eligible = 0
+    for i, shard in enumerate(shards):
+        _check_shard(shard, name, info, dim)
+        if sampler is None:
+            info, dim = shard.info, int(shard.values.shape[1])
+            sampler = _BottomSample(dim, shard.values.dtype, config.max_sample_frames, config.sample_fraction)
+        keys = rng.random(len(shard.values))
+        if groups is not None:
+            mask = _word_mask(shard, in_words, groups, seen, segments_name)
+            keys[~mask] = 2.0  # never sampled
+            n_eligible += int(mask.sum())
+        else:
+            n_eligible += len(shard.values)
+        n_frames += len(shard.values)
+        sampler.offer(shard.values, keys)
+        if progress is not None:
+            progress("sample", i + 1, None)
+    if sampler is None:
+        raise SpokenW2VError(f"{name}: no feature shards")
+    if groups is not None:
+        missing = [u for u in groups if u not in seen]
+        if missing:
+            raise SpokenW2VError(
+                f"{where(segments_name, utt=missing[0])}: utterance is not in the features {name} "
+                f"({len(missing)} segment utterance(s) missing)"
+            )
+    frames = sampler.result()
+    if len(frames) < config.k:
+        what = "frames inside words" if groups is not None else "frames"
+        raise SpokenW2VError(
+            f"{name}: the sample holds {len(frames)} {what} (of {n_eligible} eligible), fewer than k = {config.k}; "
+            f"raise the sample fraction or lower k"
+        )
+    if not np.all(np.isfinite(frames)):
+        raise SpokenW2VError(f"{name}: features contain non-finite values (NaN or infinity)")
+    return FrameSample(frames, info, n_frames, n_eligible)
+
+
+def standardization(frames: np.ndarray, chunk_frames: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dimension mean and standard deviation, (D,) float32 each, of ``frames`` (n, D),
+    computed in float64 in two chunked passes.  A constant dimension gets std 1."""
+    n, d = frames.shape
+    total = np.zeros(d, dtype=np.float64)
+    for a in range(0, n, chunk_frames):
+        total += frames[a:a + chunk_frames].sum(axis=0, dtype=np.float64)
+    mean = total / max(n, 1)
+    sq = np.zeros(d, dtype=np.float64)
+    for a in range(0, n, chunk_frames):
+        x = frames[a:a + chunk_frames].astype(np.float64) - mean
+        sq += np.einsum("ij,ij->j", x, x)
+    std = np.sqrt(sq / max(n, 1))
+    std[~(std > 1e-6)] = 1.0
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- k-means (torch)
+
+
+class _Standardized:
+    """Chunks of ``frames`` (n, D) as standardized float32 tensors on ``device``,
+    ``(frames - mean) / std``; cached when they take at most ``cache_bytes``."""
+
+    def __init__(self, frames, mean, std, device, chunk_frames: int, cache_bytes: int):
+        import torch
+
+        self.device = device
+        self.n = len(frames)
+        self.chunk = chunk_frames
+        self.mean = torch.as_tensor(np.asarray(mean, dtype=np.float32), device=device)
+        self.inv_std = 1.0 / torch.as_tensor(np.asarray(std, dtype=np.float32), device=device)
+        raw = frames if isinstance(frames, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(frames))
+        self.raw = raw.to(device) if device.type == "cuda" else raw
+        self.cache: list | None = None
+        if self.n * raw.shape[1] * 4 <= cache_bytes:
+            self.cache = [self._make(a) for a in range(0, self.n, self.chunk)]
+
+    def _make(self, a: int):
+        x = self.raw[a:a + self.chunk].to(self.device, dtype=self.mean.dtype)
+        return (x - self.mean) * self.inv_std
+
+    def __iter__(self):
+        for j, a in enumerate(range(0, self.n, self.chunk)):
+            yield a, (self.cache[j] if self.cache is not None else self._make(a))
+
+    def rows(self, index: np.ndarray):
+        """Standardized rows ``index`` (m,) as an (m, D) float32 tensor."""
+        import torch
+
+        ix = torch.as_tensor(index, dtype=torch.long)
+        x = self.raw[ix.to(self.raw.device)].to(self.device, dtype=self.mean.dtype)
+        return (x - self.mean) * self.inv_std
+
+    def subset(self, index: np.ndarray) -> "_Standardized":
+        """The rows ``index`` as a new (cached) source."""
+        import torch
+
+        return _Standardized(self.raw[torch.as_tensor(index, dtype=torch.long).to(self.raw.device)], self.mean.cpu().numpy(), 1.0 / self.inv_std.cpu().numpy(),
+                             self.device, self.chunk, 1 << 62)
+
+
+def _sq_dist(a, b, b_sq):
+    """(m, n) squared distances between rows of ``a`` (m, D) and ``b`` (n, D)."""
+    import torch
+
+    d = torch.addmm(b_sq.unsqueeze(0), a, b.T, alpha=-2.0)
+    d += (a * a).sum(1, keepdim=True)
+    return d.clamp_(min=0.0)
+
+
+def _init_subset(n: int, rng: np.random.Generator, init_frames: int) -> np.ndarray:
+    m = min(n, init_frames)
+    return np.sort(rng.choice(n, size=m, replace=False)) if m < n else np.arange(n)
+
+
+def _kmeans_pp(data: _Standardized, k: int, rng: np.random.Generator):
+    """Greedy k-means++ seeding (2 + ln k trials per centre, as scikit-learn) on all rows
+    of ``data``.  Returns (k, D) float32 centroids."""
+    import torch
+
+    m = data.n
+    x = data.rows(np.arange(m))  # (m, D)
+    x_sq = (x * x).sum(1)
+    trials = 2 + int(math.log(k))
+    centers = torch.empty((k, x.shape[1]), dtype=x.dtype, device=x.device)
+    first = int(rng.integers(m))
+    centers[0] = x[first]
+    closest = _sq_dist(x[first:first + 1], x, x_sq)[0]
+    pot = float(closest.sum())
+    for c in range(1, k):
+        if pot <= 0.0:  # fewer distinct rows than k: take any rows
+            cand = rng.integers(m, size=trials)
+        else:
+            cum = np.cumsum(closest.double().cpu().numpy())
+            cand = np.minimum(np.searchsorted(cum, rng.random(trials) * cum[-1]), m - 1)
+        cand_t = torch.as_tensor(cand, dtype=torch.long, device=x.device)
+        d = torch.minimum(closest.unsqueeze(0), _sq_dist(x[cand_t], x, x_sq))  # (trials, m)
+        pots = d.double().sum(1)
+        best = int(torch.argmin(pots))
+        centers[c] = x[cand_t[best]]
+        closest = d[best]
+        pot = float(pots[best])
+    return centers
+
+
+def _e_step(data: _Standardized, centers, accumulate: bool, distances: bool):
+    """Assign every row to its nearest centre.
+
+    Returns ``(labels, mind, inertia, sums, counts)``: labels (n,) int64 (CPU tensor);
+    with ``distances`` the min squared distances (n,) float32 (CPU) and the inertia
+    (float), else None and nan; with ``accumulate`` per-centre float64 sums (k, D) and
+    counts (k,), else None.
+    """
+    import torch
+
+    k, d = centers.shape
+    c_sq = (centers * centers).sum(1)
+    c_t = centers.T.contiguous()
+    labels = torch.empty(data.n, dtype=torch.long)
+    mind = torch.empty(data.n, dtype=torch.float32) if distances else None
+    sums = torch.zeros((k, d), dtype=torch.float64, device=centers.device) if accumulate else None
+    counts = torch.zeros(k, dtype=torch.float64, device=centers.device) if accumulate else None
+    inertia = 0.0 if distances else float("nan")
+    for a, x in data:
+        dist = torch.addmm(c_sq.unsqueeze(0), x, c_t, alpha=-2.0)  # (c, k)
+        dmin, lab = dist.min(1)
+        labels[a:a + len(x)] = lab.cpu()
+        if distances:
+            dmin = (dmin + (x * x).sum(1)).clamp_(min=0.0)
+            inertia += float(dmin.double().sum())
+            mind[a:a + len(x)] = dmin.cpu()
+        if accumulate:
+            if x.device.type == "cuda":  # one-hot matmul: deterministic, unlike atomics
+                onehot = torch.nn.functional.one_hot(lab, k).to(x.dtype)
+                sums += (onehot.T @ x).double()
+                counts += onehot.sum(0).double()
+            else:
+                sums += torch.zeros((k, d), dtype=x.dtype).index_add_(0, lab, x).double()
+                counts += torch.bincount(lab, minlength=k).double()
+    return labels, mind, inertia, sums, counts
+
+
+def _lloyd(data: _Standardized, centers, max_iter: int, tol: float, progress: Progress | None,
+           stage: str):
+    """Lloyd iterations from ``centers`` (k, D) until an assignment step lowers the
+    inertia by at most ``tol`` (relative) or ``max_iter`` updates were made.
+
+    Returns ``(centers, labels, inertia, n_iter, converged)`` where labels (n,) and inertia
+    belong to the returned centers.
+    """
+    import torch
+
+    prev = None
+    for it in range(max_iter + 1):
+        labels, mind, inertia, sums, counts = _e_step(data, centers, accumulate=True, distances=True)
+        if prev is not None and prev - inertia <= tol * abs(inertia):
+            return centers, labels, inertia, it, True
+        if it == max_iter:
+            break
+        new = (sums / counts.clamp(min=1.0).unsqueeze(1)).to(centers.dtype)
+        empty = torch.nonzero(counts == 0).flatten()
+        if len(empty):  # re-seed empty clusters at the rows farthest from their centre
+            far = torch.topk(mind, len(empty)).indices.numpy()
+            new[empty] = data.rows(np.sort(far)).to(new.device)
+            inertia = float("inf")  # never stop right after a re-seed
+        centers, prev = new, inertia
+        if progress is not None:
+            progress(stage, it + 1, max_iter)
+    return centers, labels, inertia, max_iter, False
+
+
+def _kmeans_standardized(data: _Standardized, k: int, seed: int, max_iter: int, tol: float,
+                         init_frames: int, progress: Progress | None) -> KMeansResult:
+    if data.n < k:
+        raise SpokenW2VError(f"k-means needs at least k = {k} frames, found {data.n}")
+    rng = np.random.default_rng(seed)
+    subset = _init_subset(data.n, rng, init_frames)
+    small = data.subset(subset) if len(subset) < data.n else data
+    centers = _kmeans_pp(small, k, rng)
+    if small is not data and 4 * small.n <= data.n:
+        # coarse to fine: converge on the seeding subset first, then refine on all rows
+        centers = _lloyd(small, centers, max_iter, tol, progress, "kmeans-init")[0]
+    centers, labels, inertia, n_iter, converged = _lloyd(data, centers, max_iter, tol, progress, "kmeans")
+    if not converged:  # labels and inertia of the last update
+        labels, _, inertia, _, _ = _e_step(data, centers, accumulate=False, distances=True)
+    return KMeansResult(centers.float().cpu().numpy(), labels.numpy(), inertia, n_iter, converged)
+
+
+def kmeans(x: np.ndarray, k: int, *, mean: np.ndarray | None = None, std: np.ndarray | None = None,
+           seed: int = 0, max_iter: int = 100, tol: float = 1e-4, init_frames: int = 100_000,
+           chunk_frames: int = 8192, cache_bytes: int = 1 << 30, device="cpu",
+           progress: Progress | None = None) -> KMeansResult:
+    """k-means of the rows of ``x`` (n, D), any float dtype.
+
+    With ``mean``/``std`` (D,) the rows are standardized, ``(x - mean) / std``, chunk by
+    chunk, and centroids and inertia are in the standardized space.  Seeding: greedy
+    k-means++ on at most ``init_frames`` rows drawn with ``seed``; then Lloyd iterations
+    until the summed squared centroid shift is at most ``tol`` or ``max_iter`` is reached.
+    An empty cluster is re-seeded at the row farthest from its centre.  Distances are
+    computed in float32 as ``||x||^2 - 2 x.c + ||c||^2`` over (``chunk_frames`` x k)
+    blocks.  On CPU the result is the same for the same seed and thread count.
+    """
+    import torch
+
+    from .devices import resolve_device
+
+    dev = device if isinstance(device, torch.device) else resolve_device(device)
+    d = x.shape[1]
+    mean = np.zeros(d, np.float32) if mean is None else mean
+    std = np.ones(d, np.float32) if std is None else std
+    data = _Standardized(x, mean, std, dev, chunk_frames, cache_bytes)
+    with torch.no_grad():
+        return _kmeans_standardized(data, k, seed, max_iter, tol, init_frames, progress)
+
+
+# --------------------------------------------------------------------------- fit / apply
+
+
+def fit_codebook_with_report(source: FeatureSource, config: KMeansConfig | None = None, *, in_words: Segments | None = None,
+                             segments_name: str = "segments", source_name: str | None = None, device="cpu",
+                             progress: Progress | None = None) -> FitResult:
+    """Like :func:`fit_codebook`, also returning what the fit saw (:class:`FitResult`)."""
+    config = config or KMeansConfig()
+    sample = sample_frames(source, config, in_words=in_words, segments_name=segments_name,
+                           source_name=source_name, progress=progress)
+    mean, std = standardization(sample.frames, config.chunk_frames)
+    res = kmeans(sample.frames, config.k, mean=mean, std=std, seed=config.seed, max_iter=config.max_iter,
+                 tol=config.tol, init_frames=config.init_frames, chunk_frames=config.chunk_frames,
+                 cache_bytes=config.cache_bytes, device=device, progress=progress)
+    cb = Codebook(res.centroids, mean, std, config.seed, sample.info, config.sample_fraction, res.inertia)
+    return FitResult(cb, sample.n_frames, sample.n_eligible, len(sample.frames), res.n_iter, res.converged)
+
+
+def fit_codebook(source: FeatureSource, config: KMeansConfig | None = None, *, in_words: Segments | None = None,
+                 segments_name: str = "segments", source_name: str | None = None, device="cpu",
+                 progress: Progress | None = None) -> Codebook:
+    """Fit a k-means codebook on a seeded sample of the frames of ``source``.
+
+    ``source``: a features NPZ path, a directory of feature shards, or an iterable of
+    :class:`~spokenw2v.io.Ragged` shards with ``values`` (N_i, D) -- streamed once.
+    ``config``: :class:`KMeansConfig` (k, sample fraction and cap, seed, iterations).
+    ``in_words``: sample only frames inside these word segments.  ``device``:
+    ``"auto" | "cpu" | "cuda"`` or a ``torch.device``.
+    Returns a :class:`~spokenw2v.io.Codebook`: centroids (k, D) float32 in standardized
+    space, the sample's ``mean``/``std`` (D,), seed, feature description and inertia
+    (sum over sample frames of the squared standardized distance to the nearest centroid).
+    """
+    return fit_codebook_with_report(source, config, in_words=in_words, segments_name=segments_name,
+                                    source_name=source_name, device=device, progress=progress).codebook
+
+
+def check_compatible(codebook: Codebook, info: FrameInfo, dim: int, features_name: str,
+                     codebook_name: str) -> None:
+    """Raise a one-line error naming both files when features of ``dim`` dimensions
+    described by ``info`` cannot be encoded with ``codebook``."""
+    if dim != codebook.dim:
+        raise SpokenW2VError(
+            f"{features_name}: features have {dim} dimensions but the codebook {codebook_name} "
+            f"was fitted on {codebook.dim}-dimensional features ({codebook.info.describe()})"
+        )
+    ci = codebook.info
+    if (info.feature, info.model, info.layer) != (ci.feature, ci.model, ci.layer) or info.frame_rate != ci.frame_rate:
+        raise SpokenW2VError(
+            f"{features_name}: features are {info.describe()} but the codebook {codebook_name} "
+            f"was fitted on {ci.describe()}"
+        )
+
+
+class Assigner:
+    """Nearest-centroid assignment with a codebook: ``assign(frames (n, D)) -> (n,) int64``."""
+
+    def __init__(self, codebook: Codebook, device="cpu", chunk_frames: int = 8192):
+        import torch
+
+        from .devices import resolve_device
+
+        self.device = device if isinstance(device, torch.device) else resolve_device(device)
+        self.chunk = chunk_frames
+        self.mean = torch.as_tensor(codebook.mean, dtype=torch.float32, device=self.device)
+        self.inv_std = 1.0 / torch.as_tensor(codebook.std, dtype=torch.float32, device=self.device)
+        self.centers = torch.as_tensor(codebook.centroids, dtype=torch.float32, device=self.device)
+        self.c_sq = (self.centers * self.centers).sum(1)
+
+    def assign(self, frames: np.ndarray) -> np.ndarray:
+        """``frames`` (n, D) raw features -> (n,) int64 unit ids.  Non-finite frames raise
+        ``ValueError`` (callers name the file)."""
+        import torch
+
+        out = np.empty(len(frames), dtype=np.int64)
+        with torch.no_grad():
+            for a in range(0, len(frames), self.chunk):
+                x = torch.from_numpy(np.ascontiguousarray(frames[a:a + self.chunk]))
+                x = x.to(self.device, dtype=torch.float32, non_blocking=self.device.type == "cuda")
+                if not bool(torch.isfinite(x).all()):
+                    raise ValueError("non-finite feature values")
+                x = (x - self.mean) * self.inv_std
+                dist = torch.addmm(self.c_sq.unsqueeze(0), x, self.centers.T, alpha=-2.0)
+                out[a:a + len(x)] = dist.argmin(1).cpu().numpy()
+        return out
+
+
+def apply_codebook(codebook: Codebook, source: FeatureSource, *, device="cpu", chunk_frames: int = 8192,
+                   source_name: str | None = None, codebook_name: str = "codebook",
+                   progress: Progress | None = None) -> Ragged:
+    """Unit id of every frame of ``source`` (features path, directory or iterable of
+    :class:`Ragged` shards), streamed shard by shard.
+
+    Returns a :class:`Ragged` over all utterances with ``values`` (N,) int16 unit ids
+    (int32 when k > 32767), the features' offsets, durations and :class:`FrameInfo`.
+    The features must have the codebook's dimension and feature description
+    (feature, model, layer, frame rate); otherwise a :class:`SpokenW2VError` names both
+    ``source_name`` and ``codebook_name``.
+    """
+    shards, name = _shards(source, source_name)
+    assigner = Assigner(codebook, device, chunk_frames)
+    dtype = np.int16 if codebook.k <= np.iinfo(np.int16).max else np.int32
+    utt_ids: list[str] = []
+    values: list[np.ndarray] = []
+    lengths: list[np.ndarray] = []
+    durations: list[np.ndarray] = []
+    info: FrameInfo | None = None
+    seen: set = set()
+    for i, shard in enumerate(shards):
+        if shard.values.ndim != 2:
+            raise SpokenW2VError(f"{name}: features must be (frames, dims), found shape {shard.values.shape}")
+        check_compatible(codebook, shard.info, int(shard.values.shape[1]), name, codebook_name)
+        if info is not None and shard.info != info:
+            raise SpokenW2VError(f"{name}: a shard describes {shard.info.describe()}, others {info.describe()}")
+        info = shard.info
+        for utt in shard.utt_ids:
+            if utt in seen:
+                raise SpokenW2VError(f"{where(name, utt=utt)}: utterance appears twice")
+            seen.add(utt)
+        try:
+            units = assigner.assign(shard.values)
+        except ValueError:
+            raise SpokenW2VError(f"{name}: features contain non-finite values (NaN or infinity)") from None
+        utt_ids.extend(shard.utt_ids)
+        values.append(units.astype(dtype))
+        lengths.append(np.diff(shard.offsets))
+        durations.append(np.asarray(shard.durations, dtype=np.float64))
+        if progress is not None:
+            progress("assign", i + 1, None)
+    if info is None:
+        raise SpokenW2VError(f"{name}: no feature shards")
+    lens = np.concatenate(lengths)
+    offsets = np.zeros(len(lens) + 1, dtype=np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    return Ragged(utt_ids, offsets, np.concatenate(values), np.concatenate(durations), info)
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def unit_statistics(sequences: Sequence[np.ndarray], words: Sequence[str] | None = None) -> dict[str, float]:
+    """Summary of word unit sequences (``sequences[j]`` the units of word token j).
+
+    Keys: ``tokens``; ``units`` (total); ``mean_units`` per token; ``empty`` tokens with no
+    unit; ``distinct_sequences``; with ``words`` also ``types`` (distinct words),
+    ``mean_sequences_per_type`` (distinct unit sequences per word type, averaged over
+    types) and ``unique_fraction`` (fraction of tokens whose unit sequence no other token
+    of another word type shares -- 1.0 means the sequence alone identifies the word).
+    """
+    keys = [tuple(np.asarray(s).tolist()) for s in sequences]
+    n = len(keys)
+    lengths = np.fromiter((len(k) for k in keys), dtype=np.int64, count=n)
+    stats: dict[str, float] = {
+        "tokens": n,
+        "units": int(lengths.sum()),
+        "mean_units": float(lengths.mean()) if n else 0.0,
+        "empty": int((lengths == 0).sum()),
+        "distinct_sequences": len(set(keys)),
+    }
+    if words is not None:
+        if len(words) != n:
+            raise ValueError("words and sequences differ in length")
+        per_type: dict[str, set] = {}
+        per_seq: dict[tuple, set] = {}
+        for w, k in zip(words, keys):
+            per_type.setdefault(w, set()).add(k)
+            per_seq.setdefault(k, set()).add(w)
+        stats["types"] = len(per_type)
+        stats["mean_sequences_per_type"] = float(np.mean([len(s) for s in per_type.values()])) if per_type else 0.0
+        stats["unique_fraction"] = (sum(len(per_seq[k]) == 1 for k in keys) / n) if n else 0.0
+    return stats

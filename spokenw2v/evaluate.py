@@ -1,0 +1,412 @@
+"""Evaluation: the paper's test set and metrics A/B, word-similarity benchmarks, neighbours.
+
+The protocol of Sayeed & Aldarmaki (2024), seeded and saved:
+
+* :func:`build_test_set` -- test words drawn from the frequent words of a corpus, each paired
+  with its nearest neighbours in a reference (text) model, its nearest orthographic
+  neighbours (normalized Levenshtein distance) and random words.
+* :func:`paper_metrics` -- metric **A**: Pearson r between the evaluated model's cosine
+  distances and the reference model's on the test pairs; metric **B**: Pearson r between
+  the evaluated model's cosine distances and normalized edit distance.  Spearman rho,
+  coverage and a cluster-bootstrap 95% interval come with them.
+* :func:`word_similarity` -- Spearman rho against human similarity scores (WordSim353,
+  SimLex-999 or any ``word1 word2 score`` file) and the out-of-vocabulary rate.
+* :func:`nearest_neighbours` -- the nearest words of a word by cosine similarity.
+
+Everything here takes and returns arrays and dataclasses; files are read and written by
+:mod:`spokenw2v.io` and the command line.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import itertools
+import math
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from scipy.stats import rankdata
+
+from .errors import SpokenW2VError
+from .io import SimilarityPairs, TestSet, WordVectors
+
+__all__ = [
+    "Benchmark",
+    "benchmark_path",
+    "build_test_set",
+    "cosine_distances",
+    "edit_distances",
+    "nearest_neighbours",
+    "paper_metrics",
+    "pearson",
+    "spearman",
+    "word_frequencies",
+    "word_similarity",
+]
+
+#: Rows of the vocabulary handled at once by the neighbour searches (bounds memory to
+#: about ``_CHUNK * V * 4`` bytes).
+_CHUNK = 256
+#: Pairs handled at once when computing cosine distances.
+_PAIR_CHUNK = 2048
+
+
+# --------------------------------------------------------------------------- small statistics
+
+
+def pearson(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson r of two (N,) arrays, computed in float64; NaN when N < 2 or either is constant."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.size < 2:
+        return float("nan")
+    x = x - x.mean()
+    y = y - y.mean()
+    # (x * y).sum() rather than np.dot: a BLAS call costs milliseconds of thread start-up here.
+    den = math.sqrt(float((x * x).sum()) * float((y * y).sum()))
+    if den == 0.0:
+        return float("nan")
+    return float(np.clip((x * y).sum() / den, -1.0, 1.0))
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman rho of two (N,) arrays: Pearson r of their ranks (ties get average ranks)."""
+    if np.size(x) < 2:
+        return float("nan")
+    return pearson(rankdata(x), rankdata(y))
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (float64); zero rows stay zero (cosine 0 with anything)."""
+    v = np.asarray(vectors, dtype=np.float64)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    return v / np.where(norms > 0, norms, 1.0)
+
+
+def cosine_distances(wv: WordVectors, idx1: np.ndarray, idx2: np.ndarray) -> np.ndarray:
+    """Cosine distances ``1 - cos(v[idx1[p]], v[idx2[p]])`` (P,) float64 for row indices of ``wv``.
+
+    Works through the pairs in cache-sized blocks (float64), so it needs no (V, D) copy of a
+    large vocabulary.  A zero vector has cosine 0 with anything (distance 1).
+    """
+    out = np.empty(len(idx1), dtype=np.float64)
+    for lo in range(0, len(idx1), _PAIR_CHUNK):
+        a = wv.vectors[idx1[lo: lo + _PAIR_CHUNK]].astype(np.float64)
+        b = wv.vectors[idx2[lo: lo + _PAIR_CHUNK]].astype(np.float64)
+        norms = np.sqrt(np.einsum("ij,ij->i", a, a) * np.einsum("ij,ij->i", b, b))
+        out[lo: lo + len(a)] = 1.0 - np.einsum("ij,ij->i", a, b) / np.where(norms > 0, norms, 1.0)
+    return out
+
+
+def edit_distances(word1: Sequence[str], word2: Sequence[str]) -> np.ndarray:
+    """Normalized Levenshtein distances (P,) float64: edits / length of the longer word (rapidfuzz)."""
+    if not len(word1):
+        return np.zeros(0, dtype=np.float64)
+    return np.asarray(process.cpdist(list(word1), list(word2), scorer=Levenshtein.normalized_distance,
+                                     dtype=np.float64), dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- test set
+
+
+def word_frequencies(sentences: Iterable[Sequence[str]]) -> collections.Counter:
+    """Token counts over sentences (lists of words)."""
+    counts: collections.Counter = collections.Counter()
+    for sentence in sentences:
+        counts.update(sentence)
+    return counts
+
+
+def _ranked(frequencies: collections.Counter) -> list[str]:
+    """Words by decreasing frequency; ties broken alphabetically so the order is reproducible."""
+    return sorted((w for w, c in frequencies.items() if c > 0), key=lambda w: (-frequencies[w], w))
+
+
+def build_test_set(reference: WordVectors, frequencies: collections.Counter, *, n_frequent: int = 5000,
+                   skip_top: int = 200, n_test: int = 2000, n_semantic: int = 5, n_orthographic: int = 5,
+                   n_random: int = 10, seed: int = 0) -> TestSet:
+    """Draw the paper's test set, seeded.
+
+    * Corpus words are ranked by frequency (ties alphabetical).  The candidate test words are
+      ranks ``skip .. n_frequent`` that the reference model knows, where
+      ``skip = min(skip_top, corpus vocabulary // 10)``: a small corpus never loses more than
+      its most frequent tenth.  ``n_test`` of them are drawn without replacement (all of them
+      when there are fewer).
+    * The *neighbour vocabulary* is every corpus word the reference model knows (the paper's
+      "whole vocabulary of the reference model" when, as usual, the reference was trained on
+      the same transcripts); words only the reference knows would have no vector in a model
+      learned from the corpus.
+    * Each test word is paired with its ``n_semantic`` nearest neighbours by cosine similarity
+      in the reference model, its ``n_orthographic`` nearest words by normalized Levenshtein
+      distance (ties: more frequent first) and ``n_random`` distinct random words, all from the
+      neighbour vocabulary and never the word itself (fewer when the vocabulary is smaller).
+
+    Returns a :class:`TestSet` of ``n_test * (n_semantic + n_orthographic + n_random)`` pairs,
+    grouped by test word in frequency order.  Raises :class:`SpokenW2VError` when no candidate
+    word is in the reference model.
+    """
+    for name, value in (("n_frequent", n_frequent), ("skip_top", skip_top), ("n_semantic", n_semantic),
+                        ("n_orthographic", n_orthographic), ("n_random", n_random)):
+        if value < 0:
+            raise SpokenW2VError(f"{name} must be >= 0, found {value}")
+    if n_test < 1:
+        raise SpokenW2VError(f"n_test must be >= 1, found {n_test}")
+    ranked = _ranked(frequencies)
+    if not ranked:
+        raise SpokenW2VError("the corpus has no words")
+    skip = min(skip_top, len(ranked) // 10)
+    candidates = [w for w in ranked[skip:n_frequent] if w in reference]
+    if not candidates:
+        raise SpokenW2VError(
+            f"none of the corpus words ranked {skip + 1}..{min(n_frequent, len(ranked))} by frequency is in the "
+            f"reference model (do the corpus and the reference share a vocabulary?)"
+        )
+    vocab = [w for w in ranked if w in reference]
+    position = {w: i for i, w in enumerate(vocab)}
+    rng = np.random.default_rng(seed)
+    n = min(n_test, len(candidates))
+    chosen = np.sort(rng.choice(len(candidates), size=n, replace=False))
+    test_words = [candidates[i] for i in chosen]
+    test_pos = np.asarray([position[w] for w in test_words], dtype=np.int64)
+
+    k_sem = min(n_semantic, len(vocab) - 1)
+    k_ort = min(n_orthographic, len(vocab) - 1)
+    k_rnd = min(n_random, len(vocab) - 1)
+    semantic = _semantic_neighbours(reference, vocab, test_pos, k_sem)
+    orthographic = _orthographic_neighbours(vocab, test_pos, k_ort)
+
+    word1: list[str] = []
+    word2: list[str] = []
+    relation: list[str] = []
+    for t, (word, pos) in enumerate(zip(test_words, test_pos)):
+        randoms = rng.choice(len(vocab) - 1, size=k_rnd, replace=False)
+        randoms = randoms + (randoms >= pos)  # skip the test word itself
+        for rel, idx in (("semantic", semantic[t]), ("orthographic", orthographic[t]), ("random", randoms)):
+            for i in idx:
+                word1.append(word)
+                word2.append(vocab[int(i)])
+                relation.append(rel)
+    params = {
+        "n_frequent": str(n_frequent), "skip_top": str(skip_top), "skip_used": str(skip),
+        "n_test": str(n_test), "n_test_used": str(n), "n_semantic": str(n_semantic),
+        "n_orthographic": str(n_orthographic), "n_random": str(n_random),
+        "corpus_vocabulary": str(len(ranked)), "neighbour_vocabulary": str(len(vocab)),
+    }
+    return TestSet(word1, word2, relation, int(seed), params)
+
+
+def _semantic_neighbours(reference: WordVectors, vocab: list[str], test_pos: np.ndarray, k: int) -> np.ndarray:
+    """(T, k) positions in ``vocab`` of each test word's nearest words by reference cosine."""
+    out = np.zeros((len(test_pos), k), dtype=np.int64)
+    if k == 0:
+        return out
+    unit = _unit(reference.vectors[[reference.index[w] for w in vocab]]).astype(np.float32)
+    for lo in range(0, len(test_pos), _CHUNK):
+        pos = test_pos[lo: lo + _CHUNK]
+        sims = unit[pos] @ unit.T  # (chunk, V)
+        sims[np.arange(len(pos)), pos] = -np.inf
+        top = np.sort(np.argpartition(-sims, k - 1, axis=1)[:, :k], axis=1)
+        order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1, kind="stable")
+        out[lo: lo + len(pos)] = np.take_along_axis(top, order, axis=1)
+    return out
+
+
+def _orthographic_neighbours(vocab: list[str], test_pos: np.ndarray, k: int) -> np.ndarray:
+    """(T, k) positions in ``vocab`` of each test word's nearest words by normalized Levenshtein."""
+    out = np.zeros((len(test_pos), k), dtype=np.int64)
+    if k == 0:
+        return out
+    for lo in range(0, len(test_pos), _CHUNK):
+        pos = test_pos[lo: lo + _CHUNK]
+        dist = process.cdist([vocab[i] for i in pos], vocab, scorer=Levenshtein.normalized_distance,
+                             dtype=np.float32, workers=-1)  # (chunk, V)
+        dist[np.arange(len(pos)), pos] = np.inf
+        out[lo: lo + len(pos)] = _smallest_stable(dist, k)
+    return out
+
+
+def _smallest_stable(dist: np.ndarray, k: int) -> np.ndarray:
+    """Per row of (R, V) ``dist``, the column indices of the ``k`` smallest values, ties broken
+    by lower index: the first ``k`` of a stable argsort, without sorting whole rows."""
+    kth = np.partition(dist, k - 1, axis=1)[:, k - 1: k]  # (R, 1)
+    rows, cols = np.nonzero(dist <= kth)  # row-major: columns ascending within a row
+    starts = np.searchsorted(rows, np.arange(len(dist) + 1))
+    out = np.empty((len(dist), k), dtype=np.int64)
+    for r in range(len(dist)):
+        cand = cols[starts[r]: starts[r + 1]]
+        out[r] = cand[np.argsort(dist[r, cand], kind="stable")[:k]]
+    return out
+
+
+# --------------------------------------------------------------------------- metrics A and B
+
+
+def _pair_indices(wv: WordVectors, test_set: TestSet) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (P,) of word1/word2 in ``wv``; -1 where the word is missing."""
+    get = wv.index.get
+    n = len(test_set)
+    i1 = np.fromiter(map(get, test_set.word1, itertools.repeat(-1, n)), dtype=np.int64, count=n)
+    i2 = np.fromiter(map(get, test_set.word2, itertools.repeat(-1, n)), dtype=np.int64, count=n)
+    return i1, i2
+
+
+def paper_metrics(model: WordVectors, reference: WordVectors, test_set: TestSet, *, bootstrap: int = 0,
+                  seed: int = 0) -> dict[str, float]:
+    """Metrics A and B of the paper for ``model`` on ``test_set``.
+
+    Only pairs whose two words are in both ``model`` and ``reference`` (exact match) are used;
+    ``coverage`` = usable pairs / all pairs.  Distances are cosine distances ``1 - cos``.
+
+    * ``A`` / ``A_spearman``: Pearson r / Spearman rho between the model's and the reference's
+      distances;
+    * ``B`` / ``B_spearman``: the same between the model's distances and normalized Levenshtein
+      distance (edits / length of the longer word);
+    * with ``bootstrap > 0``: ``A_low``, ``A_high``, ``B_low``, ``B_high``, the 2.5th and 97.5th
+      percentiles of Pearson r over ``bootstrap`` resamples of the *test words* (each resample
+      draws test words with replacement and takes all their usable pairs, since the pairs of
+      one test word are not independent), seeded by ``seed``;
+    * ``pairs``: the number of usable pairs.
+
+    A metric is NaN when fewer than two pairs are usable or a distance is constant.  Raises
+    :class:`SpokenW2VError` when no pair is usable.
+    """
+    n_all = len(test_set)
+    if n_all == 0:
+        raise SpokenW2VError("the test set has no pairs")
+    m1, m2 = _pair_indices(model, test_set)
+    r1, r2 = _pair_indices(reference, test_set)
+    usable = (m1 >= 0) & (m2 >= 0) & (r1 >= 0) & (r2 >= 0)
+    n = int(usable.sum())
+    if n == 0:
+        missing_ref = not bool(((r1 >= 0) & (r2 >= 0)).any())
+        which = "the reference model" if missing_ref else "the model"
+        raise SpokenW2VError(f"no test pair has both words in {which} (0 of {n_all} pairs usable)")
+    d_model = cosine_distances(model, m1[usable], m2[usable])
+    d_ref = cosine_distances(reference, r1[usable], r2[usable])
+    w1 = [w for w, u in zip(test_set.word1, usable) if u]
+    w2 = [w for w, u in zip(test_set.word2, usable) if u]
+    d_edit = edit_distances(w1, w2)
+    out = {
+        "A": pearson(d_model, d_ref),
+        "A_spearman": spearman(d_model, d_ref),
+        "B": pearson(d_model, d_edit),
+        "B_spearman": spearman(d_model, d_edit),
+        "coverage": n / n_all,
+        "pairs": float(n),
+    }
+    if bootstrap > 0:
+        _, cluster = np.unique(np.asarray(w1, dtype=object), return_inverse=True)
+        low_high = _cluster_bootstrap(cluster, d_model, (d_ref, d_edit), bootstrap, seed)
+        (out["A_low"], out["A_high"]), (out["B_low"], out["B_high"]) = low_high
+    return out
+
+
+def _cluster_bootstrap(cluster: np.ndarray, x: np.ndarray, ys: Sequence[np.ndarray], n_boot: int,
+                       seed: int) -> list[tuple[float, float]]:
+    """95% percentile intervals of Pearson r(x, y) for each y, resampling clusters.
+
+    ``cluster`` (P,) int in [0, C) assigns pairs to test words.  Per-cluster sums of
+    x, y, x², y², xy are formed once; a resample is a (C,) vector of draw counts, so all
+    resamples are one matrix product: (B, C) @ (C, 6).  Resamples are drawn in one go, so
+    memory is about ``16 * B * C`` bytes (32 MB for 1000 resamples of 2000 test words).
+    """
+    rng = np.random.default_rng(seed)
+    n_clusters = int(cluster.max()) + 1
+    draws = rng.integers(0, n_clusters, size=(n_boot, n_clusters))  # (B, C) cluster ids drawn
+    draws += np.arange(n_boot)[:, None] * n_clusters
+    counts = np.bincount(draws.ravel(), minlength=n_boot * n_clusters).reshape(n_boot, n_clusters).astype(np.float64)
+    results = []
+    for y in ys:
+        sums = np.stack([np.bincount(cluster, weights=w, minlength=n_clusters)
+                         for w in (np.ones_like(x), x, y, x * x, y * y, x * y)], axis=1)  # (C, 6)
+        tot = counts @ sums  # (B, 6)
+        n, sx, sy, sxx, syy, sxy = tot.T
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cov = sxy - sx * sy / n
+            vx = sxx - sx * sx / n
+            vy = syy - sy * sy / n
+            r = cov / np.sqrt(vx * vy)
+        r = r[np.isfinite(r)]
+        if r.size == 0:
+            results.append((float("nan"), float("nan")))
+        else:
+            lo, hi = np.percentile(np.clip(r, -1.0, 1.0), [2.5, 97.5])
+            results.append((float(lo), float(hi)))
+    return results
+
+
+# --------------------------------------------------------------------------- word similarity
+
+
+class Benchmark(str, enum.Enum):
+    """Word-similarity benchmarks bundled with gensim."""
+
+    WORDSIM353 = "wordsim353"
+    SIMLEX999 = "simlex999"
+
+
+#: Benchmark -> file name inside gensim's test data directory.
+BENCHMARK_FILES = {
+    Benchmark.WORDSIM353: "wordsim353.tsv",
+    Benchmark.SIMLEX999: "simlex999.txt",
+}
+
+
+def benchmark_path(benchmark: Benchmark) -> Path:
+    """Path of a bundled benchmark file (gensim.test.utils.datapath)."""
+    from gensim.test.utils import datapath
+
+    return Path(datapath(BENCHMARK_FILES[Benchmark(benchmark)]))
+
+
+def _lower_index(wv: WordVectors) -> dict[str, int]:
+    """Lower-cased word -> row; the first row wins when two words differ only in case."""
+    index: dict[str, int] = {}
+    for i, w in enumerate(wv.words):
+        index.setdefault(w.lower(), i)
+    return index
+
+
+def word_similarity(model: WordVectors, pairs: SimilarityPairs) -> dict[str, float]:
+    """Spearman rho between the model's cosine similarities and human scores.
+
+    Words are matched lower-cased on both sides.  Returns ``spearman`` (NaN when fewer than two
+    pairs are in the vocabulary), ``oov`` (pairs with a missing word / all pairs) and ``pairs``
+    (pairs used).
+    """
+    index = _lower_index(model)
+    i1 = np.asarray([index.get(w.lower(), -1) for w in pairs.word1], dtype=np.int64)
+    i2 = np.asarray([index.get(w.lower(), -1) for w in pairs.word2], dtype=np.int64)
+    ok = (i1 >= 0) & (i2 >= 0)
+    n = int(ok.sum())
+    rho = float("nan")
+    if n >= 2:
+        rho = spearman(1.0 - cosine_distances(model, i1[ok], i2[ok]), pairs.score[ok])
+    return {"spearman": rho, "oov": 1.0 - n / len(pairs.word1), "pairs": float(n)}
+
+
+# --------------------------------------------------------------------------- neighbours
+
+
+def nearest_neighbours(model: WordVectors, word: str, k: int = 10) -> list[tuple[str, float]]:
+    """The ``k`` nearest words of ``word`` by cosine similarity, as ``(word, similarity)``.
+
+    ``word`` is matched exactly, else lower-cased; an unknown word gives an empty list.
+    """
+    i = model.index.get(word)
+    if i is None:
+        i = _lower_index(model).get(word.lower())
+    if i is None or k <= 0 or len(model) < 2:
+        return []
+    norms = np.linalg.norm(model.vectors, axis=1)
+    q = model.vectors[i] / (norms[i] or 1.0)
+    sims = (model.vectors @ q) / np.where(norms > 0, norms, 1.0)
+    sims[i] = -np.inf
+    k = min(k, len(model) - 1)
+    top = np.argpartition(-sims, k - 1)[:k]
+    top = top[np.argsort(-sims[top], kind="stable")]
+    return [(model.words[j], float(sims[j])) for j in top]

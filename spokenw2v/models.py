@@ -1,0 +1,417 @@
+"""Encoders, the skipgram negative-sampling (SGNS) loss and the training configuration.
+
+Neural kinds (see ``README.md``, "train"):
+
+* ``e2e`` -- :class:`SequenceEncoder`: symbol embedding (50) -> bidirectional GRU
+  (hidden ``50*s``, ``s`` layers) -> ``s`` linear layers -> ``100*s`` dimensions, over the
+  discrete sequence of each word token (its characters, or its units).  The target and the
+  context encoders are separate modules of the same shape.
+* ``two-stage`` -- stage 1 :class:`SequenceAutoencoder` (a GRU sequence auto-encoder over the
+  same sequences, reconstruction loss), then frozen; stage 2 :class:`TableEncoder`: ``s``
+  trainable linear layers on top of the frozen stage-1 vectors.
+
+The loss of one centre word ``t`` with its in-window context words ``c`` and its sampled
+negatives ``n`` is ``sum_c -log sigma(c.t) + sum_n -log sigma(-n.t)``; a batch's loss is
+the mean over its centre words.
+
+Every hyperparameter lives in :class:`TrainConfig`, which the checkpoints carry, so resume
+and evaluation need no repeated flags.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, fields
+from typing import Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .errors import SpokenW2VError
+
+# --------------------------------------------------------------------------- choices
+
+
+class Kind(str, enum.Enum):
+    """What ``spokenw2v train`` trains."""
+
+    text = "text"  # gensim skipgram on words
+    oracle = "oracle"  # gensim skipgram on word-type ids of segments (perfect segmentation + clustering)
+    e2e = "e2e"  # end-to-end sequence encoder trained with SGNS
+    two_stage = "two-stage"  # frozen auto-encoder vectors + trainable linear layers
+
+
+NEURAL_KINDS = (Kind.e2e, Kind.two_stage)
+
+
+class Preset(str, enum.Enum):
+    """Named optimisation settings of the neural kinds (see :data:`PRESETS`)."""
+
+    fast = "fast"
+    paper = "paper"
+
+
+class NegativeSampling(str, enum.Enum):
+    """How negatives are drawn for a batch.
+
+    ``pool``: the batch draws one shared pool of ``pool_size`` tokens from the noise
+    distribution and every centre word samples its ``negatives`` from that pool (uniformly,
+    with replacement), so each pool token is encoded once per step.  ``slot``: every
+    negative slot draws its own token from the noise distribution (the reference design).
+    """
+
+    pool = "pool"
+    slot = "slot"
+
+
+class Activation(str, enum.Enum):
+    none = "none"
+    relu = "relu"
+    tanh = "tanh"
+
+
+ACTIVATIONS: dict[Activation, type[nn.Module]] = {
+    Activation.none: nn.Identity,
+    Activation.relu: nn.ReLU,
+    Activation.tanh: nn.Tanh,
+}
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True)
+class PresetValues:
+    lr: float  # AdamW learning rate for s <= 2
+    lr_large: float  # AdamW learning rate for s > 2
+    noise_power: float  # negatives ~ unigram ** noise_power (1.0 = uniform over the token stream)
+    subsample: float  # frequent-word subsampling threshold t (0 = off)
+
+
+#: ``paper``: the published settings (lr 1e-3, 1e-4 for s > 2; negatives drawn uniformly from
+#: the token stream; no subsampling).  ``fast``: lr 1e-2 (1e-3 for s > 2), word2vec's
+#: frequent-word subsampling with t = 1e-3 and unigram^0.75 negatives; it learns semantic
+#: structure in a CPU-sized run where ``paper`` does not (measured in bench/RESULTS.md).
+PRESETS: dict[Preset, PresetValues] = {
+    Preset.paper: PresetValues(lr=1e-3, lr_large=1e-4, noise_power=1.0, subsample=0.0),
+    Preset.fast: PresetValues(lr=1e-2, lr_large=1e-3, noise_power=0.75, subsample=1e-3),
+}
+
+DEFAULT_PRESET = Preset.fast
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a neural run.  ``None`` fields are derived in :meth:`resolved`.
+
+    Sizes: ``embed_dim`` symbol embedding; ``hidden`` GRU width per direction (``50*s``);
+    ``gru_layers`` (``s``); ``linear_layers`` (``s``); ``dim`` output dimensions (``100*s``).
+    """
+
+    kind: str = Kind.e2e.value
+    scale: int = 1
+    preset: str = DEFAULT_PRESET.value
+    symbols: str = "chars"  # "chars" (text) or "units" (speech)
+    vocab_size: int = 0  # number of distinct symbols (characters, or the codebook size k)
+    merge: bool = True  # consecutive duplicate units merged (speech)
+    embed_dim: int = 50
+    hidden: int | None = None
+    gru_layers: int | None = None
+    linear_layers: int | None = None
+    dim: int | None = None
+    activation: str = Activation.none.value  # between the linear layers
+    window: int = 5  # context words on each side, within an utterance
+    negatives: int = 50  # per centre word
+    negative_sampling: str = NegativeSampling.pool.value
+    pool_size: int = 1024  # tokens in the shared negative pool of a batch
+    noise_power: float | None = None  # from the preset when None
+    subsample: float | None = None  # from the preset when None
+    lr: float | None = None  # from the preset (and s) when None
+    weight_decay: float = 0.01
+    batch_tokens: int = 256  # centre words per step (a contiguous span of the token stream)
+    length_buckets: int = 4  # padded GRU calls per encoder per step (sequences sorted by length)
+    epochs: int = 20
+    seed: int = 0
+    amp: bool = True  # bf16 autocast, CUDA only
+    type_token_cap: int = 100  # tokens averaged into a word type's vector (seeded choice)
+    ae_epochs: int = 30  # two-stage, stage 1
+    ae_lr: float = 3e-3
+    ae_batch: int = 256
+
+    def resolved(self) -> "TrainConfig":
+        """A copy with every derived field filled in, checked."""
+        s = self.scale
+        if s < 1:
+            raise SpokenW2VError(f"--scale must be >= 1, found {s}")
+        try:
+            preset = PRESETS[Preset(self.preset)]
+            Kind(self.kind)
+            NegativeSampling(self.negative_sampling)
+            Activation(self.activation)
+        except ValueError as exc:
+            raise SpokenW2VError(str(exc)) from None
+        values = asdict(self)
+        values.update(
+            hidden=self.hidden or 50 * s,
+            gru_layers=self.gru_layers or s,
+            linear_layers=self.linear_layers if self.linear_layers is not None else s,
+            dim=self.dim or 100 * s,
+            noise_power=preset.noise_power if self.noise_power is None else self.noise_power,
+            subsample=preset.subsample if self.subsample is None else self.subsample,
+            lr=(preset.lr if s <= 2 else preset.lr_large) if self.lr is None else self.lr,
+        )
+        cfg = TrainConfig(**values)
+        for name in ("window", "negatives", "batch_tokens", "pool_size", "length_buckets", "embed_dim",
+                     "type_token_cap", "ae_batch"):
+            if getattr(cfg, name) < 1:
+                raise SpokenW2VError(f"{name.replace('_', '-')} must be >= 1, found {getattr(cfg, name)}")
+        if cfg.epochs < 0 or cfg.ae_epochs < 0:
+            raise SpokenW2VError("epochs must be >= 0")
+        if not (cfg.lr > 0):
+            raise SpokenW2VError(f"--lr must be > 0, found {cfg.lr}")
+        return cfg
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+
+#: Fields that may differ between a checkpoint and a resumed run (``--epochs`` extends it).
+RESUMABLE_FIELDS = ("epochs",)
+
+
+# --------------------------------------------------------------------------- encoders
+
+
+@dataclass
+class EncodePlan:
+    """The distinct sequences one encoder runs in one step.
+
+    ``seq_ids`` (U,) int64 are the distinct sequence ids, in output row order.  ``buckets``
+    cover them in the same order: each is ``(tokens (n, L) int64 padded, lengths (n,) int64)``
+    with the sequences of that bucket sorted by length.
+    """
+
+    seq_ids: torch.Tensor
+    buckets: list[tuple[torch.Tensor, torch.Tensor]]
+
+    def to(self, device: torch.device, non_blocking: bool = False) -> "EncodePlan":
+        return EncodePlan(self.seq_ids.to(device, non_blocking=non_blocking),
+                          [(t.to(device, non_blocking=non_blocking), n.to(device, non_blocking=non_blocking))
+                           for t, n in self.buckets])
+
+
+class PadInvariantBiGRU(nn.Module):
+    """A bidirectional GRU over right-padded sequences whose result ignores the padding.
+
+    Each direction is its own unidirectional GRU per layer.  The backward direction reads
+    every sequence reversed *within its length* (pads stay at the end), so neither direction
+    ever sees a pad before a valid symbol.  Output per sequence: the forward state at the
+    last valid step concatenated with the backward state at step 0 -> (n, 2 * hidden).
+    Padded (not packed) sequences keep the GPU kernels large.
+    """
+
+    def __init__(self, input_size: int, hidden: int, layers: int):
+        super().__init__()
+        self.hidden = hidden
+        sizes = [input_size] + [2 * hidden] * (layers - 1)
+        self.forward_layers = nn.ModuleList(nn.GRU(n, hidden, batch_first=True) for n in sizes)
+        self.backward_layers = nn.ModuleList(nn.GRU(n, hidden, batch_first=True) for n in sizes)
+
+    @staticmethod
+    def reverse_index(lengths: torch.Tensor, width: int) -> torch.Tensor:
+        """(n, L) positions that reverse each row within its length (pads stay in place)."""
+        t = torch.arange(width, device=lengths.device)[None, :]
+        n = lengths[:, None]
+        return torch.where(t < n, n - 1 - t, t)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor, all_steps: bool = False) -> torch.Tensor:
+        """x (n, L, input_size) right-padded, lengths (n,) >= 1 -> (n, 2*hidden), or with
+        ``all_steps`` the top layer's outputs (n, L, 2*hidden) (garbage past each length)."""
+        n, width, _ = x.shape
+        rev = self.reverse_index(lengths, width)
+        h = x
+        out_f = out_b = None
+        for layer, (fwd, bwd) in enumerate(zip(self.forward_layers, self.backward_layers)):
+            out_f, _ = fwd(h)
+            idx = rev[:, :, None].expand(-1, -1, h.shape[-1])
+            out_b_rev, _ = bwd(torch.gather(h, 1, idx))
+            last = layer == len(self.forward_layers) - 1
+            if last and not all_steps:
+                rows = torch.arange(n, device=x.device)
+                return torch.cat([out_f[rows, lengths - 1], out_b_rev[rows, lengths - 1]], dim=-1)
+            out_b = torch.gather(out_b_rev, 1, rev[:, :, None].expand(-1, -1, self.hidden))
+            h = torch.cat([out_f, out_b], dim=-1)
+        return h
+
+
+def linear_stack(n_in: int, n_out: int, layers: int, activation: str) -> nn.Module:
+    """``layers`` linear layers n_in -> n_out -> ... -> n_out, ``activation`` between them."""
+    if layers == 0:
+        if n_in != n_out:
+            raise SpokenW2VError(f"0 linear layers need GRU output size ({n_in}) == dim ({n_out})")
+        return nn.Identity()
+    modules: list[nn.Module] = []
+    for i in range(layers):
+        if i:
+            modules.append(ACTIVATIONS[Activation(activation)]())
+        modules.append(nn.Linear(n_in if i == 0 else n_out, n_out))
+    return nn.Sequential(*modules)
+
+
+class SequenceEncoder(nn.Module):
+    """Embedding -> :class:`PadInvariantBiGRU` -> linear layers: a sequence -> (dim,)."""
+
+    def __init__(self, cfg: TrainConfig):
+        super().__init__()
+        self.embedding = nn.Embedding(cfg.vocab_size, cfg.embed_dim)
+        self.gru = PadInvariantBiGRU(cfg.embed_dim, cfg.hidden, cfg.gru_layers)
+        self.head = linear_stack(2 * cfg.hidden, cfg.dim, cfg.linear_layers, cfg.activation)
+
+    def encode(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """tokens (n, L) int64 padded, lengths (n,) -> (n, dim)."""
+        return self.head(self.gru(self.embedding(tokens), lengths))
+
+    def forward(self, plan: EncodePlan) -> torch.Tensor:
+        """(U, dim) vectors of the plan's distinct sequences, in ``plan.seq_ids`` order."""
+        return torch.cat([self.encode(t, n) for t, n in plan.buckets], dim=0)
+
+
+class TableEncoder(nn.Module):
+    """Linear layers over a frozen table of vectors (one row per sequence id)."""
+
+    def __init__(self, table: torch.Tensor, cfg: TrainConfig):
+        super().__init__()
+        self.register_buffer("table", table, persistent=False)
+        self.head = linear_stack(table.shape[1], cfg.dim, cfg.linear_layers, cfg.activation)
+
+    def forward(self, plan: EncodePlan) -> torch.Tensor:
+        return self.head(self.table[plan.seq_ids])
+
+
+class SequenceAutoencoder(nn.Module):
+    """Stage 1 of ``two-stage``: a GRU sequence auto-encoder.
+
+    Encoder: embedding -> :class:`PadInvariantBiGRU` -> (n, 2*hidden) latent (``100*s``
+    dimensions by default).  Decoder: a GRU whose initial state is a linear map of the
+    latent, fed the previous symbol (teacher forcing, a start symbol first), predicting
+    each symbol.  Loss: mean cross-entropy over the valid positions.
+    """
+
+    def __init__(self, cfg: TrainConfig):
+        super().__init__()
+        latent = 2 * cfg.hidden
+        self.vocab_size = cfg.vocab_size
+        self.embedding = nn.Embedding(cfg.vocab_size, cfg.embed_dim)
+        self.gru = PadInvariantBiGRU(cfg.embed_dim, cfg.hidden, cfg.gru_layers)
+        self.dec_embedding = nn.Embedding(cfg.vocab_size + 1, cfg.embed_dim)  # + start symbol
+        self.dec_init = nn.Linear(latent, latent)
+        self.decoder = nn.GRU(cfg.embed_dim, latent, batch_first=True)
+        self.output = nn.Linear(latent, cfg.vocab_size)
+
+    def encode(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """tokens (n, L), lengths (n,) -> latent (n, 2*hidden)."""
+        return self.gru(self.embedding(tokens), lengths)
+
+    def loss(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        z = self.encode(tokens, lengths)
+        start = torch.full((tokens.shape[0], 1), self.vocab_size, dtype=tokens.dtype, device=tokens.device)
+        inputs = torch.cat([start, tokens[:, :-1]], dim=1)
+        h0 = torch.tanh(self.dec_init(z))[None]
+        out, _ = self.decoder(self.dec_embedding(inputs), h0.contiguous())
+        logits = self.output(out)  # (n, L, V)
+        mask = torch.arange(tokens.shape[1], device=tokens.device)[None] < lengths[:, None]
+        return F.cross_entropy(logits[mask].float(), tokens[mask])
+
+
+# --------------------------------------------------------------------------- SGNS
+
+
+@dataclass
+class SkipGramBatch:
+    """One step on device.
+
+    ``target``/``context``: the :class:`EncodePlan` of the target and context encoders.
+    ``t_row`` (B,): row of each centre word in the target encodings.  ``c_row`` (B, 2w): row
+    of each context slot in the context encodings, ``c_mask`` (B, 2w) bool marks real slots.
+    ``n_row`` (B, K): row of each negative in the context encodings.
+    """
+
+    target: EncodePlan
+    context: EncodePlan
+    t_row: torch.Tensor
+    c_row: torch.Tensor
+    c_mask: torch.Tensor
+    n_row: torch.Tensor
+
+    @property
+    def size(self) -> int:
+        return int(self.t_row.shape[0])
+
+    def to(self, device: torch.device, non_blocking: bool = False) -> "SkipGramBatch":
+        return SkipGramBatch(self.target.to(device, non_blocking), self.context.to(device, non_blocking),
+                             *(x.to(device, non_blocking=non_blocking)
+                               for x in (self.t_row, self.c_row, self.c_mask, self.n_row)))
+
+    def pin_memory(self) -> "SkipGramBatch":
+        def pin(p: EncodePlan) -> EncodePlan:
+            return EncodePlan(p.seq_ids.pin_memory(), [(t.pin_memory(), n.pin_memory()) for t, n in p.buckets])
+
+        return SkipGramBatch(pin(self.target), pin(self.context),
+                             *(x.pin_memory() for x in (self.t_row, self.c_row, self.c_mask, self.n_row)))
+
+
+def sgns_loss(t_vec: torch.Tensor, c_vec: torch.Tensor, t_row: torch.Tensor, c_row: torch.Tensor,
+              c_mask: torch.Tensor, n_row: torch.Tensor) -> torch.Tensor:
+    """Mean over centre words of ``sum_c -log sigma(c.t) + sum_n -log sigma(-n.t)``.
+
+    t_vec (Ut, D) distinct target encodings; c_vec (Uc, D) distinct context encodings; the
+    rows index them (see :class:`SkipGramBatch`).  One (Ut, Uc) score matrix serves every
+    positive and negative pair; scores and loss are computed in float32.
+    """
+    with torch.autocast(device_type=t_vec.device.type, enabled=False):
+        scores = t_vec.float() @ c_vec.float().T  # (Ut, Uc)
+        rows = t_row[:, None]
+        pos = scores[rows, c_row]  # (B, 2w)
+        neg = scores[rows, n_row]  # (B, K)
+        per_centre = (F.softplus(-pos) * c_mask).sum(1) + F.softplus(neg).sum(1)
+        return per_centre.mean()
+
+
+class SkipGram(nn.Module):
+    """Separate target and context encoders trained with :func:`sgns_loss`."""
+
+    def __init__(self, target: nn.Module, context: nn.Module):
+        super().__init__()
+        self.target = target
+        self.context = context
+
+    def forward(self, batch: SkipGramBatch) -> torch.Tensor:
+        return sgns_loss(self.target(batch.target), self.context(batch.context),
+                         batch.t_row, batch.c_row, batch.c_mask, batch.n_row)
+
+
+def build_skipgram(cfg: TrainConfig, table: torch.Tensor | None = None) -> SkipGram:
+    """The SGNS model of ``cfg.kind``; ``two-stage`` needs the frozen stage-1 ``table`` (S, D)."""
+    if cfg.kind == Kind.e2e.value:
+        return SkipGram(SequenceEncoder(cfg), SequenceEncoder(cfg))
+    if cfg.kind == Kind.two_stage.value:
+        if table is None:
+            raise ValueError("two-stage needs the stage-1 table")
+        return SkipGram(TableEncoder(table, cfg), TableEncoder(table, cfg))
+    raise SpokenW2VError(f"{cfg.kind} is not a neural kind")
+
+
+def parameter_count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def describe_differences(saved: TrainConfig, wanted: TrainConfig, ignore: Sequence[str] = RESUMABLE_FIELDS) -> list[str]:
+    """Human-readable ``name: saved -> wanted`` for every differing field."""
+    a, b = saved.to_dict(), wanted.to_dict()
+    return [f"{k} {a[k]!r} (checkpoint) vs {b[k]!r}" for k in a if k not in ignore and a[k] != b.get(k)]

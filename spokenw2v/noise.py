@@ -1,0 +1,656 @@
+"""Segmentation and clustering noise, and how far a set of word segments is from the truth.
+
+Two kinds of controlled corruption, both seeded:
+
+* **Word segments** (:func:`segment_noise`): boundary jitter, split, merge, deletion and
+  insertion of segments.  Every output segment is labelled with the input word it
+  overlaps most (:func:`overlap_labels`), so a model trained on the noisy segments sees
+  realistic segmentation errors with the best labels an oracle could give them.
+* **Text corpora** (:func:`text_noise`): token substitution (the paper's clustering
+  noise) and merge/split of tokens (segmentation noise in text form).
+
+And the measures that describe a set of segments against a reference:
+
+* :func:`boundary_scores` -- boundary precision / recall / F1 with a tolerance (20 ms by
+  default), each boundary matched at most once;
+* :func:`token_scores` -- token precision / recall / F1 (a segment is a correct token
+  when it is more than half one gold word and covers more than half of that word) and
+  the fraction of segments whose label is unambiguous (more than half of the segment is
+  one gold word).
+
+All times are seconds.  Nothing here reads or writes files or prints.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Sequence
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+from .errors import SpokenW2VError
+from .io import Segments
+
+#: Label of an output segment that overlaps no input word (an insertion into a silence).
+NO_WORD = "<sil>"
+
+#: Values of the ``op`` column, in order of precedence (a segment gets the first that applies).
+OPS = ("insert", "merge", "split", "jitter", "keep")
+
+#: Boundaries closer than this (seconds) are the same boundary (touching words share one).
+SAME_BOUNDARY_S = 1e-6
+
+#: A boundary moved by less than this (seconds) is not "jittered": the segments TSV keeps 0.1 ms.
+VISIBLE_MOVE_S = 5e-5
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def _check_rate(name: str, value: float) -> None:
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise SpokenW2VError(f"{name} must be a rate in [0, 1], found {value!r}")
+
+
+def _distinct_points(times: np.ndarray) -> np.ndarray:
+    """Sorted distinct times; times closer than :data:`SAME_BOUNDARY_S` collapse to the first."""
+    pts = np.sort(np.asarray(times, dtype=np.float64))
+    if pts.size == 0:
+        return pts
+    keep = np.ones(pts.size, dtype=bool)
+    keep[1:] = np.diff(pts) > SAME_BOUNDARY_S
+    return pts[keep]
+
+
+def _point_index(points: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Index into ``points`` (from :func:`_distinct_points`) of each time."""
+    return np.searchsorted(points, np.asarray(times) + SAME_BOUNDARY_S, side="right") - 1
+
+
+def _prf(matched: int, n_hyp: int, n_ref: int) -> tuple[float, float, float]:
+    precision = matched / n_hyp if n_hyp else (1.0 if n_ref == 0 else 0.0)
+    recall = matched / n_ref if n_ref else (1.0 if n_hyp == 0 else 0.0)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return precision, recall, f1
+
+
+def _rows_by_utterance(seg: Segments) -> dict[str, np.ndarray]:
+    """Utterance -> row indices sorted by start time."""
+    return {u: rows[np.argsort(seg.start[rows], kind="stable")] for u, rows in seg.by_utterance().items()}
+
+
+# --------------------------------------------------------------------------- scores
+
+
+@dataclass
+class BoundaryScores:
+    """Boundary precision / recall / F1 of hypothesis segments against reference segments.
+
+    The boundaries of an utterance are the distinct start and end times of its segments
+    (the end of a word and the start of the next word it touches are one boundary).  The
+    first start and last end of an utterance count like any other: segments exclude
+    silences, so they are word onsets/offsets a segmenter has to find.  A hypothesis
+    boundary matches a reference boundary of the same utterance when they are at most
+    ``tolerance`` seconds apart; each boundary is matched at most once (a maximum
+    matching, found greedily in time order, which is optimal on a line).
+    """
+
+    precision: float
+    recall: float
+    f1: float
+    matched: int
+    hyp_boundaries: int
+    ref_boundaries: int
+    tolerance: float  # seconds
+
+    @property
+    def over_segmentation(self) -> float:
+        """``hyp_boundaries / ref_boundaries - 1`` (0 = as many boundaries as the reference)."""
+        return self.hyp_boundaries / self.ref_boundaries - 1 if self.ref_boundaries else float("nan")
+
+
+def utterance_boundaries(seg: Segments, rows: np.ndarray) -> np.ndarray:
+    """(B,) sorted distinct boundary times (seconds) of the segments ``rows``."""
+    return _distinct_points(np.concatenate([seg.start[rows], seg.end[rows]]))
+
+
+def match_boundaries(ref: np.ndarray, hyp: np.ndarray, tolerance: float) -> int:
+    """Number of pairs in a maximum one-to-one matching of sorted ``ref`` and ``hyp``
+    times (seconds) with ``|r - h| <= tolerance``."""
+    tol = tolerance + 1e-9
+    i = j = matched = 0
+    n, m = len(ref), len(hyp)
+    while i < n and j < m:
+        if hyp[j] < ref[i] - tol:
+            j += 1
+        elif hyp[j] > ref[i] + tol:
+            i += 1
+        else:
+            matched += 1
+            i += 1
+            j += 1
+    return matched
+
+
+def boundary_scores(ref: Segments, hyp: Segments, tolerance: float = 0.02) -> BoundaryScores:
+    """Boundary P/R/F1 of ``hyp`` against ``ref`` over the union of their utterances
+    (an utterance missing from one side contributes only misses or false alarms)."""
+    ref_rows, hyp_rows = _rows_by_utterance(ref), _rows_by_utterance(hyp)
+    matched = n_ref = n_hyp = 0
+    empty = np.zeros(0, dtype=np.int64)
+    for utt in dict.fromkeys(list(ref_rows) + list(hyp_rows)):
+        r = utterance_boundaries(ref, ref_rows.get(utt, empty))
+        h = utterance_boundaries(hyp, hyp_rows.get(utt, empty))
+        n_ref += len(r)
+        n_hyp += len(h)
+        matched += match_boundaries(r, h, tolerance)
+    p, r_, f = _prf(matched, n_hyp, n_ref)
+    return BoundaryScores(p, r_, f, matched, n_hyp, n_ref, tolerance)
+
+
+@dataclass
+class OverlapLabels:
+    """For each hypothesis segment: the gold row it overlaps most and by how much.
+
+    ``gold_row[i]`` indexes the gold :class:`Segments` (-1 when segment ``i`` overlaps no
+    gold word); ``overlap[i]`` is that overlap in seconds; ``word[i]`` the gold word (or
+    :data:`NO_WORD`).  Ties go to the earlier gold word.
+    """
+
+    word: list[str]
+    gold_row: np.ndarray  # (N,) int64
+    overlap: np.ndarray  # (N,) float64 seconds
+
+
+def overlap_labels(hyp: Segments, gold: Segments) -> OverlapLabels:
+    """Label every hypothesis segment with the gold word it overlaps most.
+
+    ``gold`` must have words.  Hypothesis segments of an utterance absent from ``gold``
+    get :data:`NO_WORD` (callers that need every utterance check beforehand).
+    """
+    if gold.word is None:
+        raise ValueError("gold segments need words")
+    n = len(hyp)
+    gold_row = np.full(n, -1, dtype=np.int64)
+    overlap = np.zeros(n, dtype=np.float64)
+    gold_rows = gold.by_utterance()
+    for utt, hx in hyp.by_utterance().items():
+        gx = gold_rows.get(utt)
+        if gx is None:
+            continue
+        o = np.minimum(hyp.end[hx, None], gold.end[None, gx]) - np.maximum(hyp.start[hx, None], gold.start[None, gx])
+        o = np.clip(o, 0.0, None)
+        order = np.argsort(gold.start[gx], kind="stable")  # ties -> earlier word
+        best = order[np.argmax(o[:, order], axis=1)]
+        ov = o[np.arange(len(hx)), best]
+        has = ov > 0
+        gold_row[hx[has]] = gx[best[has]]
+        overlap[hx[has]] = ov[has]
+    word = [gold.word[g] if g >= 0 else NO_WORD for g in gold_row.tolist()]
+    return OverlapLabels(word, gold_row, overlap)
+
+
+@dataclass
+class TokenScores:
+    """How many hypothesis segments are recognisably one gold word token.
+
+    A hypothesis segment is **unambiguous** when its best gold word (most overlap) covers
+    more than half of the segment's own duration.  It is a **correct token** when, in
+    addition, it covers more than half of that gold word's duration.  Two disjoint
+    segments cannot both cover more than half of one word, so correct tokens are a
+    one-to-one matching: precision = correct / hypothesis segments, recall = correct /
+    gold segments.
+    """
+
+    precision: float
+    recall: float
+    f1: float
+    unambiguous: float  # fraction of hypothesis segments
+    correct: int
+    hyp_segments: int
+    gold_segments: int
+
+
+def token_scores(gold: Segments, hyp: Segments, labels: OverlapLabels | None = None) -> TokenScores:
+    """Token precision / recall / F1 and the unambiguous fraction (see :class:`TokenScores`)."""
+    labels = labels if labels is not None else overlap_labels(hyp, gold)
+    hyp_dur = hyp.end - hyp.start
+    has = labels.gold_row >= 0
+    gold_dur = np.zeros(len(hyp))
+    gold_dur[has] = gold.end[labels.gold_row[has]] - gold.start[labels.gold_row[has]]
+    eps = 1e-9  # seconds: exactly half (up to float rounding) is not "more than half"
+    unambiguous = has & (labels.overlap > 0.5 * hyp_dur + eps)
+    correct = unambiguous & (labels.overlap > 0.5 * gold_dur + eps)
+    n_correct = int(correct.sum())
+    p, r, f = _prf(n_correct, len(hyp), len(gold))
+    frac = float(unambiguous.mean()) if len(hyp) else float("nan")
+    return TokenScores(p, r, f, frac, n_correct, len(hyp), len(gold))
+
+
+def labelled(hyp: Segments, labels: OverlapLabels, op: Sequence[str] | None = None) -> Segments:
+    """A copy of ``hyp`` with ``word`` = ``gold`` = the overlap label (and ``op`` when given).
+
+    Other extra columns of ``hyp`` are kept (any old ``gold``/``op`` are replaced).
+    """
+    extra = {k: list(v) for k, v in hyp.extra.items() if k not in ("gold", "op")}
+    extra["gold"] = list(labels.word)
+    if op is not None:
+        extra["op"] = list(op)
+    return Segments(list(hyp.utt), hyp.start.copy(), hyp.end.copy(), list(labels.word), extra)
+
+
+# --------------------------------------------------------------------------- segment noise
+
+
+@dataclass
+class SegmentNoiseConfig:
+    """Segmentation noise.  Rates are probabilities in [0, 1]; times are seconds.
+
+    Applied per utterance in this order (random numbers are drawn per input segment and
+    gap, so with one seed the deletions, merges and splits of a higher rate include those
+    of a lower rate):
+
+    1. **delete**: each input segment is removed with probability ``delete``.
+    2. **merge**: each gap between two input-adjacent words that both survived is removed
+       with probability ``merge``; the merged segment runs from the first word's start to
+       the last word's end (chains of merges are possible).
+    3. **split**: each remaining unmerged segment at least ``2 * min_duration`` long is
+       split with probability ``split`` at a point uniform in
+       ``[start + min_duration, end - min_duration]``.
+    4. **insert**: each input segment spawns, with probability ``insert``, one new segment.
+       It goes into a silence (a stretch of ``[0, utterance duration]`` covered by no
+       segment, including before the first and after the last word) at least
+       ``min_duration`` long, chosen with probability proportional to its length; its
+       duration is that of a random input word, capped at the silence's length; its
+       position is uniform within the silence.  When the utterance has no such silence,
+       the new segment is carved off the end of a random segment at least
+       ``2 * min_duration`` long (duration uniform in ``[min_duration, length - min_duration]``).
+    5. **jitter**: every distinct boundary ``t_k`` (touching segments share one) moves to
+       ``t_k + e_k`` with ``e_k ~ N(0, jitter^2)`` truncated to ``[lo_k, hi_k]`` (exact
+       inverse-CDF sampling, no rejection).  Between consecutive boundaries ``t_k < t_k+1``
+       at distance ``g``, ``t_k`` may move right and ``t_k+1`` left by at most
+       ``g/2 - min(min_duration, g)/2``, so no segment or silence inverts and each keeps
+       at least ``min(min_duration, g)``; the first boundary may move left down to 0 s
+       and the last right up to the utterance duration.
+
+    Every output segment's ``word`` and ``gold`` is the input word it overlaps most
+    (:data:`NO_WORD` for none) and ``op`` the first of :data:`OPS` that applies.
+    """
+
+    jitter: float = 0.0  # seconds, standard deviation of the boundary displacement
+    split: float = 0.0
+    merge: float = 0.0
+    delete: float = 0.0
+    insert: float = 0.0
+    min_duration: float = 0.02  # seconds
+    seed: int = 0
+
+    def check(self) -> None:
+        for name in ("split", "merge", "delete", "insert"):
+            _check_rate(name, getattr(self, name))
+        if not (math.isfinite(self.jitter) and self.jitter >= 0):
+            raise SpokenW2VError(f"jitter must be a standard deviation >= 0 seconds, found {self.jitter!r}")
+        if not (math.isfinite(self.min_duration) and self.min_duration > 0):
+            raise SpokenW2VError(f"min_duration must be > 0 seconds, found {self.min_duration!r}")
+
+
+@dataclass
+class SegmentNoiseCounts:
+    """What :func:`segment_noise` did.  Realised rates divide by the opportunities."""
+
+    segments_in: int
+    segments_out: int
+    deleted: int
+    merge_opportunities: int  # gaps between input-adjacent words that both survived deletion
+    merged: int  # gaps removed
+    split_eligible: int  # unmerged segments >= 2 * min_duration
+    splits: int
+    inserted: int
+    inserted_in_silence: int
+    boundaries_jittered: int
+    jitter_sum_sq: float  # sum of squared boundary displacements, seconds^2
+
+    @property
+    def realised(self) -> dict[str, float]:
+        def rate(a: int, b: int) -> float:
+            return a / b if b else 0.0
+
+        return {
+            "delete": rate(self.deleted, self.segments_in),
+            "merge": rate(self.merged, self.merge_opportunities),
+            "split": rate(self.splits, self.split_eligible),
+            "insert": rate(self.inserted, self.segments_in),
+            "jitter_rms": math.sqrt(self.jitter_sum_sq / self.boundaries_jittered) if self.boundaries_jittered else 0.0,
+        }
+
+
+def _truncated_normal(u: np.ndarray, sd: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Inverse-CDF draw of N(0, sd^2) truncated to [lo, hi] from uniforms ``u`` (all (K,))."""
+    fa, fb = ndtr(lo / sd), ndtr(hi / sd)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = sd * ndtri(fa + u * (fb - fa))
+    e = np.where(np.isfinite(e), e, 0.0)
+    return np.clip(e, lo, hi)
+
+
+def _silences(pieces: list[list], duration: float, min_len: float) -> list[tuple[float, float]]:
+    """Uncovered stretches of [0, duration] at least ``min_len`` long (pieces sorted by start)."""
+    out = []
+    t = 0.0
+    for s, e, _ in pieces:
+        if s - t >= min_len:
+            out.append((t, s))
+        t = max(t, e)
+    if duration - t >= min_len:
+        out.append((t, duration))
+    return out
+
+
+def segment_noise(seg: Segments, config: SegmentNoiseConfig,
+                  durations: dict[str, float] | None = None) -> tuple[Segments, SegmentNoiseCounts]:
+    """Corrupt word segments as described in :class:`SegmentNoiseConfig`.
+
+    ``seg``: N word segments (seconds; with or without words).  ``durations``: utterance
+    length in seconds per utterance; without it an utterance ends at its last segment's
+    end.  Returns the noisy segments -- columns ``word`` and ``gold`` (the input word it
+    overlaps most; both absent when ``seg`` has no words) and ``op`` -- and the counts.
+    Input extra columns are dropped.
+    """
+    config.check()
+    n = len(seg)
+    m = config.min_duration
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(5)]
+    r_del, r_merge, r_split, r_ins, r_jit = streams
+    u_del = r_del.random(n)
+    u_merge = r_merge.random(n)  # gap after input segment i
+    u_split = r_split.random((n, 2))
+    u_ins = r_ins.random(n)
+    word_durations = seg.end - seg.start
+
+    out_utt: list[str] = []
+    out_start: list[float] = []
+    out_end: list[float] = []
+    out_op: list[str] = []
+    c = dict(deleted=0, merge_opportunities=0, merged=0, split_eligible=0, splits=0, inserted=0,
+             inserted_in_silence=0, boundaries_jittered=0, jitter_sum_sq=0.0)
+
+    for utt, rows in _rows_by_utterance(seg).items():
+        duration = float(seg.end[rows].max())
+        if durations is not None and utt in durations:
+            duration = max(duration, float(durations[utt]))
+
+        # 1. delete
+        alive = [(pos, int(i)) for pos, i in enumerate(rows) if u_del[i] >= config.delete]
+        c["deleted"] += len(rows) - len(alive)
+
+        # 2. merge: groups of input-adjacent survivors
+        groups: list[list[int]] = []
+        prev_pos = None
+        for pos, i in alive:
+            if prev_pos is not None and pos == prev_pos + 1:
+                c["merge_opportunities"] += 1
+                left = groups[-1][-1]
+                if u_merge[left] < config.merge:
+                    c["merged"] += 1
+                    groups[-1].append(i)
+                    prev_pos = pos
+                    continue
+            groups.append([i])
+            prev_pos = pos
+
+        # 3. split
+        pieces: list[list] = []  # [start, end, op]
+        for g in groups:
+            s, e = float(seg.start[g[0]]), float(seg.end[g[-1]])
+            if len(g) > 1:
+                pieces.append([s, e, "merge"])
+                continue
+            i = g[0]
+            if e - s >= 2 * m:
+                c["split_eligible"] += 1
+                if u_split[i, 0] < config.split:
+                    c["splits"] += 1
+                    cut = s + m + u_split[i, 1] * (e - s - 2 * m)
+                    pieces.append([s, cut, "split"])
+                    pieces.append([cut, e, "split"])
+                    continue
+            pieces.append([s, e, "keep"])
+
+        # 4. insert
+        for _ in range(int(np.count_nonzero(u_ins[rows] < config.insert))):
+            pieces.sort(key=lambda p: p[0])
+            gaps = _silences(pieces, duration, m)
+            if gaps:
+                lengths = np.asarray([b - a for a, b in gaps])
+                a, b = gaps[int(r_ins.choice(len(gaps), p=lengths / lengths.sum()))]
+                d = min(float(word_durations[r_ins.integers(n)]), b - a)
+                start = a + r_ins.random() * (b - a - d)
+                pieces.append([start, start + d, "insert"])
+                c["inserted_in_silence"] += 1
+            else:
+                long_enough = [p for p in pieces if p[1] - p[0] >= 2 * m]
+                if not long_enough:
+                    continue
+                p = long_enough[int(r_ins.integers(len(long_enough)))]
+                d = m + r_ins.random() * (p[1] - p[0] - 2 * m)
+                pieces.append([p[1] - d, p[1], "insert"])
+                p[1] -= d
+            c["inserted"] += 1
+        pieces.sort(key=lambda p: p[0])
+        if not pieces:
+            continue
+
+        starts = np.asarray([p[0] for p in pieces])
+        ends = np.asarray([p[1] for p in pieces])
+        ops = [p[2] for p in pieces]
+
+        # 5. jitter
+        if config.jitter > 0:
+            points = _distinct_points(np.concatenate([starts, ends]))
+            gap = np.diff(points)
+            reach = gap / 2 - np.minimum(m, gap) / 2
+            lo = np.empty_like(points)
+            hi = np.empty_like(points)
+            lo[0], hi[-1] = -points[0], duration - points[-1]
+            hi[:-1], lo[1:] = reach, -reach
+            shift = _truncated_normal(r_jit.random(len(points)), config.jitter, lo, hi)
+            si, ei = _point_index(points, starts), _point_index(points, ends)
+            moved = (np.abs(shift[si]) >= VISIBLE_MOVE_S) | (np.abs(shift[ei]) >= VISIBLE_MOVE_S)
+            starts, ends = (points + shift)[si], (points + shift)[ei]
+            ops = ["jitter" if op == "keep" and mv else op for op, mv in zip(ops, moved.tolist())]
+            c["boundaries_jittered"] += len(points)
+            c["jitter_sum_sq"] += float(np.sum(shift ** 2))
+
+        out_utt.extend([utt] * len(ops))
+        out_start.extend(starts.tolist())
+        out_end.extend(ends.tolist())
+        out_op.extend(ops)
+
+    noisy = Segments(out_utt, np.asarray(out_start, dtype=np.float64), np.asarray(out_end, dtype=np.float64))
+    if seg.word is not None:
+        noisy = labelled(noisy, overlap_labels(noisy, seg), out_op)
+    else:
+        noisy.extra["op"] = out_op
+    counts = SegmentNoiseCounts(segments_in=n, segments_out=len(noisy), **c)
+    return noisy, counts
+
+
+def segment_report(gold: Segments, hyp: Segments, tolerance: float = 0.02,
+                   labels: OverlapLabels | None = None) -> dict[str, float | int]:
+    """Boundary and token scores of ``hyp`` against ``gold`` as one flat dict (JSON-ready)."""
+    b = boundary_scores(gold, hyp, tolerance)
+    out: dict[str, float | int] = {
+        "tolerance_s": tolerance,
+        "boundary_precision": b.precision,
+        "boundary_recall": b.recall,
+        "boundary_f1": b.f1,
+        "boundaries_hyp": b.hyp_boundaries,
+        "boundaries_ref": b.ref_boundaries,
+        "over_segmentation": b.over_segmentation,
+    }
+    if gold.word is not None:
+        t = token_scores(gold, hyp, labels)
+        out.update({
+            "token_precision": t.precision,
+            "token_recall": t.recall,
+            "token_f1": t.f1,
+            "unambiguous": t.unambiguous,
+        })
+    return out
+
+
+# --------------------------------------------------------------------------- text noise
+
+
+class Weighting(str, Enum):
+    """How substitute words are drawn from the corpus vocabulary."""
+
+    UNIFORM = "uniform"  # every other word type equally likely
+    UNIGRAM = "unigram"  # other word types in proportion to their corpus frequency
+
+
+@dataclass
+class TextNoiseConfig:
+    """Clustering and segmentation noise on a tokenized text corpus.  Rates in [0, 1].
+
+    Applied in this order, with random numbers drawn per input token (so with one seed the
+    changes at a higher rate include those at a lower rate):
+
+    1. **substitute**: each token is replaced with probability ``substitute`` by a
+       *different* word type of the corpus vocabulary, drawn uniformly over the other
+       types or in proportion to their frequency (``weighting``).
+    2. **merge**: each gap between two tokens of a line is removed with probability
+       ``merge``: the tokens are concatenated (``of the`` -> ``ofthe``; chains possible).
+    3. **split**: each unmerged token with at least one split point (a position between
+       two characters neither of which is an apostrophe) is split with probability
+       ``split`` at a split point chosen uniformly (``people`` -> ``peo ple``).
+    """
+
+    substitute: float = 0.0
+    weighting: Weighting = Weighting.UNIFORM
+    merge: float = 0.0
+    split: float = 0.0
+    seed: int = 0
+
+    def check(self) -> None:
+        for name in ("substitute", "merge", "split"):
+            _check_rate(name, getattr(self, name))
+
+
+@dataclass
+class TextNoiseCounts:
+    """What :func:`text_noise` did.  Realised rates divide by the opportunities."""
+
+    tokens_in: int
+    tokens_out: int
+    vocabulary: int
+    substituted: int
+    merge_opportunities: int
+    merged: int
+    split_eligible: int
+    splits: int
+
+    @property
+    def realised(self) -> dict[str, float]:
+        def rate(a: int, b: int) -> float:
+            return a / b if b else 0.0
+
+        return {
+            "substitute": rate(self.substituted, self.tokens_in),
+            "merge": rate(self.merged, self.merge_opportunities),
+            "split": rate(self.splits, self.split_eligible),
+        }
+
+
+def _draw(rng: np.random.Generator, size: int, vocab_size: int, probs: np.ndarray | None) -> np.ndarray:
+    if probs is None:
+        return rng.integers(vocab_size, size=size)
+    return np.minimum(np.searchsorted(np.cumsum(probs), rng.random(size), side="right"), vocab_size - 1)
+
+
+def _split_points(token: str) -> list[int]:
+    return [k for k in range(1, len(token)) if token[k - 1] != "'" and token[k] != "'"]
+
+
+def text_noise(sentences: Sequence[Sequence[str]], config: TextNoiseConfig) -> tuple[list[list[str]], TextNoiseCounts]:
+    """Corrupt a tokenized corpus as described in :class:`TextNoiseConfig`.
+
+    ``sentences``: token lists (one per utterance).  Returns the noisy token lists (same
+    number of lines) and the counts.
+    """
+    config.check()
+    freq = Counter(t for s in sentences for t in s)
+    vocab = [w for w, _ in freq.most_common()]
+    index = {w: i for i, w in enumerate(vocab)}
+    lengths = np.asarray([len(s) for s in sentences], dtype=np.int64)
+    n = int(lengths.sum())
+    ids = np.fromiter((index[t] for s in sentences for t in s), dtype=np.int64, count=n)
+    if config.substitute > 0 and len(vocab) < 2:
+        raise SpokenW2VError("substitution needs a vocabulary of at least two word types")
+
+    r_sub, r_merge, r_split = [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(3)]
+    chosen = r_sub.random(n) < config.substitute
+    new_ids = ids.copy()
+    if len(vocab) >= 2:
+        probs = None
+        if config.weighting is Weighting.UNIGRAM:
+            probs = np.asarray([freq[w] for w in vocab], dtype=np.float64)
+            probs /= probs.sum()
+        cand = _draw(r_sub, n, len(vocab), probs)
+        same = cand == ids
+        while same.any():  # rejection: a substitute is always a different word
+            cand[same] = _draw(r_sub, int(same.sum()), len(vocab), probs)
+            same = cand == ids
+        new_ids[chosen] = cand[chosen]
+    u_merge = r_merge.random(n)
+    u_split = r_split.random((n, 2))
+
+    out: list[list[str]] = []
+    merge_opp = merged = eligible = n_split = 0
+    pos = 0
+    for length in lengths.tolist():
+        toks = [vocab[k] for k in new_ids[pos:pos + length].tolist()]
+        groups: list[list[str]] = []
+        for j, tok in enumerate(toks):
+            if j > 0:
+                merge_opp += 1
+                if u_merge[pos + j - 1] < config.merge:
+                    merged += 1
+                    groups[-1].append(tok)
+                    continue
+            groups.append([tok])
+        line: list[str] = []
+        # the split draw of a group is that of its first token
+        first = pos
+        for g in groups:
+            if len(g) > 1:
+                line.append("".join(g))
+            else:
+                points = _split_points(g[0])
+                if points:
+                    eligible += 1
+                    if u_split[first, 0] < config.split:
+                        n_split += 1
+                        k = points[min(int(u_split[first, 1] * len(points)), len(points) - 1)]
+                        line.extend([g[0][:k], g[0][k:]])
+                        first += len(g)
+                        continue
+                line.append(g[0])
+            first += len(g)
+        out.append(line)
+        pos += length
+    counts = TextNoiseCounts(tokens_in=n, tokens_out=sum(len(s) for s in out), vocabulary=len(vocab),
+                             substituted=int(chosen.sum()), merge_opportunities=merge_opp, merged=merged,
+                             split_eligible=eligible, splits=n_split)
+    return out, counts
+
+
+def counts_dict(counts: SegmentNoiseCounts | TextNoiseCounts) -> dict[str, float | int]:
+    """Counts and realised rates (``realised_<op>``) as one flat JSON-ready dict."""
+    out: dict[str, float | int] = asdict(counts)
+    out.update({f"realised_{k}": v for k, v in counts.realised.items()})
+    return out

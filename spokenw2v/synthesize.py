@@ -1,0 +1,641 @@
+"""Speak a text corpus with espeak-ng, word by word, with exact word timings.
+
+How an utterance is made (all at espeak-ng's native 22,050 Hz, then resampled once):
+
+1. The line is tokenized with :func:`spokenw2v.io.tokenize`; every token is one word.
+2. Each word is synthesized *on its own* through espeak-ng's C library (``libespeak-ng``,
+   loaded with :mod:`ctypes`; no process per word), in the utterance's voice and variant,
+   at the utterance's speaking rate and base pitch with a small seeded per-word jitter of
+   rate and pitch (so tokens of one word differ even within one voice).
+3. The clip's leading and trailing silence is trimmed (samples below -60 dB of the clip's
+   peak; espeak-ng's edges are digital silence, so no speech is cut).
+4. The clips are concatenated with seeded pauses between words (longer where the text
+   has ``, ; : . ? !``) and silence at both ends; a word's segment is exactly its trimmed
+   clip, so every word has exactly one segment, boundaries are real silences, segments
+   never overlap and lie inside the audio.
+5. The utterance gets a seeded gain and is resampled to 16 kHz
+   (:func:`scipy.signal.resample_poly`, 320/441).
+
+Why word by word rather than one call per utterance with SSML ``<mark/>`` events: with
+marks espeak-ng runs short function words into the next word and places both marks at the
+same sample (4% of the words of the demo text get a zero-length segment), and a mark
+before a pause puts the pause into the previous word.  See ``bench/synthesize_timing.py``
+and the README for the measurements.  The price is no coarticulation across words.
+
+Everything is seeded per utterance (``numpy.random.default_rng([seed, index])``), so the
+result does not depend on the number of worker processes or on resuming.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import json
+import multiprocessing
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .errors import SpokenW2VError, where
+from .io import Segments, atomic_path, atomic_write_text, read_segments, tokenize, write_audio_list, \
+    write_corpus, write_segments, write_tsv
+
+#: The Debian/Ubuntu package that provides ``libespeak-ng``.
+ESPEAK_PACKAGE = "espeak-ng"
+#: Shared-library names tried in order (Linux, then macOS/Homebrew).
+LIBRARY_NAMES: tuple[str, ...] = ("libespeak-ng.so.1", "libespeak-ng.so", "libespeak-ng.1.dylib")
+#: Punctuation after which the pause between two words is longer.
+PAUSE_PUNCTUATION = ",;:.?!"
+CONFIG_FILE = "synthesis.json"
+
+# espeak-ng C API constants (speak_lib.h, API revision 12)
+_AUDIO_OUTPUT_SYNCHRONOUS = 2
+_INITIALIZE_DONT_EXIT = 0x8000
+_CHARS_UTF8 = 1
+_POS_CHARACTER = 1
+_EE_OK = 0
+_PARAM_RATE = 1
+_PARAM_PITCH = 3
+_EVENT_LIST_TERMINATED = 0
+_EVENT_MARK = 3
+_SSML = 0x10
+
+
+@dataclass
+class SynthesisConfig:
+    """How a corpus is spoken.  Saved as ``synthesis.json`` in the output directory.
+
+    Per utterance (seeded): one voice, one variant, one speaking rate (words per minute,
+    espeak-ng's scale), a base pitch in ``pitch`` (espeak-ng's 0-100 scale, 50 = the
+    voice's normal) and a gain in ``gain``.  Per word (seeded): rate times
+    ``1 + U(-rate_jitter, rate_jitter)`` and pitch plus an integer in
+    ``[-pitch_jitter, pitch_jitter]``.  Times are in seconds.
+    """
+
+    voices: tuple[str, ...] = ("en-us", "en-gb")
+    variants: tuple[str, ...] = ("m1", "m3", "f1", "f3")  # () = each voice's own default
+    rates: tuple[int, ...] = (140, 170, 200)
+    seed: int = 0
+    pitch: tuple[int, int] = (35, 65)
+    pitch_jitter: int = 8
+    rate_jitter: float = 0.1
+    gain: tuple[float, float] = (0.5, 1.0)
+    word_gap: tuple[float, float] = (0.05, 0.12)
+    punctuation_pause: tuple[float, float] = (0.12, 0.25)  # added to word_gap after , ; : . ? !
+    edge_silence: float = 0.15
+    min_word: float = 0.03  # a word's segment is at least this long (widened into the pauses)
+    sample_rate: int = 16000
+
+    def __post_init__(self):
+        self.voices = tuple(self.voices)
+        self.variants = tuple(v for v in self.variants if v)
+        self.rates = tuple(int(r) for r in self.rates)
+        if not self.voices:
+            raise SpokenW2VError("synthesize: give at least one voice")
+        if not self.rates or any(not 80 <= r <= 450 for r in self.rates):
+            raise SpokenW2VError(f"synthesize: speaking rates must be 80-450 words per minute, got {self.rates}")
+        if self.word_gap[0] < self.min_word:
+            raise SpokenW2VError("synthesize: the shortest pause between words must be at least min_word")
+        if self.sample_rate not in (8000, 16000, 22050, 24000, 44100, 48000):
+            raise SpokenW2VError(f"synthesize: unsupported sample rate {self.sample_rate}")
+
+    def to_json(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "SynthesisConfig":
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One line of the input corpus: ``utt`` id, its 1-based ``line`` number, its ``text``."""
+
+    utt: str
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class UtteranceSettings:
+    """The seeded choices for one utterance."""
+
+    voice: str
+    variant: str  # "" = the voice's default
+    rate: int  # words per minute
+    pitch: int  # 0-100
+    gain: float
+
+
+@dataclass
+class SpokenUtterance:
+    """A synthesized utterance: ``audio`` (T,) float32 in [-1, 1] at ``sample_rate`` Hz;
+    ``start``/``end`` (W,) seconds, one segment per word of ``words``."""
+
+    audio: np.ndarray
+    sample_rate: int
+    words: list[str]
+    start: np.ndarray
+    end: np.ndarray
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+
+@dataclass
+class SynthesisResult:
+    """What :func:`synthesize_corpus` did (counts, seconds of audio, wall-clock seconds)."""
+
+    utterances: int
+    words: int
+    synthesized: int  # utterances made in this run
+    skipped: int  # utterances found complete and kept (resume)
+    audio_seconds: float
+    elapsed: float
+    per_voice: dict[str, int] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- text
+
+
+def utterance_words(text: str) -> tuple[list[str], list[bool]]:
+    """Tokens of a line (exactly :func:`tokenize`'s) and, per token, whether the text has
+    pause punctuation (``, ; : . ? !``, possibly followed by quotes or brackets) after it."""
+    words: list[str] = []
+    pauses: list[bool] = []
+    for chunk in text.split():
+        toks = tokenize(chunk)
+        if not toks:
+            if pauses and any(ch in PAUSE_PUNCTUATION for ch in chunk):
+                pauses[-1] = True
+            continue
+        words.extend(toks)
+        pauses.extend([False] * (len(toks) - 1))
+        tail = chunk.rstrip("\"')]}\u2019\u201d")
+        pauses.append(bool(tail) and tail[-1] in PAUSE_PUNCTUATION)
+    return words, pauses
+
+
+def read_text_lines(path: str | os.PathLike) -> list[Utterance]:
+    """The non-empty lines of a text corpus as utterances ``utt`` = ``utt`` + 6-digit line number."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpokenW2VError(f"{path}: no such file")
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise SpokenW2VError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    out = [Utterance(f"utt{i:06d}", i, line.strip()) for i, line in enumerate(lines, start=1) if tokenize(line)]
+    if not out:
+        raise SpokenW2VError(f"{path}: the corpus has no words")
+    return out
+
+
+def choose_settings(config: SynthesisConfig, index: int) -> tuple[UtteranceSettings, np.random.Generator]:
+    """The seeded settings of the utterance at position ``index`` of the corpus, and the
+    generator (seeded by ``[seed, index]``) that then draws its per-word jitter and pauses."""
+    rng = np.random.default_rng([config.seed, index])
+    voice = config.voices[int(rng.integers(len(config.voices)))]
+    variant = config.variants[int(rng.integers(len(config.variants)))] if config.variants else ""
+    rate = config.rates[int(rng.integers(len(config.rates)))]
+    pitch = int(rng.integers(config.pitch[0], config.pitch[1] + 1))
+    gain = round(float(rng.uniform(*config.gain)), 4)
+    return UtteranceSettings(voice, variant, rate, pitch, gain), rng
+
+
+# --------------------------------------------------------------------------- espeak-ng
+
+
+class _EventId(ctypes.Union):
+    _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
+
+
+class _Event(ctypes.Structure):
+    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint), ("text_position", ctypes.c_int),
+                ("length", ctypes.c_int), ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
+                ("user_data", ctypes.c_void_p), ("id", _EventId)]
+
+
+class _Voice(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_char_p), ("identifier", ctypes.c_char_p),
+                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
+                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+
+
+_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
+
+
+def missing_espeak_message(detail: str = "") -> str:
+    extra = f" ({detail})" if detail else ""
+    return (f"espeak-ng is not installed{extra}; install the Debian/Ubuntu package with: "
+            f"sudo apt-get install {ESPEAK_PACKAGE}")
+
+
+class Espeak:
+    """espeak-ng's C library in synchronous mode: one instance per process.
+
+    Audio comes back through ``espeak_SetSynthCallback`` as int16 samples at
+    :attr:`sample_rate` (22,050 Hz for espeak-ng's own voices).
+    """
+
+    def __init__(self, library_names: Sequence[str] | None = None):
+        self.lib = self._load(library_names)
+        lib = self.lib
+        lib.espeak_Initialize.restype = ctypes.c_int
+        lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        lib.espeak_SetVoiceByName.restype = ctypes.c_int
+        lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        lib.espeak_SetVoiceByProperties.restype = ctypes.c_int
+        lib.espeak_SetVoiceByProperties.argtypes = [ctypes.POINTER(_Voice)]
+        lib.espeak_GetCurrentVoice.restype = ctypes.POINTER(_Voice)
+        lib.espeak_SetParameter.restype = ctypes.c_int
+        lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        lib.espeak_Synth.restype = ctypes.c_int
+        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
+                                     ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        lib.espeak_Info.restype = ctypes.c_char_p
+        lib.espeak_Info.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
+        self.sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, None, _INITIALIZE_DONT_EXIT)
+        if self.sample_rate <= 0:
+            raise SpokenW2VError(missing_espeak_message("its data files (espeak-ng-data) were not found"))
+        data = ctypes.c_char_p()
+        self.version = (lib.espeak_Info(ctypes.byref(data)) or b"").decode()
+        self.data_path = Path((data.value or b"").decode())
+        self._chunks: list[np.ndarray] = []
+        self._marks: list[tuple[str, int]] = []
+        self._callback = _SynthCallback(self._on_audio)  # keep a reference: ctypes must not free it
+        lib.espeak_SetSynthCallback(self._callback)
+        self._current: tuple[str, str] | None = None
+
+    @staticmethod
+    def _load(names: Sequence[str] | None):
+        """``names`` or, by default, what ``ctypes.util.find_library`` finds plus :data:`LIBRARY_NAMES`."""
+        if names is None:
+            found = ctypes.util.find_library("espeak-ng")
+            names = ([found] if found else []) + list(LIBRARY_NAMES)
+        for name in names:
+            try:
+                return ctypes.CDLL(name)
+            except OSError:
+                continue
+        raise SpokenW2VError(missing_espeak_message(f"cannot load {' or '.join(names)}"))
+
+    def _on_audio(self, wav, n, events) -> int:
+        i = 0
+        while events[i].type != _EVENT_LIST_TERMINATED:
+            if events[i].type == _EVENT_MARK and events[i].id.name is not None:
+                self._marks.append((events[i].id.name.decode("utf-8"), int(events[i].sample)))
+            i += 1
+        if n > 0 and wav:
+            self._chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
+        return 0
+
+    def resolve_voice(self, voice: str) -> str:
+        """A name espeak-ng's ``SetVoiceByName`` accepts for ``voice`` (a voice name such
+        as ``en-us`` or a language such as ``en-gb``, like ``espeak-ng -v``)."""
+        self._current = None  # this changes the current voice
+        if self.lib.espeak_SetVoiceByName(voice.encode()) == _EE_OK:
+            return voice
+        props = _Voice()
+        props.languages = voice.encode()
+        if self.lib.espeak_SetVoiceByProperties(ctypes.byref(props)) == _EE_OK:
+            current = self.lib.espeak_GetCurrentVoice()
+            if current and current.contents.identifier:
+                ident = current.contents.identifier.decode()
+                langs = current.contents.languages or b""
+                if voice.encode().lower() in langs.lower() and self.lib.espeak_SetVoiceByName(ident.encode()) == _EE_OK:
+                    return ident
+        raise SpokenW2VError(f"espeak-ng has no voice {voice!r} (list them with: espeak-ng --voices=en)")
+
+    def has_variant(self, variant: str) -> bool:
+        return (self.data_path / "voices" / "!v" / variant).is_file()
+
+    def set_voice(self, voice: str, variant: str = "") -> None:
+        key = (voice, variant)
+        if key == self._current:
+            return
+        name = f"{voice}+{variant}" if variant else voice
+        if self.lib.espeak_SetVoiceByName(name.encode()) != _EE_OK:
+            raise SpokenW2VError(f"espeak-ng has no voice {name!r} (list them with: espeak-ng --voices=en)")
+        self._current = key
+
+    def speak(self, text: str, rate: int, pitch: int) -> np.ndarray:
+        """Synthesize plain text (no SSML, no end-of-sentence pause): (T,) int16 at :attr:`sample_rate`."""
+        return self._synth(text, rate, pitch, _CHARS_UTF8)
+
+    def speak_ssml(self, ssml: str, rate: int, pitch: int) -> tuple[np.ndarray, list[tuple[str, int]]]:
+        """Synthesize SSML; returns the audio (T,) int16 and its ``<mark name=.../>`` events
+        as (name, sample index) pairs.  Used to measure the mark-based alternative."""
+        audio = self._synth(ssml, rate, pitch, _CHARS_UTF8 | _SSML)
+        return audio, list(self._marks)
+
+    def _synth(self, text: str, rate: int, pitch: int, flags: int) -> np.ndarray:
+        self.lib.espeak_SetParameter(_PARAM_RATE, int(rate), 0)
+        self.lib.espeak_SetParameter(_PARAM_PITCH, int(pitch), 0)
+        self._chunks = []
+        self._marks = []
+        data = text.encode("utf-8")
+        err = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, flags, None, None)
+        if err != _EE_OK:
+            raise SpokenW2VError(f"espeak-ng failed to synthesize {text[:40]!r} (error {err})")
+        return np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.int16)
+
+
+_ENGINE: Espeak | None = None
+
+
+def espeak() -> Espeak:
+    """The process's espeak-ng engine (the library holds global state: one per process)."""
+    global _ENGINE
+    if _ENGINE is None:
+        _ENGINE = Espeak()
+    return _ENGINE
+
+
+def check_espeak(config: SynthesisConfig) -> dict[str, str]:
+    """Load espeak-ng and check every voice and variant of ``config``; return the map from
+    each voice as given to the name espeak-ng accepts.  Raises a one-line error otherwise."""
+    engine = espeak()
+    resolved = {v: engine.resolve_voice(v) for v in config.voices}
+    for variant in config.variants:
+        if not engine.has_variant(variant):
+            raise SpokenW2VError(
+                f"espeak-ng has no voice variant {variant!r} (see {engine.data_path / 'voices' / '!v'}; "
+                f"for example m1-m8, f1-f5)"
+            )
+    return resolved
+
+
+# --------------------------------------------------------------------------- one utterance
+
+
+def trim_silence(clip: np.ndarray, threshold_db: float = -60.0) -> tuple[int, int]:
+    """``[first, last + 1)`` sample range of ``clip`` (T,) above ``threshold_db`` relative to
+    its peak (and above 8/32768 in absolute terms); (0, 0) when the clip is silent."""
+    mag = np.abs(clip.astype(np.float32))
+    peak = float(mag.max()) if len(mag) else 0.0
+    loud = np.flatnonzero(mag > max(8.0, peak * 10 ** (threshold_db / 20)))
+    if len(loud) == 0:
+        return 0, 0
+    return int(loud[0]), int(loud[-1]) + 1
+
+
+def speak_utterance(engine: Espeak, words: Sequence[str], pauses: Sequence[bool], settings: UtteranceSettings,
+                    voice_name: str, rng: np.random.Generator, config: SynthesisConfig,
+                    label: str = "") -> SpokenUtterance:
+    """Synthesize ``words`` one at a time and concatenate them (see the module docstring).
+
+    ``voice_name`` is the resolved espeak-ng name of ``settings.voice``; ``rng`` draws the
+    per-word jitter and pauses; ``label`` names the utterance in errors.
+    """
+    sr = engine.sample_rate
+    engine.set_voice(voice_name, settings.variant)
+    edge = int(round(config.edge_silence * sr))
+    pieces: list[np.ndarray] = [np.zeros(edge, dtype=np.int16)]
+    pos = edge
+    starts, ends = [], []
+    for i, word in enumerate(words):
+        rate = int(round(settings.rate * (1 + rng.uniform(-config.rate_jitter, config.rate_jitter))))
+        pitch = int(np.clip(settings.pitch + rng.integers(-config.pitch_jitter, config.pitch_jitter + 1), 0, 100))
+        clip = engine.speak(word, min(max(rate, 80), 450), pitch)
+        a, b = trim_silence(clip)
+        if b <= a:
+            raise SpokenW2VError(f"{label or 'synthesize'}: espeak-ng produced no sound for the word {word!r}")
+        pieces.append(clip[a:b])
+        starts.append(pos)
+        pos += b - a
+        ends.append(pos)
+        if i + 1 < len(words):
+            gap = rng.uniform(*config.word_gap) + (rng.uniform(*config.punctuation_pause) if pauses[i] else 0.0)
+            n = int(round(gap * sr))
+            pieces.append(np.zeros(n, dtype=np.int16))
+            pos += n
+    pieces.append(np.zeros(edge, dtype=np.int16))
+    audio = np.concatenate(pieces).astype(np.float32) * (settings.gain / 32768.0)
+    audio = resample(audio, sr, config.sample_rate)
+    start = np.asarray(starts, dtype=np.float64) / sr
+    end = np.asarray(ends, dtype=np.float64) / sr
+    start, end = widen_short(start, end, config.min_word, len(audio) / config.sample_rate)
+    return SpokenUtterance(audio, config.sample_rate, list(words), start, end)
+
+
+def resample(audio: np.ndarray, orig: int, new: int) -> np.ndarray:
+    """Polyphase resampling of (T,) float32 audio from ``orig`` to ``new`` Hz."""
+    if orig == new:
+        return audio.astype(np.float32)
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(orig, new)
+    out = resample_poly(audio, new // g, orig // g).astype(np.float32)
+    return np.clip(out, -1.0, 1.0)
+
+
+def widen_short(start: np.ndarray, end: np.ndarray, min_len: float, duration: float) -> tuple[np.ndarray, np.ndarray]:
+    """Widen segments shorter than ``min_len`` seconds symmetrically into the surrounding
+    silence, never past a neighbour or the audio; (W,) seconds in, (W,) seconds out."""
+    start, end = start.copy(), end.copy()
+    for i in np.flatnonzero(end - start < min_len):
+        need = (min_len - (end[i] - start[i])) / 2
+        lo = end[i - 1] if i > 0 else 0.0
+        hi = start[i + 1] if i + 1 < len(start) else duration
+        start[i] = max(lo, start[i] - need)
+        end[i] = min(hi, end[i] + need)
+    return start, end
+
+
+def check_utterance(spoken: SpokenUtterance, words: Sequence[str], min_word: float, label: str) -> None:
+    """The checks every synthesized utterance passes: one segment per word, in order,
+    non-overlapping, inside the audio, none shorter than ``min_word`` seconds."""
+    if spoken.words != list(words) or len(spoken.start) != len(words) or len(spoken.end) != len(words):
+        raise SpokenW2VError(f"{label}: {len(spoken.start)} segments for {len(words)} words")
+    dur = spoken.duration
+    s, e = spoken.start, spoken.end
+    if len(s) and (s[0] < 0 or e[-1] > dur + 1e-9):
+        raise SpokenW2VError(f"{label}: a word segment lies outside the audio ({dur:.3f} s)")
+    if np.any(e - s < min_word - 1e-9):
+        i = int(np.argmin(e - s))
+        raise SpokenW2VError(f"{label}: the word {words[i]!r} is only {1000 * (e[i] - s[i]):.0f} ms long")
+    if np.any(s[1:] < e[:-1]):
+        raise SpokenW2VError(f"{label}: word segments overlap")
+
+
+# --------------------------------------------------------------------------- a corpus
+
+
+def corpus_fingerprint(utterances: Sequence[Utterance]) -> str:
+    h = hashlib.sha1()
+    for u in utterances:
+        h.update(f"{u.utt}\t{u.text}\n".encode("utf-8"))
+    return h.hexdigest()[:16]
+
+
+def _wav_path(out_dir: Path, utt: str) -> Path:
+    return out_dir / "audio" / f"{utt}.wav"
+
+
+def _words_path(out_dir: Path, utt: str) -> Path:
+    return out_dir / "words" / f"{utt}.tsv"
+
+
+def _write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
+    import soundfile as sf
+
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), audio, sample_rate, subtype="PCM_16", format="WAV")
+
+
+def _read_done(out_dir: Path, u: Utterance, words: list[str]) -> tuple[Segments, float] | None:
+    """The kept segments and duration of a complete utterance, or None to (re)make it."""
+    wav, side = _wav_path(out_dir, u.utt), _words_path(out_dir, u.utt)
+    if not (wav.is_file() and side.is_file()):
+        return None
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(wav))
+        seg = read_segments(side, require_words=True)
+    except (RuntimeError, SpokenW2VError):
+        return None
+    if seg.word != words or set(seg.utt) != {u.utt}:
+        return None
+    return seg, info.frames / info.samplerate
+
+
+# worker state (one per process; set by _init_worker)
+_WORKER: dict = {}
+
+
+def _init_worker(config: SynthesisConfig, voices: dict[str, str], out_dir: str) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _WORKER.update(config=config, voices=voices, out_dir=Path(out_dir))
+
+
+def _make_utterances(batch: list[tuple[int, Utterance]]) -> list[tuple[str, float, str]]:
+    """Worker: synthesize, check and write a batch of (index, utterance); returns
+    (utt, duration in seconds, voice) for each."""
+    config: SynthesisConfig = _WORKER["config"]
+    voices: dict[str, str] = _WORKER["voices"]
+    out_dir: Path = _WORKER["out_dir"]
+    engine = espeak()
+    done = []
+    for index, u in batch:
+        words, pauses = utterance_words(u.text)
+        settings, rng = choose_settings(config, index)
+        label = f"line {u.line} (utterance {u.utt})"
+        spoken = speak_utterance(engine, words, pauses, settings, voices[settings.voice], rng, config, label)
+        check_utterance(spoken, words, config.min_word, label)
+        _write_wav(_wav_path(out_dir, u.utt), spoken.audio, spoken.sample_rate)
+        write_segments(_words_path(out_dir, u.utt), Segments([u.utt] * len(words), spoken.start, spoken.end, words))
+        done.append((u.utt, spoken.duration, settings.voice))
+    return done
+
+
+def _check_config(out_dir: Path, config: SynthesisConfig, fingerprint: str) -> None:
+    path = out_dir / CONFIG_FILE
+    wanted = {"config": config.to_json(), "corpus": fingerprint}
+    if path.is_file():
+        try:
+            found = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise SpokenW2VError(f"{path}: not a readable synthesis record; remove it or use another --out") from None
+        if found != wanted:
+            what = "from another corpus" if found.get("corpus") != fingerprint else "with other settings"
+            raise SpokenW2VError(
+                f"{out_dir}: was synthesized {what} (see {path}); use another --out or remove the directory"
+            )
+    else:
+        atomic_write_text(path, json.dumps(wanted, indent=2) + "\n")
+
+
+def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLike, config: SynthesisConfig,
+                      jobs: int = 1, progress: Callable[[int], None] | None = None,
+                      source: str = "corpus", limit: int = 0) -> SynthesisResult:
+    """Speak ``utterances`` into ``out_dir`` (resumable) and write the corpus-level files.
+
+    Writes ``audio/UTT.wav`` (16-bit PCM, ``config.sample_rate`` Hz, mono) and
+    ``words/UTT.tsv`` (that utterance's segments) for each utterance, each atomically, and
+    skips utterances whose two files already exist; then ``audio.tsv`` (utt path),
+    ``segments.tsv`` (utt start end word), ``corpus.txt`` (tokens, one utterance per line),
+    ``utterances.tsv`` (the seeded choices) and ``synthesis.json`` (config and corpus
+    fingerprint; a resume with other settings or another corpus is refused).
+    ``progress(n)`` is called with the number of utterances finished since the last call.
+    ``jobs`` worker processes (spawned; each loads its own espeak-ng).  ``limit`` > 0
+    speaks only the first ``limit`` utterances (the corpus fingerprint still covers all of
+    them, so a later run without the limit resumes).
+    """
+    import time
+
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
+    voices = check_espeak(config)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _check_config(out_dir, config, corpus_fingerprint(utterances))
+    if limit > 0:
+        utterances = utterances[:limit]
+    (out_dir / "audio").mkdir(exist_ok=True)
+    (out_dir / "words").mkdir(exist_ok=True)
+
+    words_of = {u.utt: utterance_words(u.text)[0] for u in utterances}
+    todo = [(i, u) for i, u in enumerate(utterances) if _read_done(out_dir, u, words_of[u.utt]) is None]
+    skipped = len(utterances) - len(todo)
+    if progress and skipped:
+        progress(skipped)
+    if todo:
+        if jobs <= 1 or len(todo) < 4:
+            _init_worker(config, voices, str(out_dir))
+            for item in todo:
+                _make_utterances([item])
+                if progress:
+                    progress(1)
+        else:
+            size = max(1, min(16, len(todo) // (jobs * 8)))
+            batches = [todo[i:i + size] for i in range(0, len(todo), size)]
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(config, voices, str(out_dir))) as pool:
+                pending = {pool.submit(_make_utterances, b) for b in batches}
+                try:
+                    while pending:
+                        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for fut in finished:
+                            n = len(fut.result())
+                            if progress:
+                                progress(n)
+                except BaseException:
+                    for fut in pending:
+                        fut.cancel()
+                    raise
+
+    # corpus-level outputs, in corpus order, from the per-utterance files
+    parts, audio_list, durations, rows = [], {}, 0.0, []
+    per_voice: dict[str, int] = {}
+    for i, u in enumerate(utterances):
+        done = _read_done(out_dir, u, words_of[u.utt])
+        if done is None:
+            raise SpokenW2VError(f"{where(source, u.line, u.utt)}: synthesized audio is missing or incomplete")
+        seg, dur = done
+        parts.append(seg)
+        audio_list[u.utt] = Path("audio") / f"{u.utt}.wav"
+        durations += dur
+        settings, _ = choose_settings(config, i)
+        per_voice[settings.voice] = per_voice.get(settings.voice, 0) + 1
+        rows.append([u.utt, u.line, settings.voice, settings.variant or "-", settings.rate, settings.pitch,
+                     f"{settings.gain:.4f}", len(seg), f"{dur:.4f}"])
+    all_seg = Segments([x for p in parts for x in p.utt], np.concatenate([p.start for p in parts]),
+                       np.concatenate([p.end for p in parts]), [w for p in parts for w in p.word])
+    write_segments(out_dir / "segments.tsv", all_seg)
+    write_audio_list(out_dir / "audio.tsv", audio_list)
+    write_corpus(out_dir / "corpus.txt", [words_of[u.utt] for u in utterances])
+    write_tsv(out_dir / "utterances.tsv",
+              ["utt", "line", "voice", "variant", "rate", "pitch", "gain", "words", "duration"], rows)
+    return SynthesisResult(len(utterances), len(all_seg), len(todo), skipped, durations,
+                           time.perf_counter() - t0, per_voice)

@@ -1,0 +1,609 @@
+"""Training: the gensim text baseline and oracle, and the neural SGNS loop.
+
+The neural loop (:class:`NeuralTrainer`) owns the device, mixed precision (bf16 autocast,
+CUDA only), the per-epoch metrics log, the ``last.pt``/``best.pt`` checkpoints and exact
+resume, and DDP when launched by ``torchrun``.  Randomness: model initialisation is seeded
+by ``cfg.seed``; every epoch's subsampling, span order and negatives come from generators
+seeded by ``(seed, epoch[, rank])``, so a run resumed from the checkpoint of epoch ``e``
+continues exactly as the uninterrupted run would have.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import queue
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from . import evaluate
+from .data import EpochBatches, NoiseSampler, TokenStream, distinct_chunks, encode_plan, type_token_choice
+from .errors import SpokenW2VError
+from .io import TestSet, WordVectors, atomic_path, write_tsv
+from .models import (Kind, SequenceAutoencoder, SkipGram, TrainConfig, build_skipgram, describe_differences)
+
+METRICS_COLUMNS = ["epoch", "loss", "examples_per_s", "elapsed_s", "A", "B", "A_spearman", "B_spearman",
+                   "coverage"]
+CHECKPOINT_FORMAT = "spokenw2v-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+@dataclass
+class Evaluator:
+    """Metrics A/B of the paper against a reference model on a fixed test set."""
+
+    reference: WordVectors
+    test_set: TestSet
+
+    @classmethod
+    def build(cls, reference: WordVectors, sentences: Iterable[Sequence[str]], seed: int = 0,
+              test_set: TestSet | None = None) -> "Evaluator":
+        """Use ``test_set``, or draw one (seeded) with word frequencies from ``sentences``."""
+        if test_set is None:
+            test_set = evaluate.build_test_set(reference, evaluate.word_frequencies(sentences), seed=seed)
+        return cls(reference, test_set)
+
+    def __call__(self, model: WordVectors) -> dict[str, float]:
+        return evaluate.paper_metrics(model, self.reference, self.test_set)
+
+
+def metrics_row(epoch: int, loss: float | None, examples_per_s: float | None, elapsed_s: float,
+                metrics: dict[str, float] | None) -> dict:
+    """One row of ``metrics.tsv`` (empty strings where a value does not exist)."""
+    row = {"epoch": epoch, "loss": "" if loss is None else float(loss),
+           "examples_per_s": "" if examples_per_s is None else float(examples_per_s),
+           "elapsed_s": float(elapsed_s)}
+    for key in ("A", "B", "A_spearman", "B_spearman", "coverage"):
+        row[key] = "" if metrics is None else float(metrics[key])
+    return row
+
+
+def write_metrics(path: str | os.PathLike, rows: Sequence[dict]) -> None:
+    write_tsv(path, METRICS_COLUMNS, ([r[c] for c in METRICS_COLUMNS] for r in rows))
+
+
+# --------------------------------------------------------------------------- text baseline (gensim)
+
+
+@dataclass
+class TextConfig:
+    """gensim Word2Vec skipgram with negative sampling (``sg=1``)."""
+
+    dim: int = 100
+    window: int = 5
+    negatives: int = 5
+    min_count: int = 5
+    epochs: int = 5
+    sample: float = 1e-3  # frequent-word subsampling threshold (gensim's default)
+    alpha: float = 0.025
+    seed: int = 0
+    workers: int = 1  # 1 = bit-for-bit reproducible with the same seed
+
+
+def stable_hash(text: str) -> int:
+    """A hash that does not depend on PYTHONHASHSEED (given to gensim as ``hashfxn``)."""
+    return int.from_bytes(hashlib.sha1(text.encode("utf-8")).digest()[:4], "little")
+
+
+def train_text(sentences: Sequence[Sequence[str]], cfg: TextConfig, evaluator: Evaluator | None = None,
+               on_epoch: Callable[[dict], None] | None = None) -> tuple[WordVectors, list[dict]]:
+    """Train gensim Word2Vec (skipgram, negative sampling) on word lists.
+
+    Returns the vectors of every word with at least ``min_count`` tokens (most frequent
+    first) and the metrics rows (epoch 0 = the initial vectors).  With ``workers=1`` and the
+    same seed the vectors are identical from run to run (gensim >= 4 initialises vectors
+    from the seed alone, and ``hashfxn`` is :func:`stable_hash`).
+    """
+    from gensim.models import Word2Vec
+    from gensim.models.callbacks import CallbackAny2Vec
+
+    sentences = [list(s) for s in sentences if s]
+    if not sentences:
+        raise SpokenW2VError("the corpus has no words")
+    model = Word2Vec(vector_size=cfg.dim, window=cfg.window, negative=cfg.negatives, min_count=cfg.min_count,
+                     sample=cfg.sample, alpha=cfg.alpha, seed=cfg.seed, workers=cfg.workers, sg=1, hs=0,
+                     hashfxn=stable_hash, compute_loss=True)
+    model.build_vocab(sentences)
+    if len(model.wv) == 0:
+        raise SpokenW2VError(f"no word occurs at least --min-count {cfg.min_count} times")
+    n_words = sum(len(s) for s in sentences)
+
+    def current() -> WordVectors:
+        return WordVectors(list(model.wv.index_to_key), np.array(model.wv.vectors, dtype=np.float32))
+
+    rows = [metrics_row(0, None, None, 0.0, evaluator(current()) if evaluator else None)]
+    if on_epoch:
+        on_epoch(rows[-1])
+
+    class _Log(CallbackAny2Vec):
+        def __init__(self):
+            self.epoch, self.t0, self.start, self.last_loss = 0, 0.0, time.perf_counter(), 0.0
+
+        def on_epoch_begin(self, m):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, m):
+            self.epoch += 1
+            seconds = time.perf_counter() - self.t0
+            total = m.get_latest_training_loss()
+            loss, self.last_loss = total - self.last_loss, total
+            if not math.isfinite(loss):
+                raise SpokenW2VError(f"non-finite loss at epoch {self.epoch}")
+            metrics = evaluator(current()) if evaluator else None
+            rows.append(metrics_row(self.epoch, loss / n_words, n_words / max(seconds, 1e-9),
+                                    time.perf_counter() - self.start, metrics))
+            if on_epoch:
+                on_epoch(rows[-1])
+
+    if cfg.epochs > 0:
+        model.train(sentences, total_examples=len(sentences), epochs=cfg.epochs, callbacks=[_Log()],
+                    compute_loss=True)
+    return current(), rows
+
+
+def oracle_sentences(sentences: Sequence[Sequence[str]]) -> tuple[list[list[str]], dict[str, str]]:
+    """Replace every token by the id of its word type (perfect segmentation and clustering).
+
+    Returns the id sentences and the map id -> word.  Ids are numbered by first appearance.
+    """
+    ids: dict[str, str] = {}
+    out = []
+    for s in sentences:
+        out.append([ids.setdefault(w, f"T{len(ids)}") for w in s])
+    return out, {v: k for k, v in ids.items()}
+
+
+def train_oracle(sentences: Sequence[Sequence[str]], cfg: TextConfig, evaluator: Evaluator | None = None,
+                 on_epoch: Callable[[dict], None] | None = None) -> tuple[WordVectors, list[dict]]:
+    """The paper's trivial solution: SGNS over word-type ids (equal to ``text`` on the same tokens)."""
+    id_sentences, id_to_word = oracle_sentences(sentences)
+    wrapped = None
+    if evaluator is not None:
+        def wrapped(wv: WordVectors) -> dict[str, float]:
+            return evaluator(WordVectors([id_to_word[w] for w in wv.words], wv.vectors))
+    wv, rows = train_text(id_sentences, cfg, wrapped, on_epoch)
+    return WordVectors([id_to_word[w] for w in wv.words], wv.vectors), rows
+
+
+# --------------------------------------------------------------------------- distributed
+
+
+@dataclass
+class Distributed:
+    """Process group settings (``torchrun`` sets RANK, WORLD_SIZE and LOCAL_RANK)."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    enabled: bool = False
+
+    @classmethod
+    def from_env(cls) -> "Distributed":
+        if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
+            return cls()
+        return cls(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", 0)),
+                   True)
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def init(self, device: torch.device) -> None:
+        import torch.distributed as dist
+
+        if self.enabled and not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=self.rank,
+                                    world_size=self.world)
+
+    def barrier(self) -> None:
+        if self.enabled:
+            import torch.distributed as dist
+
+            dist.barrier()
+
+    def mean(self, value: float) -> float:
+        if not self.enabled:
+            return value
+        import torch.distributed as dist
+
+        t = torch.tensor([value], dtype=torch.float64)
+        dist.all_reduce(t)
+        return float(t.item()) / self.world
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def _rng_states(device: torch.device) -> dict:
+    state = random.getstate()
+    np_state = np.random.get_state()
+    out = {"python": [state[0], list(state[1]), state[2]],
+           "numpy": [np_state[0], np_state[1].tolist(), int(np_state[2]), int(np_state[3]), float(np_state[4])],
+           "torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        out["cuda"] = torch.cuda.get_rng_state_all()
+    return out
+
+
+def _set_rng_states(states: dict) -> None:
+    py = states["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    n = states["numpy"]
+    np.random.set_state((n[0], np.asarray(n[1], dtype=np.uint32), n[2], n[3], n[4]))
+    torch.set_rng_state(states["torch"].cpu())
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in states["cuda"]])
+
+
+def save_checkpoint(path: str | os.PathLike, payload: dict) -> None:
+    """``torch.save`` atomically (a temporary file, then rename)."""
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> dict:
+    """Load a checkpoint written by :class:`NeuralTrainer` (tensors only, no pickled code)."""
+    path = Path(path)
+    if not path.exists():
+        raise SpokenW2VError(f"{path}: no such checkpoint (nothing to resume)")
+    try:
+        ck = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input here
+        raise SpokenW2VError(f"{path}: not a readable checkpoint ({type(exc).__name__})") from None
+    if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
+        raise SpokenW2VError(f"{path}: not a spokenw2v checkpoint")
+    if ck.get("version") != CHECKPOINT_VERSION:
+        raise SpokenW2VError(f"{path}: checkpoint version {ck.get('version')} is not supported")
+    return ck
+
+
+# --------------------------------------------------------------------------- neural training
+
+
+@dataclass
+class Hooks:
+    """Callbacks for progress display; the library itself never prints."""
+
+    on_step: Callable[[int, int, int], None] | None = None  # (epoch, step, steps in epoch)
+    on_epoch: Callable[[dict], None] | None = None  # a metrics row
+    on_message: Callable[[str], None] | None = None
+
+
+@dataclass
+class RunResult:
+    vectors: WordVectors
+    rows: list[dict]
+    best_epoch: int
+    extra: dict = field(default_factory=dict)
+
+
+def _prefetch(it: Iterator, depth: int) -> Iterator:
+    """Run ``it`` in a background thread, ``depth`` items ahead (keeps the GPU fed)."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def work():
+        try:
+            for item in it:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # re-raised in the consumer
+            q.put(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+class NeuralTrainer:
+    """Trains ``e2e`` or ``two-stage`` on a :class:`TokenStream`.
+
+    Writes into ``out_dir`` (rank 0 only): ``last.pt`` after every epoch (epoch 0 = before
+    training), ``best.pt`` (highest metric A with an evaluator, else lowest loss) and
+    ``metrics.tsv``.  With ``resume`` it continues from ``out_dir/last.pt``; its
+    configuration must equal ``cfg`` except for ``epochs``, and the data must be the same.
+    """
+
+    def __init__(self, stream: TokenStream, cfg: TrainConfig, device: torch.device, out_dir: str | os.PathLike,
+                 evaluator: Evaluator | None = None, resume: bool = False, dist: Distributed | None = None,
+                 hooks: Hooks | None = None, inputs: dict | None = None):
+        self.stream = stream
+        self.cfg = cfg.resolved()
+        self.device = device
+        self.out_dir = Path(out_dir)
+        self.evaluator = evaluator
+        self.resume = resume
+        self.dist = dist or Distributed()
+        self.hooks = hooks or Hooks()
+        self.inputs = inputs or {}
+        self.fingerprint = stream.fingerprint()
+        self.amp = self.cfg.amp and device.type == "cuda"
+        if self.cfg.vocab_size != stream.vocab_size:
+            raise SpokenW2VError(
+                f"the data has {stream.vocab_size} symbols but the configuration expects {self.cfg.vocab_size}"
+            )
+        self.autoencoder: SequenceAutoencoder | None = None
+        self.model: SkipGram | None = None
+        self.choice = type_token_choice(stream, self.cfg.type_token_cap, self.cfg.seed)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _say(self, message: str) -> None:
+        if self.hooks.on_message and self.dist.main:
+            self.hooks.on_message(message)
+
+    def _autocast(self):
+        return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16, enabled=self.amp)
+
+    @property
+    def _with_tokens(self) -> bool:
+        return self.cfg.kind == Kind.e2e.value
+
+    @torch.no_grad()
+    def encode_sequences(self, encoder: torch.nn.Module, seq_ids: np.ndarray, chunk: int = 8192) -> np.ndarray:
+        """(len(seq_ids), dim) float32 encodings of distinct sequences (eval mode)."""
+        was_training = encoder.training
+        encoder.eval()
+        out = np.zeros((len(seq_ids), self.cfg.dim), dtype=np.float32)
+        done = 0
+        for ids, plan, rows in distinct_chunks(self.stream, seq_ids, chunk, self.cfg.length_buckets,
+                                               self._with_tokens):
+            with self._autocast():
+                vec = encoder(plan.to(self.device)).float().cpu().numpy()
+            out[done + np.arange(len(ids))] = vec[rows]
+            done += len(ids)
+        encoder.train(was_training)
+        return out
+
+    def type_vectors(self) -> WordVectors:
+        """Every word type's vector: the mean of (up to ``type_token_cap``) of its tokens'
+        target-encoder vectors."""
+        tokens, types = self.choice
+        unique, inv = np.unique(self.stream.seq_ids[tokens], return_inverse=True)
+        enc = self.encode_sequences(self._bare().target, unique)
+        sums = np.zeros((len(self.stream.words), self.cfg.dim), dtype=np.float64)
+        np.add.at(sums, types, enc[inv.reshape(-1)])
+        counts = np.bincount(types, minlength=len(self.stream.words))
+        return WordVectors(list(self.stream.words), (sums / counts[:, None]).astype(np.float32))
+
+    def token_vectors(self) -> np.ndarray:
+        """(N, dim) target-encoder vector of every token."""
+        unique, inv = np.unique(self.stream.seq_ids, return_inverse=True)
+        return self.encode_sequences(self._bare().target, unique)[inv.reshape(-1)]
+
+    def _bare(self) -> SkipGram:
+        m = self.model
+        return m.module if hasattr(m, "module") else m
+
+    # -- stage 1 of two-stage -----------------------------------------------------------------------
+    @torch.no_grad()
+    def _autoencoder_table(self) -> torch.Tensor:
+        """(S, 2*hidden) frozen stage-1 vectors of every distinct sequence."""
+        ae = self.autoencoder
+        ae.eval()
+        table = torch.zeros(self.stream.n_sequences, 2 * self.cfg.hidden)
+        for ids, plan, rows in distinct_chunks(self.stream, np.arange(self.stream.n_sequences), 8192,
+                                               self.cfg.length_buckets):
+            parts = [ae.encode(t.to(self.device), n.to(self.device)).float().cpu() for t, n in plan.buckets]
+            table[torch.from_numpy(ids)] = torch.cat(parts)[torch.from_numpy(rows)]
+        return table.to(self.device)
+
+    # -- checkpoints -------------------------------------------------------------------------------
+    def _payload(self, epoch: int, step: int, rows: list[dict], best: float, best_epoch: int,
+                 optimizer: torch.optim.Optimizer) -> dict:
+        return {
+            "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION,
+            "config": self.cfg.to_dict(), "data": self.fingerprint, "inputs": dict(self.inputs),
+            "words": list(self.stream.words), "alphabet": list(self.stream.alphabet or []),
+            "model": self._bare().state_dict(),
+            "autoencoder": self.autoencoder.state_dict() if self.autoencoder is not None else {},
+            "optimizer": optimizer.state_dict(), "epoch": epoch, "step": step,
+            "rows": [dict(r) for r in rows], "best": best, "best_epoch": best_epoch,
+            "rng": _rng_states(self.device),
+        }
+
+    def _check_compatible(self, ck: dict, path: Path) -> None:
+        saved = TrainConfig.from_dict(ck["config"])
+        diffs = describe_differences(saved, self.cfg)
+        if diffs:
+            raise SpokenW2VError(f"{path}: checkpoint of another configuration ({'; '.join(diffs)}); "
+                                 f"use a new --out or the checkpoint's options")
+        if ck["data"] != self.fingerprint:
+            raise SpokenW2VError(f"{path}: checkpoint was trained on other data (token stream differs)")
+
+    # -- the loop ----------------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        cfg, dist = self.cfg, self.dist
+        dist.init(self.device)
+        last_path, best_path = self.out_dir / "last.pt", self.out_dir / "best.pt"
+        ck = None
+        if self.resume:
+            ck = load_checkpoint(last_path, self.device)
+            self._check_compatible(ck, last_path)
+
+        random.seed(cfg.seed)
+        np.random.seed(cfg.seed % 2**32)
+        torch.manual_seed(cfg.seed)
+        table = None
+        if cfg.kind == Kind.two_stage.value:
+            if ck is None:
+                ae_losses = self._train_autoencoder()
+            else:
+                torch.manual_seed(cfg.seed)
+                self.autoencoder = SequenceAutoencoder(cfg).to(self.device)
+                self.autoencoder.load_state_dict(ck["autoencoder"])
+                ae_losses = []
+            for p in self.autoencoder.parameters():
+                p.requires_grad_(False)
+            table = self._autoencoder_table()
+        else:
+            ae_losses = []
+        torch.manual_seed(cfg.seed)
+        model = build_skipgram(cfg, table).to(self.device)
+        self.model = model
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
+                                      weight_decay=cfg.weight_decay)
+        if ck is not None:
+            model.load_state_dict(ck["model"])
+            optimizer.load_state_dict(ck["optimizer"])
+            rows = [dict(r) for r in ck["rows"]]
+            start_epoch, step = int(ck["epoch"]), int(ck["step"])
+            best, best_epoch = float(ck["best"]), int(ck["best_epoch"])
+            _set_rng_states(ck["rng"])
+            self._say(f"resuming from {last_path} after epoch {start_epoch}")
+        else:
+            rows, start_epoch, step, best, best_epoch = [], 0, 0, -math.inf, 0
+        if dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel
+
+            self.model = DistributedDataParallel(
+                model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        if self.dist.main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+
+        if ck is None:  # epoch 0: the starting point of every curve
+            metrics = self.evaluator(self.type_vectors()) if (self.evaluator and dist.main) else None
+            rows.append(metrics_row(0, None, None, 0.0, metrics))
+            best = self._score(rows[-1], initial=True)
+            self._after_epoch(0, step, rows, best, 0, optimizer, last_path, best_path, improved=True)
+
+        sampler = NoiseSampler(self.stream.word_ids, len(self.stream.words), cfg.noise_power)
+        elapsed0 = float(rows[-1]["elapsed_s"]) if rows else 0.0
+        t_start = time.perf_counter()
+        for epoch in range(start_epoch + 1, cfg.epochs + 1):
+            batches = EpochBatches(self.stream, cfg, epoch, sampler, dist.rank, dist.world, self._with_tokens)
+            t0 = time.perf_counter()
+            mean_loss = self._train_epoch(epoch, batches, optimizer)
+            step += len(batches)
+            seconds = time.perf_counter() - t0
+            mean_loss = dist.mean(mean_loss)
+            metrics = self.evaluator(self.type_vectors()) if (self.evaluator and dist.main) else None
+            rows.append(metrics_row(epoch, mean_loss, batches.centre_words * dist.world / max(seconds, 1e-9),
+                                    elapsed0 + time.perf_counter() - t_start, metrics))
+            score = self._score(rows[-1])
+            improved = score > best
+            if improved:
+                best, best_epoch = score, epoch
+            self._after_epoch(epoch, step, rows, best, best_epoch, optimizer, last_path, best_path, improved)
+        vectors = self.type_vectors()
+        return RunResult(vectors, rows, best_epoch, {"ae_losses": ae_losses})
+
+    def _train_autoencoder(self) -> list[float]:
+        cfg = self.cfg
+        torch.manual_seed(cfg.seed)
+        ae = SequenceAutoencoder(cfg).to(self.device)
+        self.autoencoder = ae
+        opt = torch.optim.Adam(ae.parameters(), lr=cfg.ae_lr)
+        rng = np.random.default_rng([cfg.seed, 999983])
+        ids = np.arange(self.stream.n_sequences)
+        losses = []
+        for epoch in range(1, cfg.ae_epochs + 1):
+            perm = rng.permutation(ids)
+            total, n = 0.0, 0
+            for a in range(0, len(perm), cfg.ae_batch):
+                plan, _ = encode_plan(self.stream, perm[a: a + cfg.ae_batch], 1)
+                tokens, lengths = plan.buckets[0]
+                with self._autocast():
+                    loss = ae.loss(tokens.to(self.device), lengths.to(self.device))
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * len(tokens)
+                n += len(tokens)
+            losses.append(total / max(n, 1))
+            if not math.isfinite(losses[-1]):
+                raise SpokenW2VError(f"non-finite auto-encoder loss at stage-1 epoch {epoch}")
+            self._say(f"two-stage, stage 1: epoch {epoch}/{cfg.ae_epochs}, reconstruction loss {losses[-1]:.4f}")
+        if self.dist.enabled:
+            import torch.distributed as tdist
+
+            for p in ae.parameters():
+                tdist.broadcast(p.data, src=0)
+        return losses
+
+    def _score(self, row: dict, initial: bool = False) -> float:
+        """Higher is better: metric A with an evaluator, else minus the loss."""
+        if self.evaluator is not None:
+            a = row["A"]
+            return float(a) if a != "" and math.isfinite(float(a)) else -math.inf
+        if initial or row["loss"] == "":
+            return -math.inf
+        return -float(row["loss"])
+
+    def _after_epoch(self, epoch, step, rows, best, best_epoch, optimizer, last_path, best_path, improved):
+        if self.dist.main:
+            payload = self._payload(epoch, step, rows, best, best_epoch, optimizer)
+            save_checkpoint(last_path, payload)
+            if improved or not best_path.exists():
+                save_checkpoint(best_path, payload)
+            write_metrics(self.out_dir / "metrics.tsv", rows)
+            if self.hooks.on_epoch:
+                self.hooks.on_epoch(rows[-1])
+        self.dist.barrier()
+
+    def _train_epoch(self, epoch: int, batches: EpochBatches, optimizer: torch.optim.Optimizer) -> float:
+        model = self.model
+        model.train()
+        if self.cfg.kind == Kind.two_stage.value:
+            self.autoencoder.eval()
+        cuda = self.device.type == "cuda"
+        source: Iterator = iter(batches)
+        if cuda:
+            source = _prefetch((b.pin_memory() for b in batches), depth=4)
+        losses: list[torch.Tensor] = []
+        n_steps = len(batches)
+        check_every = 1 if not cuda else 50
+        for step, batch in enumerate(source):
+            batch = batch.to(self.device, non_blocking=cuda)
+            with self._autocast():
+                loss = model(batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.detach())
+            if (step + 1) % check_every == 0 or step + 1 == n_steps:
+                self._check_finite(losses, epoch)
+            if self.hooks.on_step and self.dist.main:
+                self.hooks.on_step(epoch, step + 1, n_steps)
+        if not losses:
+            return float("nan")
+        return float(torch.stack(losses).float().mean())
+
+    @staticmethod
+    def _check_finite(losses: list[torch.Tensor], epoch: int) -> None:
+        """Stop with the epoch and step of the first non-finite loss (the loss of every step
+        is kept on the device; on CUDA it is checked every 50 steps to avoid a sync per step)."""
+        values = torch.stack(losses).float()
+        bad = torch.nonzero(~torch.isfinite(values))
+        if len(bad):
+            raise SpokenW2VError(
+                f"non-finite loss at epoch {epoch}, step {int(bad[0, 0]) + 1}; the epoch's checkpoint was not "
+                f"written (try a lower --lr)"
+            )

@@ -1,0 +1,125 @@
+"""Shared test helpers: tiny generated "speech" with exact word segments.
+
+Usage::
+
+    from helpers import make_tiny_speech
+
+    tiny = make_tiny_speech(tmp_path, n_utts=4)
+    tiny.audio_dir      # directory of audio files (utterance id = file name)
+    tiny.audio_list     # audio list TSV: utt  path
+    tiny.segments       # segments TSV: utt  start  end  word   (exact, seconds)
+    tiny.utts           # ["utt000", "utt001", ...] sorted
+    tiny.durations      # {utt: seconds}
+    tiny.samples_16k    # {utt: number of samples after resampling to 16 kHz}
+
+Each word type is a fixed two-tone chord plus a little noise (so equal words sound
+alike), words are separated by short silences, and utterances begin and end with
+silence.  With ``mixed_formats=True`` (default) utterances cycle through WAV 16 kHz
+mono (or ``sample_rate``), FLAC 22.05 kHz stereo, OGG 44.1 kHz mono and WAV 44.1 kHz
+stereo, so loading, down-mixing and resampling are exercised; with False every file is
+a mono WAV at ``sample_rate``.  Everything is seeded: same arguments, same files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+VOCABULARY = ("the", "cat", "sat", "on", "mat", "dog", "ran", "a", "big", "red")
+
+#: (extension, sample rate or None for ``sample_rate``, channels) cycled over utterances.
+MIXED_FORMATS = ((".wav", None, 1), (".flac", 22050, 2), (".ogg", 44100, 1), (".wav", 44100, 2))
+
+
+@dataclass
+class TinySpeech:
+    root: Path
+    audio_dir: Path
+    audio_list: Path
+    segments: Path
+    utts: list[str]
+    durations: dict[str, float]
+    samples_16k: dict[str, int]
+    words: dict[str, list[tuple[float, float, str]]] = field(default_factory=dict)  # utt -> [(start, end, word)]
+
+
+def _word_sound(word_index: int, n: int, rate: int, rng: np.random.Generator) -> np.ndarray:
+    t = np.arange(n) / rate
+    f1, f2 = 200.0 + 60.0 * word_index, 900.0 + 170.0 * word_index
+    env = np.clip(np.sin(np.pi * np.arange(n) / max(n - 1, 1)), 0.0, 1.0) ** 0.5
+    wave = 0.3 * np.sin(2 * np.pi * f1 * t) + 0.2 * np.sin(2 * np.pi * f2 * t)
+    return (env * wave + 0.01 * rng.standard_normal(n)).astype(np.float32)
+
+
+def make_tiny_speech(tmp_path: Path, n_utts: int = 4, sample_rate: int = 16000, *, words_per_utt: tuple[int, int] = (3, 6),
+                     mixed_formats: bool = True, vocabulary: tuple[str, ...] = VOCABULARY, seed: int = 0) -> TinySpeech:
+    """Write ``n_utts`` generated utterances under ``tmp_path/tiny`` and return their paths.
+
+    Words last 0.15-0.40 s, silences 0.05-0.20 s (0.10-0.30 s at both ends); times in the
+    segments TSV are exact (sample positions in the file's own rate, divided by it).
+    """
+    import soundfile as sf
+
+    from spokenw2v.audio import resampled_length
+
+    rng = np.random.default_rng(seed)
+    root = Path(tmp_path) / "tiny"
+    audio_dir = root / "audio"
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    utts, durations, samples, words_of = [], {}, {}, {}
+    list_rows, seg_rows = [], []
+    for k in range(n_utts):
+        ext, rate, channels = MIXED_FORMATS[k % len(MIXED_FORMATS)] if mixed_formats else (".wav", None, 1)
+        rate = rate or sample_rate
+        utt = f"utt{k:03d}"
+        pieces = [np.zeros(int(rng.uniform(0.10, 0.30) * rate), np.float32)]
+        pos = len(pieces[0])
+        words = []
+        for j in range(int(rng.integers(words_per_utt[0], words_per_utt[1] + 1))):
+            if j:
+                gap = np.zeros(int(rng.uniform(0.05, 0.20) * rate), np.float32)
+                pieces.append(gap)
+                pos += len(gap)
+            wi = int(rng.integers(len(vocabulary)))
+            n = int(rng.uniform(0.15, 0.40) * rate)
+            pieces.append(_word_sound(wi, n, rate, rng))
+            words.append((pos / rate, (pos + n) / rate, vocabulary[wi]))
+            pos += n
+        pieces.append(np.zeros(int(rng.uniform(0.10, 0.30) * rate), np.float32))
+        wave = np.concatenate(pieces)
+        data = wave if channels == 1 else np.stack([wave, 0.5 * wave], axis=1)
+        path = audio_dir / f"{utt}{ext}"
+        sf.write(str(path), data, rate)
+        utts.append(utt)
+        durations[utt] = len(wave) / rate
+        samples[utt] = resampled_length(len(wave), rate)
+        words_of[utt] = words
+        list_rows.append(f"{utt}\taudio/{path.name}\n")
+        seg_rows.extend(f"{utt}\t{s!r}\t{e!r}\t{w}\n" for s, e, w in words)
+    audio_list = root / "audio.tsv"
+    audio_list.write_text("utt\tpath\n" + "".join(list_rows), encoding="utf-8")
+    segments = root / "segments.tsv"
+    segments.write_text("utt\tstart\tend\tword\n" + "".join(seg_rows), encoding="utf-8")
+    return TinySpeech(root, audio_dir, audio_list, segments, utts, durations, samples, words_of)
+
+
+def write_librispeech_alignment(tiny: TinySpeech, path: Path) -> Path:
+    """Write ``tiny``'s words as one librispeech-alignments file (end times, silences as
+    empty words, no trailing newline and a space after the closing quote, as real files)."""
+    lines = []
+    for utt in tiny.utts:
+        words, ends, prev = [], [], 0.0
+        for s, e, w in tiny.words[utt]:
+            if s > prev:
+                words.append("")
+                ends.append(s)
+            words.append(w.upper())
+            ends.append(e)
+            prev = e
+        words.append("")
+        ends.append(tiny.durations[utt])
+        lines.append(f'{utt} "{",".join(words)}" "{",".join(f"{t:.6f}" for t in ends)}" ')
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

@@ -1,0 +1,299 @@
+"""Training: the SGNS machinery, exact resume, the gensim kinds and the ``train`` command."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import requires_cuda
+from spokenw2v import io
+from spokenw2v.data import (EpochBatches, NoiseSampler, TokenBatch, char_stream, plan_batch, span_batch,
+                            subsample_mask, type_token_choice, unit_stream)
+from spokenw2v.errors import SpokenW2VError
+from spokenw2v.models import (PadInvariantBiGRU, SequenceEncoder, SkipGram, TrainConfig, build_skipgram,
+                              sgns_loss)
+from spokenw2v.train import (Distributed, Hooks, NeuralTrainer, TextConfig, train_oracle, train_text)
+
+TINY = dict(embed_dim=8, hidden=8, dim=16, negatives=5, pool_size=64, batch_tokens=64, window=2)
+
+
+def topic_corpus(n_sentences: int = 120, seed: int = 0) -> list[list[str]]:
+    """Sentences drawn from two topics with disjoint vocabularies plus shared function words."""
+    rng = np.random.default_rng(seed)
+    topics = [["cat", "dog", "mouse", "horse", "cow", "sheep", "goat", "bird"],
+              ["red", "blue", "green", "yellow", "black", "white", "pink", "brown"]]
+    shared = ["the", "a", "and", "of"]
+    out = []
+    for _ in range(n_sentences):
+        words = topics[rng.integers(2)]
+        out.append([str(rng.choice(words)) if rng.random() < 0.7 else str(rng.choice(shared))
+                    for _ in range(rng.integers(5, 12))])
+    return out
+
+
+def tiny_cfg(stream, **more) -> TrainConfig:
+    return TrainConfig(vocab_size=stream.vocab_size, symbols=stream.symbols, **{**TINY, **more}).resolved()
+
+
+def unit_tokens(seed: int = 0):
+    """Speech-like tokens: every word type has a few unit-sequence variants."""
+    rng = np.random.default_rng(seed)
+    sentences = topic_corpus(40, seed)
+    base = {w: rng.integers(0, 12, size=rng.integers(2, 6)) for s in sentences for w in s}
+    seqs, words, utts = [], [], []
+    for u, s in enumerate(sentences):
+        for w in s:
+            seq = base[w].copy()
+            if rng.random() < 0.5:
+                seq = np.concatenate([seq, rng.integers(0, 12, size=1)])
+            seqs.append(seq)
+            words.append(w)
+            utts.append(f"u{u}")
+    return seqs, words, utts
+
+
+# --------------------------------------------------------------------------- encoders and loss
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_padding_does_not_change_the_encoding(layers):
+    torch.manual_seed(0)
+    gru = PadInvariantBiGRU(4, 5, layers)
+    seqs = [torch.randn(n, 4) for n in (1, 3, 7)]
+    alone = torch.cat([gru(s[None], torch.tensor([len(s)])) for s in seqs])
+    padded = torch.zeros(3, 9, 4) + 100.0  # large pad values would leak into any result that read them
+    for i, s in enumerate(seqs):
+        padded[i, : len(s)] = s
+    together = gru(padded, torch.tensor([1, 3, 7]))
+    torch.testing.assert_close(together, alone, atol=1e-5, rtol=1e-5)
+    # the backward half is the backward GRU's final state over the reversed sequence
+    ref = torch.nn.GRU(4, 5, batch_first=True, bidirectional=True, num_layers=layers)
+    if layers == 1:
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(ref, f"{name}_l0").copy_(getattr(gru.forward_layers[0], f"{name}_l0"))
+                getattr(ref, f"{name}_l0_reverse").copy_(getattr(gru.backward_layers[0], f"{name}_l0"))
+        _, h = ref(seqs[2][None])
+        torch.testing.assert_close(alone[2], torch.cat([h[0, 0], h[1, 0]]), atol=1e-5, rtol=1e-5)
+
+
+def naive_loss(model: SkipGram, stream, tb: TokenBatch) -> torch.Tensor:
+    """The reference design: encode every slot on its own (1 target, 2w contexts, K negatives)."""
+
+    def enc(encoder, token):
+        s = int(stream.seq_ids[token])
+        seq = torch.from_numpy(stream.seq_values[stream.seq_offsets[s]: stream.seq_offsets[s + 1]])
+        return encoder.encode(seq[None], torch.tensor([len(seq)]))[0]
+
+    total = 0.0
+    for i, centre in enumerate(tb.centres):
+        t = enc(model.target, centre)
+        for j, ctx in enumerate(tb.contexts[i]):
+            if tb.mask[i, j]:
+                total = total - torch.nn.functional.logsigmoid(enc(model.context, ctx) @ t)
+        for neg in tb.negatives[i]:
+            total = total - torch.nn.functional.logsigmoid(-(enc(model.context, neg) @ t))
+    return total / len(tb.centres)
+
+
+@pytest.mark.parametrize("sampling", ["pool", "slot"])
+def test_distinct_sequence_batching_matches_per_slot_loss_and_gradients(sampling):
+    seqs, words, utts = unit_tokens()
+    stream = unit_stream(seqs, words, utts, 12)
+    assert stream.n_sequences < len(stream)  # there is something to deduplicate
+    cfg = tiny_cfg(stream, negative_sampling=sampling, pool_size=16, length_buckets=3)
+    sampler = NoiseSampler(stream.word_ids, len(stream.words), 0.75)
+    kept = np.arange(len(stream))
+    tb = span_batch(kept, stream.utt_index, 20, 44, cfg, sampler, np.random.default_rng(1))
+    torch.manual_seed(0)
+    model = build_skipgram(cfg)
+    fast = model(plan_batch(stream, tb, cfg.length_buckets))
+    fast.backward()
+    fast_grads = {n: p.grad.clone() for n, p in model.named_parameters()}
+    model.zero_grad()
+    slow = naive_loss(model, stream, tb)
+    slow.backward()
+    torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-5)
+    for n, p in model.named_parameters():
+        torch.testing.assert_close(fast_grads[n], p.grad, atol=1e-5, rtol=1e-4, msg=n)
+
+
+def test_sgns_loss_by_hand():
+    t = torch.tensor([[1.0, 0.0]])
+    c = torch.tensor([[2.0, 0.0], [0.0, 1.0]])
+    loss = sgns_loss(t, c, torch.tensor([0]), torch.tensor([[0, 1]]), torch.tensor([[True, False]]),
+                     torch.tensor([[1, 0]]))
+    expected = -np.log(1 / (1 + np.exp(-2))) - np.log(1 / (1 + np.exp(0))) - np.log(1 / (1 + np.exp(2)))
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def test_windows_stay_inside_utterances_and_spans_cover_the_stream():
+    stream = char_stream([["a", "b", "c"], ["d", "e"]])
+    cfg = TrainConfig(vocab_size=stream.vocab_size, window=2, negatives=3, batch_tokens=5, pool_size=4,
+                      subsample=0).resolved()
+    sampler = NoiseSampler(stream.word_ids, len(stream.words), 1.0)
+    tb = span_batch(np.arange(5), stream.utt_index, 0, 5, cfg, sampler, np.random.default_rng(0))
+    words = [stream.words[i] for i in stream.word_ids]
+    got = {words[c]: sorted(words[x] for x, m in zip(tb.contexts[i], tb.mask[i]) if m)
+           for i, c in enumerate(tb.centres)}
+    assert got == {"a": ["b", "c"], "b": ["a", "c"], "c": ["a", "b"], "d": ["e"], "e": ["d"]}
+    assert tb.negatives.shape == (5, 3) and np.isin(tb.negatives, tb.pool).all()
+    batches = EpochBatches(stream, cfg, 1, sampler)
+    assert sorted(int(c) for b in batches.token_batches() for c in b.centres) == [0, 1, 2, 3, 4]
+
+
+def test_subsampling_and_noise_distribution():
+    counts = np.array([1000, 10])
+    word_ids = np.repeat([0, 1], counts)
+    keep = subsample_mask(counts, word_ids, 1e-3, np.random.default_rng(0))
+    assert keep[1000:].all() and 0.02 < keep[:1000].mean() < 0.2
+    s = NoiseSampler(word_ids, 2, 0.75).sample(20000, np.random.default_rng(0))
+    share = (s >= 1000).mean()
+    assert share == pytest.approx(10**0.75 / (10**0.75 + 1000**0.75), abs=0.01)
+    assert (NoiseSampler(word_ids, 2, 1.0).sample(20000, np.random.default_rng(0)) >= 1000).mean() < 0.02
+
+
+def test_type_token_choice_caps_tokens_per_type():
+    stream = char_stream([["a"] * 10 + ["b"] * 2])
+    tokens, types = type_token_choice(stream, 3, seed=0)
+    assert np.bincount(types).tolist() == [3, 2]
+    assert all(stream.word_ids[t] == ty for t, ty in zip(tokens, types))
+
+
+def test_unit_stream_rejects_units_outside_the_codebook():
+    with pytest.raises(SpokenW2VError, match="outside the codebook"):
+        unit_stream([np.array([1, 20])], ["x"], ["u1"], 10, source="units.npz")
+
+
+# --------------------------------------------------------------------------- neural training
+
+
+def run(stream, out, cfg, **kw):
+    return NeuralTrainer(stream, cfg, torch.device("cpu"), out, **kw).run()
+
+
+def test_loss_decreases_and_vectors_load_in_gensim(tmp_path):
+    from gensim.models import KeyedVectors
+
+    stream = char_stream(topic_corpus())
+    result = run(stream, tmp_path, tiny_cfg(stream, epochs=4))
+    losses = [r["loss"] for r in result.rows[1:]]
+    assert losses[-1] < losses[0] * 0.9
+    assert [r["epoch"] for r in result.rows] == [0, 1, 2, 3, 4] and result.rows[0]["loss"] == ""
+    io.write_vectors(tmp_path / "v.vec", result.vectors)
+    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "v.vec"))
+    assert len(kv) == len(stream.words) and kv.vector_size == 16
+    np.testing.assert_allclose(kv["cat"], result.vectors.vectors[result.vectors.index["cat"]], rtol=1e-5)
+    assert (tmp_path / "last.pt").exists() and (tmp_path / "best.pt").exists()
+    header = (tmp_path / "metrics.tsv").read_text().splitlines()[0].split("\t")
+    assert header == ["epoch", "loss", "examples_per_s", "elapsed_s", "A", "B", "A_spearman", "B_spearman",
+                      "coverage"]
+
+
+def test_resume_after_interruption_reproduces_the_uninterrupted_run(tmp_path):
+    stream = char_stream(topic_corpus())
+    cfg = tiny_cfg(stream, epochs=3)
+    whole = run(stream, tmp_path / "whole", cfg)
+
+    def stop(epoch, step, n):
+        if epoch == 2 and step == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(stream, tmp_path / "cut", cfg, hooks=Hooks(on_step=stop))
+    assert torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["epoch"] == 1
+    resumed = run(stream, tmp_path / "cut", cfg, resume=True)
+    np.testing.assert_array_equal(resumed.vectors.vectors, whole.vectors.vectors)
+    assert [r["loss"] for r in resumed.rows] == [r["loss"] for r in whole.rows]
+    a = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_refuses_another_configuration_or_other_data(tmp_path):
+    stream = char_stream(topic_corpus())
+    run(stream, tmp_path, tiny_cfg(stream, epochs=1))
+    with pytest.raises(SpokenW2VError, match="another configuration.*window"):
+        run(stream, tmp_path, tiny_cfg(stream, epochs=2, window=3), resume=True)
+    other = char_stream(topic_corpus(seed=5))
+    with pytest.raises(SpokenW2VError, match="other data"):
+        run(other, tmp_path, tiny_cfg(other, epochs=2), resume=True)
+
+
+def test_non_finite_loss_stops_naming_epoch_and_step(tmp_path, monkeypatch):
+    import spokenw2v.models as models
+
+    stream = char_stream(topic_corpus())
+    original = models.sgns_loss
+    calls = {"n": 0}
+
+    def poisoned(*args):
+        calls["n"] += 1
+        loss = original(*args)
+        return loss * float("nan") if calls["n"] == 3 else loss
+
+    monkeypatch.setattr(models, "sgns_loss", poisoned)
+    with pytest.raises(SpokenW2VError, match="non-finite loss at epoch 1, step 3"):
+        run(stream, tmp_path, tiny_cfg(stream, epochs=2))
+
+
+def test_two_stage_trains_linear_layers_on_frozen_vectors(tmp_path):
+    stream = char_stream(topic_corpus())
+    cfg = tiny_cfg(stream, kind="two-stage", epochs=2, ae_epochs=3)
+    trainer = NeuralTrainer(stream, cfg, torch.device("cpu"), tmp_path)
+    result = trainer.run()
+    assert len(result.extra["ae_losses"]) == 3 and result.extra["ae_losses"][-1] < result.extra["ae_losses"][0]
+    assert all(not p.requires_grad for p in trainer.autoencoder.parameters())
+    trainable = {n for n, p in trainer.model.named_parameters() if p.requires_grad}
+    assert trainable and all(".head." in n for n in trainable)
+    assert result.vectors.vectors.shape == (len(stream.words), 16)
+    # resume rebuilds the frozen table from the checkpoint and continues
+    more = NeuralTrainer(stream, TrainConfig.from_dict({**cfg.to_dict(), "epochs": 3}), torch.device("cpu"),
+                         tmp_path, resume=True).run()
+    assert [r["epoch"] for r in more.rows] == [0, 1, 2, 3]
+
+
+def test_ddp_code_path_world_size_one_matches_plain_run(tmp_path, monkeypatch):
+    import torch.distributed as dist
+
+    stream = char_stream(topic_corpus())
+    cfg = tiny_cfg(stream, epochs=2)
+    plain = run(stream, tmp_path / "plain", cfg)
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    monkeypatch.setenv("MASTER_PORT", str(29500 + np.random.default_rng().integers(1000)))
+    try:
+        ddp = run(stream, tmp_path / "ddp", cfg, dist=Distributed(0, 1, 0, True))
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    np.testing.assert_allclose(ddp.vectors.vectors, plain.vectors.vectors, atol=1e-6)
+
+
+@requires_cuda
+def test_cuda_bf16_run_learns(tmp_path):
+    stream = char_stream(topic_corpus())
+    result = NeuralTrainer(stream, tiny_cfg(stream, epochs=3), torch.device("cuda"), tmp_path).run()
+    assert result.rows[-1]["loss"] < result.rows[1]["loss"]
+    ck = torch.load(tmp_path / "last.pt", map_location="cpu", weights_only=True)
+    assert "cuda" in ck["rng"]
+
+
+# --------------------------------------------------------------------------- gensim kinds
+
+
+def test_text_is_reproducible_and_oracle_equals_text_on_the_same_tokens():
+    sentences = topic_corpus()
+    cfg = TextConfig(dim=10, min_count=1, epochs=3, seed=3)
+    a, rows = train_text(sentences, cfg)
+    b, _ = train_text(sentences, cfg)
+    o, _ = train_oracle(sentences, cfg)
+    np.testing.assert_array_equal(a.vectors, b.vectors)
+    assert o.words == a.words
+    np.testing.assert_array_equal(o.vectors, a.vectors)
+    assert [r["epoch"] for r in rows] == [0, 1, 2, 3] and rows[1]["loss"] > 0
