@@ -10,6 +10,8 @@
     generated 12-second utterances written as WAV files, through ``featurize_corpus``
     (reading with worker threads, fp16 batches on CUDA, float16 shards), and the model
     alone.  Target on an H100: >= 1000x (LibriSpeech train-clean-100 in <= 6 minutes).
+``python bench/bench_featurize.py memory`` -- peak RSS of MFCC featurize on 5 and 40
+    minutes of generated audio (shards of 20000 frames): it must not grow with the corpus.
 
 Run with ``OMP_WAIT_POLICY=PASSIVE``.  Results are recorded in bench/RESULTS.md.
 """
@@ -37,7 +39,9 @@ SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "libri
 
 def machine() -> str:
     gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
-    return (f"{platform.machine()}, {os.cpu_count()} CPUs ({platform.processor() or 'cpu'}), "
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    return (f"{platform.machine()}, {os.cpu_count()} CPUs ({cpu}), "
             f"Python {platform.python_version()}, torch {torch.__version__}{gpu}")
 
 
@@ -96,7 +100,7 @@ def bench_hubert(device: str, minutes: float, layer: int = 6) -> None:
         n_utts = max(1, int(minutes * 60 / 12))
         total = write_generated(tmp / "audio", n_utts, 12.0)
         opts = FeaturizeOptions(feature=FeatureKind.HUBERT, model=str(tmp / "hubert-base"), layer=layer,
-                                device=device, workers=4 if device == "cuda" else 1)
+                                device=device)
         if device == "cuda":  # warm-up (cuDNN autotuning, kernels)
             featurize_corpus(tmp / "audio" / "gen-00000.wav", tmp / "warm.npz", opts)
             torch.cuda.synchronize()
@@ -120,14 +124,37 @@ def bench_hubert(device: str, minutes: float, layer: int = 6) -> None:
     print(f"model alone (batch {batch}): {len(waves) * 12 / model_wall:.1f}x real time")
 
 
+def bench_memory(minutes_list=(5.0, 40.0), shard_frames: int = 20_000) -> None:
+    """Peak RSS of MFCC featurize_corpus (in a fresh process each) for growing corpora."""
+    import subprocess
+    import sys
+
+    code = ("import resource, sys; from spokenw2v.features import FeaturizeOptions, featurize_corpus; "
+            "s = featurize_corpus(sys.argv[1], sys.argv[2], FeaturizeOptions(shard_frames=int(sys.argv[3]))); "
+            "print(s.seconds, s.frames, len(s.files), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for minutes in minutes_list:
+            audio = tmp / f"gen{minutes:g}"
+            write_generated(audio, int(minutes * 2), 30.0)
+            out = subprocess.run([sys.executable, "-c", code, str(audio), str(tmp / f"out{minutes:g}"),
+                                  str(shard_frames)], capture_output=True, text=True, check=True).stdout.split()
+            seconds, frames, files, rss_kb = float(out[0]), int(out[1]), int(out[2]), int(out[3])
+            print(f"MFCC featurize {seconds / 60:.0f} min of audio, {frames} frames in {files} shards of "
+                  f"<= {shard_frames} frames: peak RSS {rss_kb / 1024:.0f} MB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["mfcc", "hubert"])
+    ap.add_argument("what", choices=["mfcc", "hubert", "memory"])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--minutes", type=float, default=1.0, help="audio for the HuBERT benchmark")
     args = ap.parse_args()
     if args.what == "mfcc":
         bench_mfcc()
+    elif args.what == "memory":
+        bench_memory()
     else:
         bench_hubert(args.device, args.minutes)
 

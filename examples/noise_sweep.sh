@@ -32,13 +32,13 @@ seed=${SEED:-0}
 seg_op=${SEG_OP:-split}
 
 if [ "${TINY:-0}" = 1 ]; then
-  text_lines=400; speech_lines=${SPEECH_LINES:-12}; epochs=1; rates=0,0.4
+  text_lines=400; speech_lines=${SPEECH_LINES:-12}; rates=0,0.4
   eval_opts=(--bootstrap 0 --n-test 30 --no-benchmarks)
   train_opts=(--epochs 1 --min-count 1)
 else
-  text_lines=0; speech_lines=${SPEECH_LINES:-1000}; epochs=5; rates=0,0.1,0.2,0.3,0.4
+  text_lines=0; speech_lines=${SPEECH_LINES:-1000}; rates=0,0.1,0.2,0.3,0.4
   eval_opts=(--bootstrap 200 --no-benchmarks)
-  train_opts=(--epochs "$epochs")
+  train_opts=(--epochs 5)
 fi
 
 mkdir -p "$out"

@@ -29,7 +29,7 @@ import numpy as np
 
 from .errors import SpokenW2VError, where
 from .frames import frame_range
-from .io import Codebook, FrameInfo, Ragged, Segments, iter_features
+from .io import Codebook, FrameInfo, Ragged, Segments, npz_files, read_features
 
 #: A features file, a directory of feature shards, or any iterable of :class:`Ragged`
 #: shards whose ``values`` are (N_i, D) frames (for example views of a memory map).
@@ -50,12 +50,14 @@ class KMeansConfig:
     ``k``: number of units.  ``sample_fraction``: fraction of the (eligible) frames drawn
     for the fit, each frame independently with a seeded uniform key; when more than
     ``max_sample_frames`` frames qualify, the ``max_sample_frames`` with the smallest
-    keys are kept (a uniform sample without replacement).  ``seed`` drives the sample,
-    the k-means++ seeding and nothing else.  ``max_iter`` Lloyd iterations at most; they
-    stop earlier when the summed squared centroid shift (standardized units) is at most
-    ``tol``.  k-means++ draws its seeds from at most ``init_frames`` sample frames.
-    ``chunk_frames`` bounds the (chunk x k) distance matrices.  Standardized float32
-    copies of the sample are cached while they take at most ``cache_bytes``.
+    keys are kept (a uniform sample without replacement).  ``seed`` drives the sample and
+    the k-means seeding.  k-means: greedy k-means++ seeds from a seeded subset of the
+    sample; when the sample has more than 4 x ``init_frames`` frames, Lloyd iterations
+    first converge on ``init_frames`` of them (coarse to fine), then run on the whole
+    sample.  Lloyd stops when an iteration lowers the inertia by at most ``tol``
+    (relative) or after ``max_iter`` iterations.  ``chunk_frames`` bounds the
+    (chunk x k) distance matrices; standardized float32 copies of the sample are cached
+    while they take at most ``cache_bytes``.
     """
 
     k: int = 100
@@ -113,9 +115,11 @@ class FitResult:
 
 
 def _shards(source: FeatureSource, name: str | None) -> tuple[Iterator[Ragged], str]:
-    """(iterator of shards, name for messages)."""
+    """(iterator of shards, name for messages).  Files are read one at a time and no
+    reference to a shard is kept while the next one loads (consistency of the shards'
+    descriptions is checked by the callers)."""
     if isinstance(source, (str, os.PathLike)):
-        return iter_features(source), str(name or source)
+        return (read_features(f) for f in npz_files(source)), str(name or source)
     if isinstance(source, Ragged):
         return iter([source]), name or "features"
     return iter(source), name or "features"
@@ -145,7 +149,7 @@ class _BottomSample:
 
     def __init__(self, dim: int, dtype, size: int, fraction: float):
         self.size = size
-        self.slack = max(size // 4, 1024)
+        self.slack = max(size // 16, 4096)
         cap = size + self.slack
         self.rows = np.empty((cap, dim), dtype=dtype)
         self.keys = np.empty(cap, dtype=np.float64)
@@ -253,6 +257,7 @@ def sample_frames(source: FeatureSource, config: KMeansConfig, *, in_words: Segm
             n_eligible += len(shard.values)
         n_frames += len(shard.values)
         sampler.offer(shard.values, keys)
+        del shard, keys  # free before the next shard loads
         if progress is not None:
             progress("sample", i + 1, None)
     if sampler is None:
@@ -338,33 +343,33 @@ class _Standardized:
                              self.device, self.chunk, 1 << 62)
 
 
-def _sq_dist(a, b, b_sq):
-    """(m, n) squared distances between rows of ``a`` (m, D) and ``b`` (n, D)."""
-    import torch
-
-    d = torch.addmm(b_sq.unsqueeze(0), a, b.T, alpha=-2.0)
-    d += (a * a).sum(1, keepdim=True)
-    return d.clamp_(min=0.0)
-
-
 def _init_subset(n: int, rng: np.random.Generator, init_frames: int) -> np.ndarray:
     m = min(n, init_frames)
     return np.sort(rng.choice(n, size=m, replace=False)) if m < n else np.arange(n)
 
 
-def _kmeans_pp(data: _Standardized, k: int, rng: np.random.Generator):
-    """Greedy k-means++ seeding (2 + ln k trials per centre, as scikit-learn) on all rows
-    of ``data``.  Returns (k, D) float32 centroids."""
+def _kmeans_pp(data: _Standardized, k: int, rng: np.random.Generator, max_elements: int = 16_000_000):
+    """Greedy k-means++ seeding (2 + ln k trials per centre, as scikit-learn) on a seeded
+    subset of the rows of ``data`` holding at most ``max_elements`` numbers (every step
+    reads the whole subset, so it is kept small enough to stay fast: 100k rows of 39 dims,
+    20k rows of 768).  Returns (k, D) float32 centroids."""
     import torch
 
-    m = data.n
-    x = data.rows(np.arange(m))  # (m, D)
+    dim = data.raw.shape[1]
+    m = min(data.n, max(max_elements // dim, 20 * k))
+    rows = np.sort(rng.choice(data.n, size=m, replace=False)) if m < data.n else np.arange(data.n)
+    x = data.rows(rows)  # (m, D)
     x_sq = (x * x).sum(1)
     trials = 2 + int(math.log(k))
-    centers = torch.empty((k, x.shape[1]), dtype=x.dtype, device=x.device)
+    centers = torch.empty((k, dim), dtype=x.dtype, device=x.device)
+
+    def dist(c):  # (m, t) squared distances of all rows to the t rows ``c``
+        d = torch.addmm((c * c).sum(1).unsqueeze(0), x, c.T, alpha=-2.0)
+        return (d + x_sq.unsqueeze(1)).clamp_(min=0.0)
+
     first = int(rng.integers(m))
     centers[0] = x[first]
-    closest = _sq_dist(x[first:first + 1], x, x_sq)[0]
+    closest = dist(x[first:first + 1])[:, 0]
     pot = float(closest.sum())
     for c in range(1, k):
         if pot <= 0.0:  # fewer distinct rows than k: take any rows
@@ -373,11 +378,11 @@ def _kmeans_pp(data: _Standardized, k: int, rng: np.random.Generator):
             cum = np.cumsum(closest.double().cpu().numpy())
             cand = np.minimum(np.searchsorted(cum, rng.random(trials) * cum[-1]), m - 1)
         cand_t = torch.as_tensor(cand, dtype=torch.long, device=x.device)
-        d = torch.minimum(closest.unsqueeze(0), _sq_dist(x[cand_t], x, x_sq))  # (trials, m)
-        pots = d.double().sum(1)
+        d = torch.minimum(closest.unsqueeze(1), dist(x[cand_t]))  # (m, trials)
+        pots = d.double().sum(0)
         best = int(torch.argmin(pots))
         centers[c] = x[cand_t[best]]
-        closest = d[best]
+        closest = d[:, best].contiguous()
         pot = float(pots[best])
     return centers
 
@@ -469,15 +474,20 @@ def kmeans(x: np.ndarray, k: int, *, mean: np.ndarray | None = None, std: np.nda
            seed: int = 0, max_iter: int = 100, tol: float = 1e-4, init_frames: int = 100_000,
            chunk_frames: int = 8192, cache_bytes: int = 1 << 30, device="cpu",
            progress: Progress | None = None) -> KMeansResult:
-    """k-means of the rows of ``x`` (n, D), any float dtype.
+    """k-means of the rows of ``x`` (n, D), any float dtype; the rows are never copied
+    whole (chunks are converted to float32 as they are used).
 
     With ``mean``/``std`` (D,) the rows are standardized, ``(x - mean) / std``, chunk by
     chunk, and centroids and inertia are in the standardized space.  Seeding: greedy
-    k-means++ on at most ``init_frames`` rows drawn with ``seed``; then Lloyd iterations
-    until the summed squared centroid shift is at most ``tol`` or ``max_iter`` is reached.
-    An empty cluster is re-seeded at the row farthest from its centre.  Distances are
-    computed in float32 as ``||x||^2 - 2 x.c + ||c||^2`` over (``chunk_frames`` x k)
-    blocks.  On CPU the result is the same for the same seed and thread count.
+    k-means++ (2 + ln k trials per centre) on a ``seed``-drawn subset (at most 16M numbers:
+    100k rows of 39 dims, 20k rows of 768).  Lloyd iterations then run on ``init_frames``
+    rows first when ``x`` has more than 4 x ``init_frames`` rows, then on all rows, each
+    phase until an iteration lowers the inertia by at most ``tol`` (relative) or after
+    ``max_iter`` iterations.  An empty cluster is re-seeded at the row farthest from its
+    centre.  Distances are float32 ``||x||^2 - 2 x.c + ||c||^2`` over (``chunk_frames``
+    x k) blocks.  On CPU the result is the same for the same seed and thread count; on
+    CUDA centroid sums use a one-hot matmul (no atomics).
+    ``labels`` and ``inertia`` of the result belong to the returned centroids.
     """
     import torch
 
@@ -618,6 +628,7 @@ def apply_codebook(codebook: Codebook, source: FeatureSource, *, device="cpu", c
         values.append(units.astype(dtype))
         lengths.append(np.diff(shard.offsets))
         durations.append(np.asarray(shard.durations, dtype=np.float64))
+        del shard, units  # free before the next shard loads
         if progress is not None:
             progress("assign", i + 1, None)
     if info is None:

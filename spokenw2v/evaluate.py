@@ -299,7 +299,8 @@ def paper_metrics(model: WordVectors, reference: WordVectors, test_set: TestSet,
         "pairs": float(n),
     }
     if bootstrap > 0:
-        _, cluster = np.unique(np.asarray(w1, dtype=object), return_inverse=True)
+        codes: dict[str, int] = {}
+        cluster = np.fromiter((codes.setdefault(w, len(codes)) for w in w1), dtype=np.int64, count=n)
         low_high = _cluster_bootstrap(cluster, d_model, (d_ref, d_edit), bootstrap, seed)
         (out["A_low"], out["A_high"]), (out["B_low"], out["B_high"]) = low_high
     return out

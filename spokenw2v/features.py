@@ -54,7 +54,6 @@ replaced by the same normalisation computed over each utterance's own samples on
 from __future__ import annotations
 
 import collections
-import math
 import os
 import re
 import shutil
@@ -390,12 +389,18 @@ class FeaturizeOptions:
     shard_index: int = 0  # this process's part of the corpus, 0-based
     shard_count: int = 1
     shard_frames: int = 200_000  # frames per output file (bounds peak memory)
-    batch_seconds: float = 200.0  # padded audio per batch on CUDA (CPU: one utterance at a time)
+    batch_seconds: float = 200.0  # padded audio per length batch
+    batch: bool | None = None  # length batches for the models; None = on CUDA only (CPU: one at a time)
     window: int = 256  # utterances read ahead to sort into length batches (CUDA)
-    workers: int = 2  # threads that read and resample audio
+    workers: int | None = None  # threads reading/resampling audio; None = 8 on CUDA, 1 on CPU
     skip_bad: bool = False
     segments_tolerance: float = 0.02  # seconds a segment may end past the audio
     mfcc: MFCCConfig = field(default_factory=MFCCConfig)
+
+    def __post_init__(self):
+        self.feature = FeatureKind(self.feature)
+        self.normalize = Normalize(self.normalize)
+        self.dtype = FeatureDtype(self.dtype)
 
 
 @dataclass
@@ -672,7 +677,9 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
 def _run(items: Sequence[AudioInfo], featurizer: Featurizer, writer: _ShardWriter, opts: FeaturizeOptions,
          summary: FeaturizeSummary, progress: ProgressCallback | None) -> None:
     """Load, featurize and write ``items`` in order (batched by length on CUDA)."""
-    batched = str(opts.device).startswith("cuda") and opts.feature != FeatureKind.MFCC
+    cuda = str(opts.device).startswith("cuda")
+    batched = (cuda if opts.batch is None else opts.batch) and opts.feature != FeatureKind.MFCC
+    workers = opts.workers if opts.workers is not None else (min(8, os.cpu_count() or 1) if cuda else 1)
     window = max(1, opts.window) if batched else 1
     max_samples = int(opts.batch_seconds * SAMPLE_RATE)
     pending: list[tuple[AudioInfo, np.ndarray]] = []
@@ -697,7 +704,6 @@ def _run(items: Sequence[AudioInfo], featurizer: Featurizer, writer: _ShardWrite
             progress("featurizing", done, len(items))
 
     def run_window() -> None:
-        nonlocal done
         waves = {it.utt: w for it, w in pending}
         results: dict[str, np.ndarray] = {}
         for group in _batches({u: len(w) for u, w in waves.items()}, max_samples):
@@ -707,7 +713,7 @@ def _run(items: Sequence[AudioInfo], featurizer: Featurizer, writer: _ShardWrite
             emit(it, results[it.utt])
         pending.clear()
 
-    for it, wave in _iter_waves(items, opts.workers):
+    for it, wave in _iter_waves(items, workers):
         if isinstance(wave, SpokenW2VError):
             if not opts.skip_bad:
                 raise wave
@@ -726,6 +732,8 @@ def _run(items: Sequence[AudioInfo], featurizer: Featurizer, writer: _ShardWrite
             run_window()
     if pending:
         run_window()
+    if items and summary.utterances == 0:
+        raise SpokenW2VError(f"{items[0].path.parent}: every utterance was skipped; nothing to write")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -30,7 +30,6 @@ from enum import Enum
 from typing import Sequence
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from .errors import SpokenW2VError
 from .io import Segments
@@ -234,10 +233,11 @@ def token_scores(gold: Segments, hyp: Segments, labels: OverlapLabels | None = N
 def labelled(hyp: Segments, labels: OverlapLabels, op: Sequence[str] | None = None) -> Segments:
     """A copy of ``hyp`` with ``word`` = ``gold`` = the overlap label (and ``op`` when given).
 
-    Other extra columns of ``hyp`` are kept (any old ``gold``/``op`` are replaced).
+    Columns: ``gold`` first, then the other extra columns of ``hyp`` (an old ``gold`` is
+    replaced, an old ``op`` too when ``op`` is given).
     """
-    extra = {k: list(v) for k, v in hyp.extra.items() if k not in ("gold", "op")}
-    extra["gold"] = list(labels.word)
+    extra = {"gold": list(labels.word)}
+    extra.update({k: list(v) for k, v in hyp.extra.items() if k != "gold"})
     if op is not None:
         extra["op"] = list(op)
     return Segments(list(hyp.utt), hyp.start.copy(), hyp.end.copy(), list(labels.word), extra)
@@ -330,6 +330,8 @@ class SegmentNoiseCounts:
 
 def _truncated_normal(u: np.ndarray, sd: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Inverse-CDF draw of N(0, sd^2) truncated to [lo, hi] from uniforms ``u`` (all (K,))."""
+    from scipy.special import ndtr, ndtri  # here, not at the top: keeps the command line quick to start
+
     fa, fb = ndtr(lo / sd), ndtr(hi / sd)
     with np.errstate(over="ignore", invalid="ignore"):
         e = sd * ndtri(fa + u * (fb - fa))

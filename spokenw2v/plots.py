@@ -7,6 +7,7 @@ global state (so they work headless, on the Agg canvas); the command line saves 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -54,6 +55,16 @@ def numeric_columns(source: str | Path, rows: Sequence[tuple[int, dict]], column
             except ValueError:
                 raise SpokenW2VError(f"{where(source, lineno)}: column {c!r} must be a number, found {text!r}") from None
     return out
+
+
+_RATE_RE = re.compile(r"^(?P<prefix>.*?)[-_=]?(?P<rate>\d+(?:\.\d+)?)$")
+
+
+def rate_from_name(name: str) -> tuple[str, float] | None:
+    """Split a name ending in a number: ``substitute-0.20`` -> ``("substitute", 0.2)``; None if
+    it does not end in one.  Noise sweeps name their outputs ``OPTION-VALUE``."""
+    m = _RATE_RE.match(name)
+    return None if m is None else (m.group("prefix"), float(m.group("rate")))
 
 
 def plot_curves(runs: Sequence[Run], title: str | None = None) -> Figure:

@@ -510,33 +510,79 @@ def _read_done(out_dir: Path, u: Utterance, words: list[str]) -> tuple[Segments,
     return seg, info.frames / info.samplerate
 
 
+#: Utterances are made in fixed blocks of this many consecutive corpus lines (see below).
+BLOCK_SIZE = 16
+
 # worker state (one per process; set by _init_worker)
 _WORKER: dict = {}
 
 
 def _init_worker(config: SynthesisConfig, voices: dict[str, str], out_dir: str) -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    """Worker start-up: load espeak-ng (never used for speech in this process itself) and
+    the modules the forked children need, so that forking is cheap."""
+    import scipy.signal  # noqa: F401
+    import soundfile  # noqa: F401
+
     _WORKER.update(config=config, voices=voices, out_dir=Path(out_dir))
+    espeak()
 
 
-def _make_utterances(batch: list[tuple[int, Utterance]]) -> list[tuple[str, float, str]]:
-    """Worker: synthesize, check and write a batch of (index, utterance); returns
-    (utt, duration in seconds, voice) for each."""
+def _speak_block(block: list[tuple[int, Utterance, bool]]) -> None:
+    """Speak the utterances of one block in corpus order; check and write those flagged."""
     config: SynthesisConfig = _WORKER["config"]
     voices: dict[str, str] = _WORKER["voices"]
     out_dir: Path = _WORKER["out_dir"]
     engine = espeak()
-    done = []
-    for index, u in batch:
+    for index, u, write in block:
         words, pauses = utterance_words(u.text)
         settings, rng = choose_settings(config, index)
         label = f"line {u.line} (utterance {u.utt})"
         spoken = speak_utterance(engine, words, pauses, settings, voices[settings.voice], rng, config, label)
-        check_utterance(spoken, words, config.min_word, label)
-        _write_wav(_wav_path(out_dir, u.utt), spoken.audio, spoken.sample_rate)
-        write_segments(_words_path(out_dir, u.utt), Segments([u.utt] * len(words), spoken.start, spoken.end, words))
-        done.append((u.utt, spoken.duration, settings.voice))
-    return done
+        if write:
+            check_utterance(spoken, words, config.min_word, label)
+            _write_wav(_wav_path(out_dir, u.utt), spoken.audio, spoken.sample_rate)
+            write_segments(_words_path(out_dir, u.utt),
+                           Segments([u.utt] * len(words), spoken.start, spoken.end, words))
+
+
+def _make_block(block: list[tuple[int, Utterance, bool]]) -> int:
+    """Worker: make one block in a forked child; returns how many utterances it wrote.
+
+    espeak-ng keeps hidden synthesis state (its waveform generator's counters) from one
+    call to the next, so the same word sounds slightly different depending on everything
+    spoken before it in the process.  Each block is therefore spoken by a child forked
+    from a worker that has never spoken: a block's audio depends only on the block, never
+    on the number of workers, the order of the work or an earlier interrupted run.
+    Without ``os.fork`` (Windows) the block is spoken in the worker itself and the output
+    is reproducible only for the same ``--jobs``.
+    """
+    if not hasattr(os, "fork"):
+        _speak_block(block)
+        return sum(w for _, _, w in block)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 0
+        try:
+            os.close(read_end)
+            _speak_block(block)
+        except SpokenW2VError as exc:
+            os.write(write_end, str(exc).encode("utf-8", "replace"))
+            code = 1
+        except BaseException as exc:  # report, never hang the parent
+            os.write(write_end, f"{type(exc).__name__}: {exc}".encode("utf-8", "replace"))
+            code = 2
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as fh:
+        message = fh.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        first = block[0][1]
+        raise SpokenW2VError(message or f"line {first.line} (utterance {first.utt}): synthesis process failed "
+                                        f"(status {status})")
+    return sum(w for _, _, w in block)
 
 
 def _check_config(out_dir: Path, config: SynthesisConfig, fingerprint: str) -> None:
@@ -568,7 +614,9 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
     ``utterances.tsv`` (the seeded choices) and ``synthesis.json`` (config and corpus
     fingerprint; a resume with other settings or another corpus is refused).
     ``progress(n)`` is called with the number of utterances finished since the last call.
-    ``jobs`` worker processes (spawned; each loads its own espeak-ng).  ``limit`` > 0
+    ``jobs`` worker processes (spawned; each loads its own espeak-ng); the work is
+    split into blocks of :data:`BLOCK_SIZE` consecutive utterances (see :func:`_make_block`
+    for why), so the output does not depend on ``jobs``.  ``limit`` > 0
     speaks only the first ``limit`` utterances (the corpus fingerprint still covers all of
     them, so a later run without the limit resumes).
     """
@@ -585,35 +633,33 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
     (out_dir / "words").mkdir(exist_ok=True)
 
     words_of = {u.utt: utterance_words(u.text)[0] for u in utterances}
-    todo = [(i, u) for i, u in enumerate(utterances) if _read_done(out_dir, u, words_of[u.utt]) is None]
-    skipped = len(utterances) - len(todo)
+    needed = [_read_done(out_dir, u, words_of[u.utt]) is None for u in utterances]
+    skipped = len(utterances) - sum(needed)
     if progress and skipped:
         progress(skipped)
-    if todo:
-        if jobs <= 1 or len(todo) < 4:
-            _init_worker(config, voices, str(out_dir))
-            for item in todo:
-                _make_utterances([item])
-                if progress:
-                    progress(1)
-        else:
-            size = max(1, min(16, len(todo) // (jobs * 8)))
-            batches = [todo[i:i + size] for i in range(0, len(todo), size)]
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(config, voices, str(out_dir))) as pool:
-                pending = {pool.submit(_make_utterances, b) for b in batches}
-                try:
-                    while pending:
-                        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        for fut in finished:
-                            n = len(fut.result())
-                            if progress:
-                                progress(n)
-                except BaseException:
-                    for fut in pending:
-                        fut.cancel()
-                    raise
+    blocks = []
+    for first in range(0, len(utterances), BLOCK_SIZE):
+        block = [(i, utterances[i], needed[i]) for i in range(first, min(first + BLOCK_SIZE, len(utterances)))]
+        while block and not block[-1][2]:  # the tail after the last needed utterance is not spoken
+            block.pop()
+        if block:
+            blocks.append(block)
+    if blocks:
+        ctx = multiprocessing.get_context("spawn")  # workers never inherit the caller's threads
+        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(blocks))), mp_context=ctx,
+                                 initializer=_init_worker, initargs=(config, voices, str(out_dir))) as pool:
+            pending = {pool.submit(_make_block, b) for b in blocks}
+            try:
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        n = fut.result()
+                        if progress:
+                            progress(n)
+            except BaseException:
+                for fut in pending:
+                    fut.cancel()
+                raise
 
     # corpus-level outputs, in corpus order, from the per-utterance files
     parts, audio_list, durations, rows = [], {}, 0.0, []
@@ -637,5 +683,5 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
     write_corpus(out_dir / "corpus.txt", [words_of[u.utt] for u in utterances])
     write_tsv(out_dir / "utterances.tsv",
               ["utt", "line", "voice", "variant", "rate", "pitch", "gain", "words", "duration"], rows)
-    return SynthesisResult(len(utterances), len(all_seg), len(todo), skipped, durations,
+    return SynthesisResult(len(utterances), len(all_seg), sum(needed), skipped, durations,
                            time.perf_counter() - t0, per_voice)

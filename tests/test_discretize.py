@@ -16,7 +16,7 @@ from spokenw2v.io import (Codebook, FrameInfo, Ragged, Segments, read_codebook, 
 
 from conftest import requires_cuda
 
-MFCC = FrameInfo(frame_rate=100.0, frame_offset=0.0125, frame_width=0.025, feature="mfcc")
+MFCC = FrameInfo(frame_rate=100.0, frame_offset=0.0, frame_width=0.025, feature="mfcc")
 HUBERT = FrameInfo(frame_rate=50.0, frame_offset=0.0125, frame_width=0.025, feature="hubert",
                    model="facebook/hubert-base-ls960", layer=6)
 
@@ -169,8 +169,8 @@ def test_in_words_samples_only_frames_inside_segments():
     seg = Segments(["u0000", "u0000"], np.array([0.10, 0.50]), np.array([0.30, 0.60]), ["a", "b"])
     s = D.sample_frames(feats, D.KMeansConfig(k=2, sample_fraction=1.0), in_words=seg)
     assert s.n_eligible == 30
-    # frame i is centred at 0.0125 + i/100: [0.10, 0.30) holds frames 9..28, [0.50, 0.60) frames 49..58
-    assert sorted(s.frames[:, 0].astype(int).tolist()) == list(range(9, 29)) + list(range(49, 59))
+    # frame i is centred at i/100 s: [0.10, 0.30) holds frames 10..29, [0.50, 0.60) frames 50..59
+    assert sorted(s.frames[:, 0].astype(int).tolist()) == list(range(10, 30)) + list(range(50, 60))
 
 
 def test_in_words_errors_name_the_segments_file():
@@ -334,11 +334,11 @@ def test_cli_fit_apply_and_word_units(tmp_path):
     assert header == ["utt", "start", "end", "word", "units"]
     assert [row["word"] for _, row in merged] == ["cat", "dog", "cat", "sat"]
     v = u.frames.values
-    # u0000 [0.4, 0.9) holds frames 39..88 (centres 0.0125 + i/100); u0003 starts at frame 300
-    assert plain[1][1]["units"] == " ".join(map(str, v[39:89].tolist()))
-    expected_merged = [int(a) for i, a in enumerate(v[39:89]) if i == 0 or a != v[39 + i - 1]]
+    # u0000 [0.4, 0.9) holds frames 40..89 (centres i/100 s); u0003 starts at frame 300
+    assert plain[1][1]["units"] == " ".join(map(str, v[40:90].tolist()))
+    expected_merged = [int(a) for i, a in enumerate(v[40:90]) if i == 0 or a != v[40 + i - 1]]
     assert merged[1][1]["units"] == " ".join(map(str, expected_merged))
-    assert plain[3][1]["units"] == " ".join(map(str, v[300 + 49:300 + 99].tolist()))
+    assert plain[3][1]["units"] == " ".join(map(str, v[300 + 50:300 + 100].tolist()))
     assert len(plain[1][1]["units"].split()) == 50 > len(merged[1][1]["units"].split())
 
 
@@ -347,8 +347,8 @@ def test_cli_in_words(tmp_path):
     r = _invoke("discretize", feats, "--out", tmp_path / "u.npz", "--codebook", tmp_path / "cb.npz",
                 "--k", "3", "--sample-fraction", "1", "--segments", segs, "--in-words", "--device", "cpu")
     assert r.exit_code == 0, r.output
-    # frames inside [0.1, 0.3), [0.4, 0.9), [0.0, 0.2), [0.5, 1.0): 20 + 50 + 19 + 50
-    assert "sampled 139 of 139 frames inside words (400 in all)" in " ".join(r.output.split())
+    # frames (centred at i/100 s) inside [0.1, 0.3), [0.4, 0.9), [0.0, 0.2), [0.5, 1.0): 20 + 50 + 20 + 50
+    assert "sampled 140 of 140 frames inside words (400 in all)" in " ".join(r.output.split())
 
 
 def _assert_fails(r, *fragments: str) -> None:
@@ -400,3 +400,19 @@ def test_cli_bad_input_gives_one_line_errors_and_no_output(tmp_path):
     assert not (tmp_path / "x.npz").exists() and not (tmp_path / "c2.npz").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.tsv", "cb.npz", "feats.npz", "hubert.npz",
                                                           "segs.tsv", "u.npz", "wide.npz"]
+
+
+def test_readme_section_uses_only_real_options():
+    import re
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("<!-- section:discretize -->", 1)[1].split("<!-- section:", 1)[0]
+    for command in ("discretize", "word-units"):
+        help_text = " ".join(runner.invoke(app, [command, "--help"], terminal_width=200).output.split())
+        lines = [ln for ln in section.splitlines() if ln.startswith(f"spokenw2v {command} ")]
+        assert lines, command
+        for ln in lines:
+            for option in re.findall(r"(--[a-z][a-z-]*)", ln.split("#")[0]):
+                assert option in help_text, f"{option} of '{ln}' is not in 'spokenw2v {command} --help'"

@@ -361,3 +361,13 @@ def test_bad_test_set_and_reference_give_one_line_errors(files, tmp_path):
     assert r.exit_code == 1 and "is in the reference model" in r.output
     r = runner.invoke(app, ["evaluate", str(files / "ref.vec"), "--corpus", str(files / "corpus.txt"), "--quiet"])
     assert r.exit_code == 1 and "--reference" in r.output
+
+
+def test_orthographic_selection_breaks_ties_like_a_stable_sort():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        dist = rng.integers(0, 4, size=(16, 200)).astype(np.float32)  # many ties
+        dist[rng.integers(0, 16), rng.integers(0, 200)] = np.inf
+        for k in (1, 5, 10):
+            expected = np.argsort(dist, axis=1, kind="stable")[:, :k]
+            np.testing.assert_array_equal(ev._smallest_stable(dist, k), expected)

@@ -232,3 +232,30 @@ def test_find_audio_tree_list_and_duplicates(tmp_path):
     (tmp_path / "none").mkdir()
     with pytest.raises(SpokenW2VError, match=r"none: no audio files"):
         find_audio(tmp_path / "none")
+
+
+# --------------------------------------------------------------------------- devices
+
+from conftest import cuda_available, requires_cuda  # noqa: E402
+
+
+@requires_cuda
+def test_cuda_fp16_batches_match_cpu(tiny_models):
+    waves = _waves(16000, 9001, 400, 12345, seed=2)
+    cpu = make_featurizer("hubert", tiny_models["hubert"], layer=3, device="cpu")
+    gpu = make_featurizer("hubert", tiny_models["hubert"], layer=3, device="cuda")
+    assert gpu.half
+    for a, b in zip(cpu(waves), gpu(waves)):
+        assert a.shape == b.shape and b.dtype == np.float32
+        np.testing.assert_allclose(b, a, rtol=0, atol=0.05 * np.abs(a).max())
+
+
+@pytest.mark.skipif(cuda_available(), reason="checks the error on machines without a GPU")
+def test_cuda_without_gpu_is_a_clean_error(tmp_path):
+    from typer.testing import CliRunner
+
+    from spokenw2v.cli import app
+
+    sf.write(tmp_path / "a.wav", np.zeros(1600, np.float32), 16000)
+    r = CliRunner().invoke(app, ["featurize", str(tmp_path), "--out", str(tmp_path / "f.npz"), "--device", "cuda"])
+    assert r.exit_code == 1 and "Error: --device cuda was asked for, but no CUDA GPU" in r.output

@@ -192,3 +192,37 @@ def test_librispeech_sample_mfcc(librispeech_sample, tmp_path):
     # the alignments cover 49 utterances; only three have audio here
     assert_one_error_line(run("featurize", listing, "--out", tmp_path / "y.npz", "--alignments",
                               librispeech_sample / "alignments"), "has segments but no audio")
+
+
+from conftest import requires_cuda  # noqa: E402
+
+
+@requires_cuda
+def test_featurize_tiny_hubert_on_cuda_in_length_batches(tiny, tiny_hubert, tmp_path):
+    cpu, gpu = tmp_path / "cpu.npz", tmp_path / "gpu"
+    base = ["featurize", tiny.audio_list, "--feature", "hubert", "--model", tiny_hubert, "--layer", 1, "-q"]
+    assert run(*base, "--out", cpu, "--device", "cpu").exit_code == 0
+    r = run(*base, "--out", gpu, "--device", "cuda", "--batch-seconds", 3)
+    assert r.exit_code == 0, r.output
+    ref = read_features(cpu)
+    got, info, _ = read_all(gpu)
+    assert list(got) == ref.utt_ids and info.layer == 1
+    for utt, frames in ref.items():
+        a, b = frames.astype(np.float32), got[utt].astype(np.float32)
+        assert a.shape == b.shape
+        np.testing.assert_allclose(b, a, rtol=0, atol=0.05 * np.abs(a).max())
+
+
+def test_length_batches_keep_order_and_values(tiny, tiny_hubert, tmp_path):
+    """The CUDA code path (windows of utterances sorted into padded length batches), run on CPU."""
+    from spokenw2v.features import FeaturizeOptions, featurize_corpus
+
+    tiny6 = make_tiny_speech(tmp_path / "six", n_utts=6, seed=3)
+    opts = dict(feature="hubert", model=str(tiny_hubert), layer=2, dtype="float32")
+    one = featurize_corpus(tiny6.audio_list, tmp_path / "one.npz", FeaturizeOptions(**opts, batch=False))
+    featurize_corpus(tiny6.audio_list, tmp_path / "batched.npz",
+                     FeaturizeOptions(**opts, batch=True, window=4, batch_seconds=8.0, workers=3))
+    a, b = read_features(tmp_path / "one.npz"), read_features(tmp_path / "batched.npz")
+    assert a.utt_ids == b.utt_ids == tiny6.utts and one.utterances == 6
+    np.testing.assert_array_equal(a.offsets, b.offsets)
+    np.testing.assert_allclose(b.values, a.values, rtol=0, atol=2e-5)

@@ -313,12 +313,13 @@ def test_cli_durations_from_audio_list(tmp_path):
 def test_cli_label_segments(tmp_path):
     gold = make_segments([("u", 0.1, 0.5, "the"), ("u", 0.5, 0.9, "cat"), ("v", 0.2, 0.4, "sat")])
     write_segments(tmp_path / "gold.tsv", gold)
-    (tmp_path / "b.tsv").write_text("utt\tstart\tend\nu\t0.11\t0.35\nu\t0.35\t0.91\nu\t1.0\t1.2\n")
+    (tmp_path / "b.tsv").write_text("utt\tstart\tend\tscore\nu\t0.11\t0.35\t1\nu\t0.35\t0.91\t2\nu\t1.0\t1.2\t3\n")
     result = runner.invoke(app, ["label-segments", str(tmp_path / "b.tsv"), "--gold", str(tmp_path / "gold.tsv"),
                                  "--out", str(tmp_path / "lab.tsv"), "--report", str(tmp_path / "r.json")])
     assert result.exit_code == 0, result.output
     lab = read_segments(tmp_path / "lab.tsv", require_words=True)
     assert lab.word == ["the", "cat", noise.NO_WORD] == lab.extra["gold"]
+    assert list(lab.extra) == ["gold", "score"] and lab.extra["score"] == ["1", "2", "3"]
     (run,) = json.loads((tmp_path / "r.json").read_text())
     # only utterance u is scored: ref 0.1 0.5 0.9; hyp 0.11 0.35 0.91 1.0 1.2 -> 2 matches
     assert run["boundary_precision"] == pytest.approx(2 / 5)

@@ -85,3 +85,17 @@ def test_plot_refuses_a_non_png_name(tmp_path, name):
     write_metrics(tmp_path / "m.tsv", [0.1, 0.2], [0.3, 0.2])
     r = runner.invoke(app, ["plot", "curves", str(tmp_path / "m.tsv"), "--out", str(tmp_path / name)])
     assert r.exit_code == 1 and "PNG" in r.output
+
+
+def test_sweep_reads_rates_from_model_names(tmp_path):
+    from spokenw2v.plots import rate_from_name
+
+    assert rate_from_name("substitute-0.20") == ("substitute", 0.2)
+    assert rate_from_name("text") is None
+    rows = [("substitute-0.00", 0.99), ("substitute-0.20", 0.7), ("jitter-0.01", 0.9), ("jitter-0.05", 0.8)]
+    (tmp_path / "eval.tsv").write_text("model\tA\tB\n" + "".join(f"{m}\t{a}\t0.1\n" for m, a in rows))
+    r = runner.invoke(app, ["plot", "sweep", str(tmp_path / "eval.tsv"), "--out", str(tmp_path / "s.png"), "-q"])
+    assert r.exit_code == 0, r.output
+    (tmp_path / "eval.tsv").write_text("model\tA\nsubstitute-0.00\t0.9\ntext\t0.5\n")
+    r = runner.invoke(app, ["plot", "sweep", str(tmp_path / "eval.tsv"), "--out", str(tmp_path / "s.png")])
+    assert r.exit_code == 1 and "eval.tsv:3: model name 'text' does not end in a rate" in r.output

@@ -149,14 +149,18 @@ def test_windows_stay_inside_utterances_and_spans_cover_the_stream():
 
 
 def test_subsampling_and_noise_distribution():
-    counts = np.array([1000, 10])
+    counts = np.array([20000, 10])
     word_ids = np.repeat([0, 1], counts)
-    keep = subsample_mask(counts, word_ids, 1e-3, np.random.default_rng(0))
-    assert keep[1000:].all() and 0.02 < keep[:1000].mean() < 0.2
-    s = NoiseSampler(word_ids, 2, 0.75).sample(20000, np.random.default_rng(0))
-    share = (s >= 1000).mean()
-    assert share == pytest.approx(10**0.75 / (10**0.75 + 1000**0.75), abs=0.01)
-    assert (NoiseSampler(word_ids, 2, 1.0).sample(20000, np.random.default_rng(0)) >= 1000).mean() < 0.02
+    keep = subsample_mask(counts, word_ids, 1e-2, np.random.default_rng(0))
+    f = 20000 / 20010
+    assert keep[20000:].all()  # rare words are always kept
+    assert keep[:20000].mean() == pytest.approx((np.sqrt(f / 1e-2) + 1) * 1e-2 / f, abs=0.01)
+    s = NoiseSampler(word_ids, 2, 0.75).sample(50000, np.random.default_rng(0))
+    share = (s >= 20000).mean()
+    assert share == pytest.approx(10**0.75 / (10**0.75 + 20000**0.75), abs=0.002)
+    assert set(word_ids[s].tolist()) == {0, 1}
+    uniform = NoiseSampler(word_ids, 2, 1.0).sample(50000, np.random.default_rng(0))
+    assert (uniform >= 20000).mean() == pytest.approx(10 / 20010, abs=0.001)
 
 
 def test_type_token_choice_caps_tokens_per_type():

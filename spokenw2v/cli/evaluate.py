@@ -200,8 +200,10 @@ def _tsv_value(value) -> object:
 def _print_table(results: list[dict], paper: bool, sim_names: list[str]) -> None:
     table = Table(title="Word vectors", title_justify="left", header_style="bold")
     table.add_column("model", no_wrap=True)
+    table.add_column("words x dim", justify="right", no_wrap=True)
     if paper:
-        for col in ("A [95% CI]", "A rho", "B [95% CI]", "B rho", "coverage"):
+        ci = " [95% CI]" if any("A_low" in r for r in results) else ""
+        for col in (f"A{ci}", "A rho", f"B{ci}", "B rho", "coverage"):
             table.add_column(col, justify="right", no_wrap=True)
     for name in sim_names:
         table.add_column(f"{name} rho (oov)", justify="right", no_wrap=True)
@@ -212,7 +214,7 @@ def _print_table(results: list[dict], paper: bool, sim_names: list[str]) -> None
         return f"{_cell(r[m])} [{_cell(r[m + '_low'])}, {_cell(r[m + '_high'])}]"
 
     for r in results:
-        cells = [r["model"]]
+        cells = [r["model"], f"{r['words']} x {r['dim']}"]
         if paper:
             cells += [with_ci(r, "A"), _cell(r["A_spearman"]), with_ci(r, "B"), _cell(r["B_spearman"]),
                       f"{r['coverage']:.1%}"]
@@ -323,17 +325,38 @@ def sweep_command(
     title: Optional[str] = typer.Option(None, "--title", help="Figure title."),
     quiet: bool = QuietOption,
 ) -> None:
-    """Plot a metric against a noise rate from a table of results, one line per group."""
-    from ..plots import numeric_columns, plot_sweep
+    """Plot a metric against a noise rate from a table of results, one line per group.
+
+    Without an X column, rates are read from the ends of the model names of an 'evaluate --tsv'
+    table (substitute-0.20 -> 0.2; one line per name prefix)."""
+    import numpy as np
+
+    from ..plots import numeric_columns, plot_sweep, rate_from_name
 
     log = Log(quiet)
-    header, rows = read_tsv(table, [x, y] + ([group] if group else []))
+    header, rows = read_tsv(table, [y] + ([group] if group else []))
     if not rows:
         raise SpokenW2VError(f"{table}: no rows (only a header)")
     band = f"{y}_low" in header and f"{y}_high" in header
-    cols = numeric_columns(table, rows, [x, y] + ([f"{y}_low", f"{y}_high"] if band else []),
+    cols = numeric_columns(table, rows, [y] + ([f"{y}_low", f"{y}_high"] if band else []),
                            allow_empty=(y, f"{y}_low", f"{y}_high"))
     groups = [row[group] for _, row in rows] if group else None
+    if x in header:
+        cols.update(numeric_columns(table, rows, [x]))
+    elif "model" in header:  # rates from model names such as substitute-0.20 (see README)
+        parsed = []
+        for lineno, row in rows:
+            p = rate_from_name(row["model"])
+            if p is None:
+                raise SpokenW2VError(f"{table}:{lineno}: model name {row['model']!r} does not end in a rate "
+                                     f"(and the table has no {x!r} column)")
+            parsed.append(p)
+        cols[x] = np.asarray([rate for _, rate in parsed], dtype=np.float64)
+        if groups is None and len({prefix for prefix, _ in parsed}) > 1:
+            groups = [prefix for prefix, _ in parsed]
+            group = "noise"
+    else:
+        raise SpokenW2VError(f"{table}: header lacks column {x!r} (and a 'model' column to read rates from)")
     fig = plot_sweep(cols[x], cols[y], groups=groups, low=cols.get(f"{y}_low"), high=cols.get(f"{y}_high"),
                      x_label=x, y_label=y, group_label=group, title=title)
     _save_figure(fig, out)

@@ -51,7 +51,8 @@ def featurize_command(
     dtype: FeatureDtype = typer.Option(FeatureDtype.FLOAT16, "--dtype", help="Stored precision."),
     shard_frames: int = typer.Option(200_000, "--shard-frames", help="Frames per output shard (bounds memory)."),
     batch_seconds: float = typer.Option(200.0, "--batch-seconds", help="Padded audio seconds per batch on CUDA."),
-    workers: int = typer.Option(2, "--workers", help="Threads reading and resampling audio (0 = none)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Threads reading and resampling audio "
+                                          "(0 = read in the main thread); default 8 on CUDA, 1 on CPU."),
     normalize: Normalize = typer.Option(Normalize.AUTO, "--normalize", help="Waveform normalisation for the "
                                         "models: auto follows the model's preprocessor config."),
     quiet: bool = QuietOption,

@@ -1,0 +1,164 @@
+"""``spokenw2v train``: the command chained on tiny generated text and speech-unit data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from spokenw2v import io
+from spokenw2v.cli import app
+from test_train import topic_corpus
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "corpus.txt"
+    io.write_corpus(path, topic_corpus(60))
+    return path
+
+
+def unit_data(tmp_path, k: int = 12, seed: int = 0):
+    """Units NPZ (50 frames/s) + segments TSV: every word type has a base unit pattern."""
+    rng = np.random.default_rng(seed)
+    sentences = topic_corpus(30, seed)
+    base = {w: rng.integers(0, k, size=rng.integers(2, 5)) for s in sentences for w in s}
+    info = io.FrameInfo(frame_rate=50.0, frame_offset=0.01, frame_width=0.025, feature="hubert",
+                        model="test", layer=6)
+    utts, arrays, durs, rows = [], [], [], []
+    for u, s in enumerate(sentences):
+        utt = f"utt{u:03d}"
+        frames = []
+        for i, w in enumerate(s):
+            pattern = np.repeat(base[w], 2)
+            if rng.random() < 0.5:
+                pattern[-1] = rng.integers(0, k)
+            frames.append(np.pad(pattern, (0, 10 - len(pattern)), mode="edge"))  # 10 frames = 0.2 s
+            rows.append((utt, 0.2 * i, 0.2 * (i + 1), w))
+        utts.append(utt)
+        arrays.append(np.concatenate(frames).astype(np.int16))
+        durs.append(0.2 * len(s))
+    units = tmp_path / "units.npz"
+    io.write_units(units, io.Ragged.from_list(utts, arrays, durs, info), k, "codebook.npz", "test")
+    seg = io.Segments([r[0] for r in rows], np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
+                      [r[3] for r in rows])
+    segments = tmp_path / "segments.tsv"
+    io.write_segments(segments, seg)
+    return units, segments, seg
+
+
+def test_text_then_e2e_with_metrics_and_resume(tmp_path, corpus):
+    ref = tmp_path / "ref"
+    r = invoke("train", "text", "--corpus", corpus, "--out", ref, "--epochs", "3", "--min-count", "1", "-q")
+    assert r.exit_code == 0, r.output
+    text = io.read_vectors(ref / "vectors.vec")
+    assert "cat" in text and text.dim == 100
+    assert json.loads((ref / "config.json").read_text())["kind"] == "text"
+
+    run = tmp_path / "e2e"
+    r = invoke("train", "e2e", "--corpus", corpus, "--out", run, "--reference", ref / "vectors.vec",
+               "--epochs", "1", "-s", "1", "--batch-tokens", "128", "--negatives", "10", "--device", "cpu", "-q")
+    assert r.exit_code == 0, r.output
+    for name in ("vectors.vec", "metrics.tsv", "config.json", "last.pt", "best.pt"):
+        assert (run / name).exists(), name
+    header, rows = io.read_tsv(run / "metrics.tsv", ["epoch", "loss", "A", "B"])
+    assert [row["epoch"] for _, row in rows] == ["0", "1"]
+    assert rows[0][1]["loss"] == "" and rows[1][1]["loss"] != ""
+    assert all(-1 <= float(row["A"]) <= 1 and -1 <= float(row["B"]) <= 1 for _, row in rows)
+    config = json.loads((run / "config.json").read_text())
+    assert config["config"]["negatives"] == 10 and config["config"]["dim"] == 100
+    vec = io.read_vectors(run / "vectors.vec")
+    assert set(vec.words) == {w for s in io.read_corpus(corpus) for w in s}
+
+    # resume needs no repeated flags; --epochs extends the run
+    r = invoke("train", "e2e", "--out", run, "--resume", "--epochs", "2", "-q")
+    assert r.exit_code == 0, r.output
+    _, rows = io.read_tsv(run / "metrics.tsv", ["epoch"])
+    assert [row["epoch"] for _, row in rows] == ["0", "1", "2"]
+
+    # a resume with another configuration is refused; vectors stay as they were
+    before = (run / "vectors.vec").read_bytes()
+    r = invoke("train", "e2e", "--out", run, "--resume", "--epochs", "3", "--window", "2")
+    assert r.exit_code == 1
+    assert "another configuration" in r.output and "window" in r.output
+    assert (run / "vectors.vec").read_bytes() == before
+
+
+def test_two_stage_cli(tmp_path, corpus):
+    run = tmp_path / "two"
+    r = invoke("train", "two-stage", "--corpus", corpus, "--out", run, "--epochs", "1", "--ae-epochs", "2",
+               "--device", "cpu", "-q")
+    assert r.exit_code == 0, r.output
+    assert io.read_vectors(run / "vectors.vec").dim == 100
+
+
+def test_oracle_on_segments_equals_text_on_the_same_tokens(tmp_path):
+    _, segments, seg = unit_data(tmp_path)
+    corpus = tmp_path / "words.txt"
+    io.write_corpus(corpus, [[seg.word[i] for i in rows] for rows in seg.by_utterance().values()])
+    assert invoke("train", "oracle", "--segments", segments, "--out", tmp_path / "o", "--epochs", "2",
+                  "--min-count", "1", "--seed", "4", "-q").exit_code == 0
+    assert invoke("train", "text", "--corpus", corpus, "--out", tmp_path / "t", "--epochs", "2",
+                  "--min-count", "1", "--seed", "4", "-q").exit_code == 0
+    assert (tmp_path / "o" / "vectors.vec").read_text() == (tmp_path / "t" / "vectors.vec").read_text()
+
+
+def test_e2e_on_units_writes_type_and_token_vectors(tmp_path):
+    units, segments, seg = unit_data(tmp_path)
+    run = tmp_path / "units-run"
+    r = invoke("train", "e2e", "--segments", segments, "--units", units, "--out", run, "--epochs", "1",
+               "--batch-tokens", "64", "--negatives", "5", "--device", "cpu",
+               "--token-vectors", tmp_path / "tokens.npz", "-q")
+    assert r.exit_code == 0, r.output
+    vec = io.read_vectors(run / "vectors.vec")
+    assert set(vec.words) == set(seg.word)
+    tv = io.read_token_vectors(tmp_path / "tokens.npz")
+    assert tv.vectors.shape == (len(seg), 100) and tv.words == seg.word and tv.utt_ids == seg.utt
+    # a type's vector is the mean of its tokens' vectors
+    cat = [i for i, w in enumerate(tv.words) if w == "cat"]
+    np.testing.assert_allclose(vec.vectors[vec.index["cat"]], tv.vectors[cat].mean(0), atol=1e-4)
+    config = json.loads((run / "config.json").read_text())
+    assert config["config"]["symbols"] == "units" and config["config"]["vocab_size"] == 12
+
+
+def test_bad_inputs_fail_with_one_line_and_no_vectors(tmp_path, corpus):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n...\n")
+    r = invoke("train", "e2e", "--corpus", empty, "--out", tmp_path / "a")
+    assert r.exit_code == 1 and "no words" in r.output and not (tmp_path / "a" / "vectors.vec").exists()
+
+    units, segments, seg = unit_data(tmp_path)
+    extra = io.Segments(seg.utt + ["ghost"], np.append(seg.start, 0.0), np.append(seg.end, 0.2), seg.word + ["cat"])
+    io.write_segments(tmp_path / "ghost.tsv", extra)
+    r = invoke("train", "e2e", "--segments", tmp_path / "ghost.tsv", "--units", units, "--out", tmp_path / "b")
+    assert r.exit_code == 1 and "ghost" in r.output and "not in the units file" in r.output
+    assert not (tmp_path / "b" / "vectors.vec").exists()
+
+    # unit ids past the codebook size
+    with np.load(units, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["k"] = np.int64(5)
+    np.savez(tmp_path / "bad_units.npz", **arrays)
+    r = invoke("train", "e2e", "--segments", segments, "--units", tmp_path / "bad_units.npz", "--out", tmp_path / "c")
+    assert r.exit_code == 1 and "outside [0, 5)" in r.output
+    assert r.output.strip().splitlines()[-1].startswith("Error:") and "Traceback" not in r.output
+
+    r = invoke("train", "e2e", "--corpus", corpus, "--segments", segments, "--out", tmp_path / "d")
+    assert r.exit_code == 1 and "exactly one of" in r.output
+    r = invoke("train", "e2e", "--out", tmp_path / "nothing", "--resume")
+    assert r.exit_code == 1 and "last.pt" in r.output
+
+
+def test_help_names_every_kind():
+    r = invoke("train", "--help")
+    assert r.exit_code == 0
+    for word in ("text", "oracle", "e2e", "two-stage", "--resume", "--reference", "--preset"):
+        assert word in r.output
