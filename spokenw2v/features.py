@@ -383,7 +383,7 @@ class FeaturizeOptions:
     feature: FeatureKind = FeatureKind.MFCC
     model: str | None = None  # hub id or local directory (self-supervised kinds)
     layer: int | None = None  # None = the kind's default (6)
-    device: str = "cpu"  # "cpu", "cuda", "cuda:1" (resolve "auto" before)
+    device: str = "auto"  # "auto", "cpu", "cuda", "cuda:1" (MFCC always runs on the CPU)
     normalize: Normalize = Normalize.AUTO
     dtype: FeatureDtype = FeatureDtype.FLOAT16
     shard_index: int = 0  # this process's part of the corpus, 0-based
@@ -401,6 +401,9 @@ class FeaturizeOptions:
         self.feature = FeatureKind(self.feature)
         self.normalize = Normalize(self.normalize)
         self.dtype = FeatureDtype(self.dtype)
+        from .devices import resolve_device
+
+        self.device = str(resolve_device(str(self.device)))
 
 
 @dataclass

@@ -129,6 +129,7 @@ class TrainConfig:
     subsample: float | None = None  # from the preset when None
     lr: float | None = None  # from the preset (and s) when None
     weight_decay: float = 0.01
+    grad_clip: float = 5.0  # clip the gradient norm of a step (0 = off); steady-state norms are ~3
     batch_tokens: int = 256  # centre words per step (a contiguous span of the token stream)
     length_buckets: int = 4  # padded GRU calls per encoder per step (sequences sorted by length)
     epochs: int = 20

@@ -468,8 +468,8 @@ class NeuralTrainer:
         torch.manual_seed(cfg.seed)
         model = build_skipgram(cfg, table).to(self.device)
         self.model = model
-        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr,
-                                      weight_decay=cfg.weight_decay)
+        self._trainable = [p for p in model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(self._trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
         if ck is not None:
             model.load_state_dict(ck["model"])
             optimizer.load_state_dict(ck["optimizer"])
@@ -586,6 +586,8 @@ class NeuralTrainer:
                 loss = model(batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if self.cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(self._trainable, self.cfg.grad_clip)
             optimizer.step()
             losses.append(loss.detach())
             if (step + 1) % check_every == 0 or step + 1 == n_steps:

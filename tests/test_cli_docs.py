@@ -3,7 +3,6 @@
 import subprocess
 import sys
 
-import click
 import typer
 from typer.testing import CliRunner
 
@@ -19,7 +18,7 @@ def _commands():
     out = []
 
     def walk(prefix, cmd):
-        if isinstance(cmd, click.Group):
+        if hasattr(cmd, "commands"):  # a group (typer may vendor its own click)
             for name, sub in cmd.commands.items():
                 walk(f"{prefix} {name}".strip(), sub)
         else:

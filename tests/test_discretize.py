@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from spokenw2v import discretize as D
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
-from spokenw2v.io import (Codebook, FrameInfo, Ragged, Segments, read_codebook, read_units, read_tsv,
+from spokenw2v.io import (FrameInfo, Ragged, Segments, read_codebook, read_units, read_tsv,
                           write_codebook, write_features, write_segments, write_units)
 
 from conftest import requires_cuda

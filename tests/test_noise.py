@@ -65,6 +65,7 @@ def test_boundary_scores_hand_checked():
 
 def test_boundaries_matched_at_most_once_and_optimally():
     assert noise.match_boundaries(np.array([1.0]), np.array([0.99, 1.01]), 0.02) == 1
+    assert noise.match_boundaries(np.array([0.99, 1.01]), np.array([1.0]), 0.02) == 1
     # nearest-first matching would pair 0.02-0.03 and lose both others; the maximum is 2
     assert noise.match_boundaries(np.array([0.02, 0.04]), np.array([0.0, 0.03]), 0.02) == 2
     # an utterance missing from the hypothesis only adds misses

@@ -56,13 +56,14 @@ def synthesize_command(
     OUT/corpus.txt, OUT/utterances.tsv and OUT/synthesis.json.  Re-running the same
     command resumes: complete utterances are kept.
     """
-    from ..synthesize import SynthesisConfig, read_text_lines, synthesize_corpus
+    from ..synthesize import SynthesisConfig, check_espeak, read_text_lines, synthesize_corpus
 
     log = Log(quiet)
     config = SynthesisConfig(voices=parse_list(voices, "voices"), variants=parse_list(variants, "variants"),
                              rates=parse_rates(rates), seed=seed)
     if max_utterances < 0:
         raise SpokenW2VError(f"--max-utterances must be 0 (all) or positive, not {max_utterances}")
+    check_espeak(config)
     all_utterances = read_text_lines(corpus)
     utterances = all_utterances
     n_total = len(utterances)
