@@ -41,7 +41,7 @@
 # leave the loss at the constant-score optimum for many epochs and nothing semantic is
 # learned; the fast preset shows the orthographic-to-semantic movement of the end-to-end
 # model within 20 epochs.  PRESET=paper reproduces the paper's optimisation exactly (give it
-# far more epochs).  Larger s learns more slowly per epoch on a small corpus.
+# far more epochs).
 #
 # Expected time on 2 CPU cores with the 30k-word demo text: see the README's Examples
 # section (about a minute for TINY=1; the full run is dominated by s = 3 and s = 4).
@@ -135,5 +135,5 @@ run spokenw2v evaluate "${vectors[@]}" --reference "$reference" --corpus "$out/c
   --save-test-set "$out/test-set.tsv" --tsv "$out/eval.tsv" --json "$out/eval.json" "${eval_opts[@]}" \
   "${nb_opts[@]}" | tee "$out/eval.txt"
 run spokenw2v plot curves "${metrics[@]}" --out "$out/curves.png" \
-  --title "Character models: metric A (solid) and B (dashed) per epoch"
+  --title "Character-level models: two-stage and end-to-end, s = ${scales// /,}"
 echo "char_scale.sh: wrote $out/eval.tsv, $out/eval.txt and $out/curves.png" >&2

@@ -564,7 +564,7 @@ class Assigner:
         from .devices import resolve_device
 
         self.device = device if isinstance(device, torch.device) else resolve_device(device)
-        self.chunk = chunk_frames
+        self.chunk = chunk_frames if self.device.type != "cuda" else max(chunk_frames, 65_536)
         self.mean = torch.as_tensor(codebook.mean, dtype=torch.float32, device=self.device)
         self.inv_std = 1.0 / torch.as_tensor(codebook.std, dtype=torch.float32, device=self.device)
         self.centers = torch.as_tensor(codebook.centroids, dtype=torch.float32, device=self.device)

@@ -90,12 +90,12 @@ class PresetValues:
 
 
 #: ``paper``: the published settings (lr 1e-3, 1e-4 for s > 2; negatives drawn uniformly from
-#: the token stream; no subsampling).  ``fast``: lr 1e-2 (1e-3 for s > 2), word2vec's
+#: the token stream; no subsampling).  ``fast``: lr 5e-3 (5e-4 for s > 2), word2vec's
 #: frequent-word subsampling with t = 1e-3 and unigram^0.75 negatives; it learns semantic
-#: structure in a CPU-sized run where ``paper`` does not (measured in bench/RESULTS.md).
+#: structure in a CPU-sized run much faster than ``paper`` (measured in bench/RESULTS.md).
 PRESETS: dict[Preset, PresetValues] = {
     Preset.paper: PresetValues(lr=1e-3, lr_large=1e-4, noise_power=1.0, subsample=0.0),
-    Preset.fast: PresetValues(lr=1e-2, lr_large=1e-3, noise_power=0.75, subsample=1e-3),
+    Preset.fast: PresetValues(lr=5e-3, lr_large=5e-4, noise_power=0.75, subsample=1e-3),
 }
 
 DEFAULT_PRESET = Preset.fast
@@ -124,13 +124,13 @@ class TrainConfig:
     window: int = 5  # context words on each side, within an utterance
     negatives: int = 50  # per centre word
     negative_sampling: str = NegativeSampling.pool.value
-    pool_size: int = 1024  # tokens in the shared negative pool of a batch
+    pool_size: int | None = None  # tokens in the shared negative pool of a batch (default batch_tokens)
     noise_power: float | None = None  # from the preset when None
     subsample: float | None = None  # from the preset when None
     lr: float | None = None  # from the preset (and s) when None
     weight_decay: float = 0.01
     grad_clip: float = 5.0  # clip the gradient norm of a step (0 = off); steady-state norms are ~3
-    batch_tokens: int = 256  # centre words per step (a contiguous span of the token stream)
+    batch_tokens: int = 512  # centre words per step (a contiguous span of the token stream)
     length_buckets: int = 4  # padded GRU calls per encoder per step (sequences sorted by length)
     epochs: int = 20
     seed: int = 0
@@ -161,6 +161,7 @@ class TrainConfig:
             noise_power=preset.noise_power if self.noise_power is None else self.noise_power,
             subsample=preset.subsample if self.subsample is None else self.subsample,
             lr=(preset.lr if s <= 2 else preset.lr_large) if self.lr is None else self.lr,
+            pool_size=self.pool_size or self.batch_tokens,
         )
         cfg = TrainConfig(**values)
         for name in ("window", "negatives", "batch_tokens", "pool_size", "length_buckets", "embed_dim",
@@ -182,8 +183,9 @@ class TrainConfig:
         return cls(**{k: v for k, v in values.items() if k in names})
 
 
-#: Fields that may differ between a checkpoint and a resumed run (``--epochs`` extends it).
-RESUMABLE_FIELDS = ("epochs",)
+#: Fields that may differ between a checkpoint and a resumed run: ``--epochs`` extends it, and
+#: the number of length buckets changes only the speed (padding never changes a result).
+RESUMABLE_FIELDS = ("epochs", "length_buckets")
 
 
 # --------------------------------------------------------------------------- encoders

@@ -206,6 +206,13 @@ class Distributed:
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=self.rank,
                                     world_size=self.world)
 
+    def close(self) -> None:
+        """Destroy the process group (if this process started one)."""
+        import torch.distributed as dist
+
+        if self.enabled and dist.is_initialized():
+            dist.destroy_process_group()
+
     def barrier(self) -> None:
         if self.enabled:
             import torch.distributed as dist

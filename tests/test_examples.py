@@ -3,7 +3,7 @@
 Each script is run as a user runs it (bash, the `spokenw2v` command on PATH); the test
 checks the files it promises: word vectors that load, one evaluation row per model whose
 metrics equal the last epoch of the model's metrics.tsv, and the PNG of the curves.
-(examples/noise_sweep.sh has its own test in tests/test_noise_sweep.py.)
+(examples/noise_sweep.sh has its own test in tests/test_examples_noise.py.)
 """
 
 from __future__ import annotations

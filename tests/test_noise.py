@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from spokenw2v import noise
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
-from spokenw2v.io import (FrameInfo, Ragged, Segments, read_corpus, read_segments, validate_segments,
-                          write_segments, write_units)
+from spokenw2v.io import (FrameInfo, Ragged, Segments, read_corpus, read_durations, read_segments, validate_segments,
+                          write_features, write_segments, write_units)
 
 runner = CliRunner()
 
@@ -309,6 +309,17 @@ def test_cli_durations_from_audio_list(tmp_path):
     assert result.exit_code == 0, result.output
     noisy = read_segments(tmp_path / "n.tsv", durations={"u": 1.0})
     assert noisy.end.max() <= 1.0 and noisy.start.min() >= 0.0
+
+
+def test_read_durations_from_feature_shards(tmp_path):
+    info = FrameInfo(frame_rate=100.0, frame_offset=0.0125, frame_width=0.025, feature="mfcc")
+    for k, (utt, dur) in enumerate([("a", 1.5), ("b", 2.25)]):
+        feats = np.zeros((int(dur * 100), 3), dtype=np.float16)
+        write_features(tmp_path / "feats" / f"shard-{k}.npz", Ragged.from_list([utt], [feats], [dur], info))
+    assert read_durations(tmp_path / "feats") == {"a": 1.5, "b": 2.25}
+    np.savez(tmp_path / "other.npz", format=np.str_("spokenw2v-codebook"), version=np.int64(1))
+    with pytest.raises(SpokenW2VError, match="expected a spokenw2v-features or spokenw2v-units file"):
+        read_durations(tmp_path / "other.npz")
 
 
 def test_cli_label_segments(tmp_path):

@@ -301,3 +301,31 @@ def test_text_is_reproducible_and_oracle_equals_text_on_the_same_tokens():
     assert o.words == a.words
     np.testing.assert_array_equal(o.vectors, a.vectors)
     assert [r["epoch"] for r in rows] == [0, 1, 2, 3] and rows[1]["loss"] > 0
+
+
+def _ddp_worker(rank: int, world: int, port: int, out: str, result: str) -> None:
+    import os
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    import torch.distributed as dist
+
+    stream = char_stream(topic_corpus())
+    trainer = NeuralTrainer(stream, tiny_cfg(stream, epochs=2), torch.device("cpu"), out,
+                            dist=Distributed(rank, world, 0, True))
+    trainer.run()
+    state = {k: v.clone() for k, v in trainer.model.module.state_dict().items()}
+    torch.save(state, f"{result}.{rank}")
+    dist.destroy_process_group()
+
+
+def test_ddp_two_processes_stay_in_sync(tmp_path):
+    import torch.multiprocessing as mp
+
+    port = 30500 + int(np.random.default_rng().integers(1000))
+    mp.spawn(_ddp_worker, args=(2, port, str(tmp_path / "run"), str(tmp_path / "state")), nprocs=2, join=True)
+    a = torch.load(tmp_path / "state.0", weights_only=True)
+    b = torch.load(tmp_path / "state.1", weights_only=True)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    header, rows = io.read_tsv(tmp_path / "run" / "metrics.tsv", ["epoch", "loss"])
+    assert [r["epoch"] for _, r in rows] == ["0", "1", "2"]

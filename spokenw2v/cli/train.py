@@ -55,7 +55,7 @@ def train_command(
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/last.pt with its configuration "
                                 "and inputs (neural kinds)."),
     preset: Optional[Preset] = typer.Option(None, "--preset", help=f"Optimisation preset of the neural kinds "
-                                            f"(default {DEFAULT_PRESET.value}): fast = lr 1e-2, subsampling "
+                                            f"(default {DEFAULT_PRESET.value}): fast = lr 5e-3, subsampling "
                                             f"1e-3, unigram^0.75 negatives; paper = lr 1e-3, no subsampling, "
                                             f"uniform negatives."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (AdamW; default from the preset)."),
@@ -71,9 +71,9 @@ def train_command(
                                                                  "(default); slot: every slot drawn "
                                                                  "independently."),
     pool_size: Optional[int] = typer.Option(None, "--pool-size", help="Tokens in the shared negative pool "
-                                            "(default 1024)."),
+                                            "(default: --batch-tokens)."),
     batch_tokens: Optional[int] = typer.Option(None, "--batch-tokens", help="Centre words per step "
-                                               "(default 256)."),
+                                               "(default 512)."),
     length_buckets: Optional[int] = typer.Option(None, "--length-buckets", help="Padded GRU calls per "
                                                  "encoder and step (default 4)."),
     type_token_cap: Optional[int] = typer.Option(None, "--type-token-cap", help="Tokens averaged into a word "
@@ -92,7 +92,10 @@ def train_command(
     from .. import io
     from ..train import Evaluator, TextConfig, train_oracle, train_text
 
-    log = Log(quiet)
+    from ..train import Distributed
+
+    dist = Distributed.from_env()  # set by torchrun
+    log = Log(quiet or not dist.main)  # one process speaks
     out = Path(out)
     neural = kind in NEURAL_KINDS
     if not neural and (resume or token_vectors):
@@ -166,7 +169,7 @@ def train_command(
     from ..data import char_stream, unit_stream
     from ..devices import resolve_device
     from ..frames import word_unit_sequences
-    from ..train import Distributed, Hooks, NeuralTrainer
+    from ..train import Hooks, NeuralTrainer
 
     if units is not None:
         u = io.read_units(units)
@@ -200,7 +203,6 @@ def train_command(
     else:
         cfg = TrainConfig(**base, **{k: v for k, v in explicit.items()}).resolved()
 
-    dist = Distributed.from_env()
     dev = resolve_device(device)
     if dist.enabled and dev.type == "cuda":
         dev = torch.device("cuda", dist.local_rank)
@@ -227,11 +229,14 @@ def train_command(
     hooks = Hooks(on_step=on_step, on_epoch=on_epoch, on_message=log)
     trainer = NeuralTrainer(stream, cfg, dev, out, evaluator=evaluator, resume=resume, dist=dist, hooks=hooks,
                             inputs=inputs)
-    if progress is not None:
-        with progress:
+    try:
+        if progress is not None:
+            with progress:
+                result = trainer.run()
+        else:
             result = trainer.run()
-    else:
-        result = trainer.run()
+    finally:
+        dist.close()
     if dist.main:
         io.write_vectors(out / "vectors.vec", result.vectors)
         log(f"wrote {len(result.vectors)} word-type vectors to {out / 'vectors.vec'} (best epoch "
