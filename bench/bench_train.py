@@ -143,22 +143,25 @@ def main() -> None:
     ap.add_argument("--scales", default="1,2,3,4")
     ap.add_argument("--tokens", type=int, default=30000)
     ap.add_argument("--steps", type=int, default=5)
-    ap.add_argument("--batch-tokens", type=int, default=None, help="default 256 on CPU, 4096 on CUDA")
+    ap.add_argument("--batch-tokens", type=int, default=None, help="default 512 on CPU, 4096 on CUDA")
+    ap.add_argument("--length-buckets", type=int, default=None, help="default: the training default")
     ap.add_argument("--naive-centres", type=int, default=None, help="default 16 on CPU, 256 on CUDA")
     ap.add_argument("--data", default="chars,units")
     args = ap.parse_args()
     device = torch.device(args.device)
     cuda = device.type == "cuda"
-    batch = args.batch_tokens or (4096 if cuda else 256)
+    batch = args.batch_tokens or (4096 if cuda else 512)
     naive_centres = args.naive_centres or (256 if cuda else 16)
     print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, batch {batch} centre "
-          f"words (pool {batch}), naive batch {naive_centres} centre words")
+          f"words (pool {batch}), naive batch {naive_centres} centre words, length buckets "
+          f"{args.length_buckets or TrainConfig().length_buckets}")
     print("data\ts\tdistinct/tokens\tfast_words_per_s\tnaive_words_per_s\tspeed-up")
     for name in args.data.split(","):
         stream = char_data(args.tokens) if name == "chars" else unit_data(args.tokens)
         for s in (int(x) for x in args.scales.split(",")):
+            more = {"length_buckets": args.length_buckets} if args.length_buckets else {}
             cfg = TrainConfig(vocab_size=stream.vocab_size, symbols=stream.symbols, scale=s, batch_tokens=batch,
-                              pool_size=batch, subsample=0.0).resolved()
+                              pool_size=batch, subsample=0.0, **more).resolved()
             fast = fast_rate(stream, cfg, device, args.steps)
             naive = naive_rate(stream, cfg, device, max(1, args.steps // 2), naive_centres)
             ratio = stream.n_sequences / len(stream)

@@ -25,6 +25,8 @@
 #   a single step can be re-run by copying its echoed command.
 # Environment:
 #   EPOCHS=20         epochs of every character model
+#   TEXT_EPOCHS=30    epochs of the text reference (gensim's default of 5 leaves a model of a
+#                     small corpus nearly untrained: all its cosine similarities near 0.99)
 #   SCALES="1 2 3 4"  the scales s (GRU width 50*s, s GRU layers, s linear layers, 100*s dims)
 #   KINDS="two-stage e2e"
 #   PRESET=fast       optimisation preset of the character models (see below)
@@ -77,7 +79,7 @@ if [ "${TINY:-0}" = 1 ]; then
   eval_opts=(--bootstrap 0 --no-benchmarks)
 else
   lines=0; epochs=${EPOCHS:-20}; scales=${SCALES:-1 2 3 4}
-  text_opts=()
+  text_opts=(--epochs "${TEXT_EPOCHS:-30}")
   neural_opts=()
   eval_opts=(--bootstrap 1000)
 fi

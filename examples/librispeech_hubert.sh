@@ -31,6 +31,7 @@
 #   FEATURE [hubert]                  hubert | mfcc (mfcc needs no model and no GPU)
 #   MODEL [facebook/hubert-base-ls960] LAYER [6]   hub id or local directory; transformer block
 #   DEVICE [cuda]  K [100]  SCALE [4]  EPOCHS [100]  PRESET [paper]  SEED [0]
+#   TEXT_EPOCHS [5]   epochs of the text reference (gensim's default, usual for ~1M words)
 #   NGPUS [1]      with N > 1: featurize runs as N processes (one per GPU, --shard i/N) and
 #                  training runs under torchrun with N processes (DistributedDataParallel)
 #   SKIP_BAD [0]   1: featurize skips (and counts) utterances with audio but no alignment
@@ -49,8 +50,9 @@
 #                = 27.6 GB on disk (a directory of NPZ shards of 200k frames); RAM stays at a
 #                few GB (one shard at a time).  MFCC instead: 39 dims, 1.4 GB, minutes on CPUs.
 #   discretize   k-means on a seeded sample of at most 1M frames (10%), then one pass over all
-#                shards to assign units: reads 27.6 GB twice; peak RAM about 1M x 768 x 4 bytes
-#                (~3 GB) plus one shard -- see the discretize section of bench/RESULTS.md.
+#                shards to assign units: reads 27.6 GB twice.  RAM: the sample stays float16
+#                (1M x 768 x 2 bytes = 1.5 GB) plus bounded float32 working copies and one
+#                shard -- the measured peak is in the discretize section of bench/RESULTS.md.
 #                units.npz: 18M int16 unit ids, tens of MB.
 #   train text   gensim on ~1M words: about a minute.
 #   train e2e    s = 4, 100 epochs over ~1M word tokens.  The paper's reference implementation
@@ -97,7 +99,7 @@ else
   device=${DEVICE:-cuda}; k=${K:-100}; scale=${SCALE:-4}; epochs=${EPOCHS:-100}
   neighbours=${NEIGHBOURS-king,water,father,night}
   discretize_opts=()
-  text_opts=()
+  text_opts=(--epochs "${TEXT_EPOCHS:-5}")
   eval_opts=(--bootstrap 1000)
 fi
 featurize_opts=(--feature "$feature" --device "$device" --segments "$out/segments.tsv")

@@ -276,8 +276,6 @@ def sample_frames(source: FeatureSource, config: KMeansConfig, *, in_words: Segm
             f"{name}: the sample holds {len(frames)} {what} (of {n_eligible} eligible), fewer than k = {config.k}; "
             f"raise the sample fraction or lower k"
         )
-    if not np.all(np.isfinite(frames)):
-        raise SpokenW2VError(f"{name}: features contain non-finite values (NaN or infinity)")
     return FrameSample(frames, info, n_frames, n_eligible)
 
 
@@ -301,6 +299,14 @@ def standardization(frames: np.ndarray, chunk_frames: int = 8192) -> tuple[np.nd
 # --------------------------------------------------------------------------- k-means (torch)
 
 
+def _standardize(x, mean, inv_std, device):
+    """``(x - mean) * inv_std`` as a new float32 tensor on ``device`` (``x`` is not modified).
+    Fit and apply both use this, so they see bit-identical standardized frames."""
+    import torch
+
+    return x.to(device, dtype=torch.float32, copy=True).sub_(mean).mul_(inv_std)
+
+
 class _Standardized:
     """Chunks of ``frames`` (n, D) as standardized float32 tensors on ``device``,
     ``(frames - mean) / std``; cached when they take at most ``cache_bytes``."""
@@ -320,8 +326,7 @@ class _Standardized:
             self.cache = [self._make(a) for a in range(0, self.n, self.chunk)]
 
     def _make(self, a: int):
-        x = self.raw[a:a + self.chunk].to(self.device, dtype=self.mean.dtype)
-        return (x - self.mean) * self.inv_std
+        return _standardize(self.raw[a:a + self.chunk], self.mean, self.inv_std, self.device)
 
     def __iter__(self):
         for j, a in enumerate(range(0, self.n, self.chunk)):
@@ -332,8 +337,7 @@ class _Standardized:
         import torch
 
         ix = torch.as_tensor(index, dtype=torch.long)
-        x = self.raw[ix.to(self.raw.device)].to(self.device, dtype=self.mean.dtype)
-        return (x - self.mean) * self.inv_std
+        return _standardize(self.raw[ix.to(self.raw.device)], self.mean, self.inv_std, self.device)
 
     def subset(self, index: np.ndarray) -> "_Standardized":
         """The rows ``index`` as a new (cached) source."""
@@ -513,6 +517,9 @@ def fit_codebook_with_report(source: FeatureSource, config: KMeansConfig | None 
     sample = sample_frames(source, config, in_words=in_words, segments_name=segments_name,
                            source_name=source_name, progress=progress)
     mean, std = standardization(sample.frames, config.chunk_frames)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std))):
+        name = source_name or (str(source) if isinstance(source, (str, os.PathLike)) else "features")
+        raise SpokenW2VError(f"{name}: features contain non-finite values (NaN or infinity)")
     res = kmeans(sample.frames, config.k, mean=mean, std=std, seed=config.seed, max_iter=config.max_iter,
                  tol=config.tol, init_frames=config.init_frames, chunk_frames=config.chunk_frames,
                  cache_bytes=config.cache_bytes, device=device, progress=progress)
@@ -568,6 +575,7 @@ class Assigner:
         self.mean = torch.as_tensor(codebook.mean, dtype=torch.float32, device=self.device)
         self.inv_std = 1.0 / torch.as_tensor(codebook.std, dtype=torch.float32, device=self.device)
         self.centers = torch.as_tensor(codebook.centroids, dtype=torch.float32, device=self.device)
+        self.centers_t = self.centers.T.contiguous()
         self.c_sq = (self.centers * self.centers).sum(1)
 
     def assign(self, frames: np.ndarray) -> np.ndarray:
@@ -579,12 +587,12 @@ class Assigner:
         with torch.no_grad():
             for a in range(0, len(frames), self.chunk):
                 x = torch.from_numpy(np.ascontiguousarray(frames[a:a + self.chunk]))
-                x = x.to(self.device, dtype=torch.float32, non_blocking=self.device.type == "cuda")
-                if not bool(torch.isfinite(x).all()):
+                x = _standardize(x, self.mean, self.inv_std, self.device)
+                dist = torch.addmm(self.c_sq.unsqueeze(0), x, self.centers_t, alpha=-2.0)
+                dmin, units = dist.min(1)
+                if not bool(torch.isfinite(dmin).all()):  # a NaN or infinite feature value
                     raise ValueError("non-finite feature values")
-                x = (x - self.mean) * self.inv_std
-                dist = torch.addmm(self.c_sq.unsqueeze(0), x, self.centers.T, alpha=-2.0)
-                out[a:a + len(x)] = dist.argmin(1).cpu().numpy()
+                out[a:a + len(x)] = units.cpu().numpy()
         return out
 
 

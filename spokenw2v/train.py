@@ -352,7 +352,8 @@ class NeuralTrainer:
         self.hooks = hooks or Hooks()
         self.inputs = inputs or {}
         self.fingerprint = stream.fingerprint()
-        self.amp = self.cfg.amp and device.type == "cuda"
+        # bf16 autocast on CUDA only, and only where the GPU has bf16 (cuDNN >= 9.13 runs bf16 GRUs)
+        self.amp = self.cfg.amp and device.type == "cuda" and torch.cuda.is_bf16_supported()
         if self.cfg.vocab_size != stream.vocab_size:
             raise SpokenW2VError(
                 f"the data has {stream.vocab_size} symbols but the configuration expects {self.cfg.vocab_size}"
@@ -395,10 +396,10 @@ class NeuralTrainer:
         tokens, types = self.choice
         unique, inv = np.unique(self.stream.seq_ids[tokens], return_inverse=True)
         enc = self.encode_sequences(self._bare().target, unique)
-        sums = np.zeros((len(self.stream.words), self.cfg.dim), dtype=np.float64)
-        np.add.at(sums, types, enc[inv.reshape(-1)])
+        sums = torch.zeros(len(self.stream.words), self.cfg.dim, dtype=torch.float64)
+        sums.index_add_(0, torch.from_numpy(types), torch.from_numpy(enc[inv.reshape(-1)]).double())
         counts = np.bincount(types, minlength=len(self.stream.words))
-        return WordVectors(list(self.stream.words), (sums / counts[:, None]).astype(np.float32))
+        return WordVectors(list(self.stream.words), (sums.numpy() / counts[:, None]).astype(np.float32))
 
     def token_vectors(self) -> np.ndarray:
         """(N, dim) target-encoder vector of every token."""
@@ -587,6 +588,7 @@ class NeuralTrainer:
         losses: list[torch.Tensor] = []
         n_steps = len(batches)
         check_every = 1 if not cuda else 50
+        checked = 0
         for step, batch in enumerate(source):
             batch = batch.to(self.device, non_blocking=cuda)
             with self._autocast():
@@ -598,7 +600,8 @@ class NeuralTrainer:
             optimizer.step()
             losses.append(loss.detach())
             if (step + 1) % check_every == 0 or step + 1 == n_steps:
-                self._check_finite(losses, epoch)
+                self._check_finite(losses[checked:], epoch, checked)
+                checked = len(losses)
             if self.hooks.on_step and self.dist.main:
                 self.hooks.on_step(epoch, step + 1, n_steps)
         if not losses:
@@ -606,13 +609,13 @@ class NeuralTrainer:
         return float(torch.stack(losses).float().mean())
 
     @staticmethod
-    def _check_finite(losses: list[torch.Tensor], epoch: int) -> None:
+    def _check_finite(losses: list[torch.Tensor], epoch: int, first_step: int) -> None:
         """Stop with the epoch and step of the first non-finite loss (the loss of every step
         is kept on the device; on CUDA it is checked every 50 steps to avoid a sync per step)."""
         values = torch.stack(losses).float()
         bad = torch.nonzero(~torch.isfinite(values))
         if len(bad):
             raise SpokenW2VError(
-                f"non-finite loss at epoch {epoch}, step {int(bad[0, 0]) + 1}; the epoch's checkpoint was not "
+                f"non-finite loss at epoch {epoch}, step {first_step + int(bad[0, 0]) + 1}; the epoch's checkpoint was not "
                 f"written (try a lower --lr)"
             )

@@ -239,6 +239,8 @@ def test_apply_checks_dimension_and_feature_kind():
     bad[17, 1] = np.nan
     with pytest.raises(SpokenW2VError, match="non-finite"):
         D.apply_codebook(cb, features_of(bad))
+    with pytest.raises(SpokenW2VError, match="feats.npz: features contain non-finite"):
+        D.fit_codebook(features_of(bad), D.KMeansConfig(k=4, sample_fraction=1.0), source_name="feats.npz")
 
 
 def test_codebook_and_units_round_trip(tmp_path):

@@ -162,3 +162,21 @@ def test_help_names_every_kind():
     assert r.exit_code == 0
     for word in ("text", "oracle", "e2e", "two-stage", "--resume", "--reference", "--preset"):
         assert word in r.output
+
+
+def test_readme_train_examples_use_real_options():
+    import re
+
+    from conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("<!-- section:train -->", 1)[1].split("<!-- section:", 1)[0]
+    lines = [ln for ln in section.splitlines() if "spokenw2v train " in ln and ln.strip().startswith(("spokenw2v", "torchrun"))]
+    assert len(lines) >= 5
+    help_text = runner.invoke(app, ["train", "--help"], terminal_width=200).output
+    kinds = {"text", "oracle", "e2e", "two-stage"}
+    for line in lines:
+        kind = line.split("spokenw2v train ", 1)[1].split()[0]
+        assert kind in kinds, line
+        for option in re.findall(r"\s(--[a-z][a-z-]*|-s)\b", line.split("spokenw2v train", 1)[1]):
+            assert option in help_text, f"{option} (README) is not an option of train"

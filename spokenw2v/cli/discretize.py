@@ -86,14 +86,9 @@ def discretize_command(
         cb_path = use_codebook
         log(f"applying codebook {use_codebook} (k={cb.k}, {cb.info.describe()}, {cb.dim} dims) on {dev}")
     else:
-        defaults = KMeansConfig()
-        config = KMeansConfig(
-            k=defaults.k if k is None else k,
-            sample_fraction=defaults.sample_fraction if sample_fraction is None else sample_fraction,
-            max_sample_frames=defaults.max_sample_frames if max_sample_frames is None else max_sample_frames,
-            seed=defaults.seed if seed is None else seed,
-            max_iter=defaults.max_iter if max_iter is None else max_iter,
-        )
+        given = dict(k=k, sample_fraction=sample_fraction, max_sample_frames=max_sample_frames, seed=seed,
+                     max_iter=max_iter)
+        config = KMeansConfig(**{name: value for name, value in given.items() if value is not None})
         config.check()
         seg = read_segments(segments) if segments is not None else None
         log(f"fitting a codebook of k={config.k} units on {features} on {dev}")

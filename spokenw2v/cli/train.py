@@ -34,7 +34,7 @@ def _fmt(value) -> str:
 def train_command(
     kind: Kind = typer.Argument(..., help="text | oracle | e2e | two-stage"),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory: vectors.vec, metrics.tsv, config.json "
-                             "(and last.pt, best.pt for e2e and two-stage)."),
+                             "(and last.pt, best.pt for e2e and two-stage; test_set.tsv with --reference)."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Text corpus, one utterance per line."),
     segments: Optional[Path] = typer.Option(None, "--segments", help="Word segments TSV (utt start end word)."),
     units: Optional[Path] = typer.Option(None, "--units", help="Units NPZ (with --segments): train on the units "
@@ -138,10 +138,14 @@ def train_command(
         ts = io.read_test_set(test_set) if test_set is not None else None
         evaluator = Evaluator.build(ref, sentences, seed=test_seed, test_set=ts)
         log(f"metrics on {len(evaluator.test_set)} test pairs against {reference}")
+        if dist.main:
+            io.write_test_set(out / "test_set.tsv", evaluator.test_set)  # for `evaluate --test-set`
 
-    inputs = {"corpus": str(corpus) if corpus else "", "segments": str(segments) if segments else "",
-              "units": str(units) if units else "", "reference": str(reference) if reference else "",
-              "test_set": str(test_set) if test_set else ""}
+    def absolute(path: Optional[Path]) -> str:
+        return str(Path(path).resolve()) if path else ""
+
+    inputs = {"corpus": absolute(corpus), "segments": absolute(segments), "units": absolute(units),
+              "reference": absolute(reference), "test_set": absolute(test_set)}
 
     def on_epoch(row: dict) -> None:
         log(f"epoch {row['epoch']}: loss {_fmt(row['loss'])}, {_fmt(row['examples_per_s'])} words/s, "

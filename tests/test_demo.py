@@ -1,0 +1,62 @@
+"""spokenw2v demo: the whole pipeline on a tiny slice of the embedded demo text."""
+
+import re
+import shlex
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from spokenw2v.cli import app
+from spokenw2v.io import read_tsv
+
+runner = CliRunner()
+
+pytestmark = pytest.mark.skipif(shutil.which("bible") is None, reason="needs the Debian package bible-kjv")
+
+TINY = ["--words", "600", "--char-epochs", "1", "--unit-epochs", "1", "--ae-epochs", "1", "--k", "16", "--jobs", "1"]
+
+
+def _text(result) -> str:
+    try:
+        err = result.stderr
+    except ValueError:
+        err = ""
+    return result.output + err
+
+
+def test_demo_runs_every_stage_and_prints_one_table(tmp_path):
+    out = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", str(out), *TINY])
+    text = _text(result)
+    assert result.exit_code == 0, text
+    # every stage was logged as a re-runnable command
+    logged = re.findall(r"^\[(\d+)/(\d+)\] ([\w.-]+): (spokenw2v .*)$", text, flags=re.M)
+    names = [n for _, _, n, _ in logged]
+    assert names[:5] == ["synthesize", "featurize", "discretize", "word-units", "text"]
+    assert {"two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units", "evaluate", "plot-curves"} <= set(names)
+    for f in ["speech/audio.tsv", "speech/segments.tsv", "units.npz", "codebook.npz", "word-units.tsv",
+              "runs/e2e-units/vectors.vec", "results.tsv", "sweep.tsv", "curves.png", "sweep.png", "pipeline.tsv"]:
+        assert (out / f).is_file(), f
+    _, rows = read_tsv(out / "results.tsv", ["model", "A", "B"])
+    assert [r["model"] for _, r in rows] == ["text", "two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units"]
+    assert float(rows[0][1]["A"]) == pytest.approx(1.0)
+    _, sweep = read_tsv(out / "sweep.tsv", ["model", "A"])
+    assert [r["model"] for _, r in sweep] == ["substitute-0.00", "substitute-0.10", "substitute-0.20", "substitute-0.40"]
+    assert "e2e-units" in result.output and "Pipeline statistics" in result.output
+    stats = dict((r["statistic"], float(r["value"])) for _, r in read_tsv(out / "pipeline.tsv", ["statistic", "value"])[1])
+    assert stats["tokens"] >= 600 and 1 <= stats["mean_units"] <= stats["mean_frames"]
+    assert 0 < stats["boundary_recall"] <= 1
+
+    # a logged command re-runs its stage alone
+    command = dict((n, c) for _, _, n, c in logged)["word-units"]
+    (out / "word-units.tsv").unlink()
+    again = runner.invoke(app, shlex.split(command)[1:] + ["--quiet"])
+    assert again.exit_code == 0, _text(again)
+    assert (out / "word-units.tsv").is_file()
+
+    # a second run keeps the finished stages; other settings are refused
+    result = runner.invoke(app, ["demo", str(out), *TINY, "--quiet"])
+    assert result.exit_code == 0, _text(result)
+    result = runner.invoke(app, ["demo", str(out), *TINY[:-2], "--k", "8"])
+    assert result.exit_code == 1 and "other settings" in _text(result)
