@@ -82,69 +82,71 @@ def bench_fit(args) -> dict:
     k = args.k
     rows = []
 
-    def run(name, fn, repeats):
-        times, centroids, extra = [], None, ""
-        for _ in range(repeats):
+    def run(name, fn):
+        """``fn(seed) -> (centroids, note)``, once per seed: median time, inertia over seeds."""
+        times, inertias, note = [], [], ""
+        for seed in range(args.seeds):
             t = time.perf_counter()
-            centroids, extra = fn()
+            centroids, note = fn(seed)
             times.append(time.perf_counter() - t)
-        inertia = inertia_of(centroids, z)
-        rows.append({"method": name, "seconds": min(times), "seconds_all": [round(s, 3) for s in times],
-                     "inertia": inertia, "inertia_per_frame": inertia / len(z), "note": extra})
-        print(f"{name:58s} {min(times):7.2f} s  inertia/frame {inertia / len(z):.4f}  {extra}", flush=True)
+            inertias.append(inertia_of(centroids, z) / len(z))
+        row = {"method": name, "median_s": float(np.median(times)), "times_s": [round(t, 2) for t in times],
+               "inertia_per_frame_mean": float(np.mean(inertias)), "inertia_per_frame": [round(i, 4) for i in inertias],
+               "note": note}
+        rows.append(row)
+        print(f"{name:60s} median {row['median_s']:6.2f} s {row['times_s']}  inertia/frame mean "
+              f"{row['inertia_per_frame_mean']:.4f} {row['inertia_per_frame']}  ({note})", flush=True)
 
-    cfg = D.KMeansConfig(k=k, sample_fraction=1.0, max_sample_frames=len(x), seed=0)
+    def ours(device):
+        def f(seed):
+            cfg = D.KMeansConfig(k=k, sample_fraction=1.0, max_sample_frames=len(x), seed=seed)
+            fit = D.fit_codebook_with_report(feats, cfg, device=device)
+            if device == "cuda":
+                torch.cuda.synchronize()
+            return fit.codebook.centroids, f"{fit.n_iter} Lloyd iterations on all frames after the subset phase"
+        return f
 
-    def ours():
-        fit = D.fit_codebook_with_report(feats, cfg, device="cpu")
-        return fit.codebook.centroids, f"{fit.n_iter} Lloyd iterations after the subset phase"
-
-    run("spokenw2v fit_codebook (torch, CPU; sample+standardize+k-means)", ours, args.repeats)
+    run("spokenw2v fit_codebook, torch CPU (sample+standardize+k-means)", ours("cpu"))
     if torch.cuda.is_available():
-        def ours_cuda():
-            fit = D.fit_codebook_with_report(feats, cfg, device="cuda")
-            torch.cuda.synchronize()
-            return fit.codebook.centroids, f"{fit.n_iter} iterations, {torch.cuda.get_device_name()}"
-
-        run("spokenw2v fit_codebook (torch, CUDA)", ours_cuda, args.repeats)
+        run(f"spokenw2v fit_codebook, torch CUDA ({torch.cuda.get_device_name()})", ours("cuda"))
 
     from sklearn.cluster import KMeans, MiniBatchKMeans
 
     def mbk(batch):
-        def f():
-            m = MiniBatchKMeans(n_clusters=k, batch_size=batch, n_init=1, random_state=0).fit(z)
+        def f(seed):
+            m = MiniBatchKMeans(n_clusters=k, batch_size=batch, n_init=1, random_state=seed).fit(z)
             return m.cluster_centers_, f"{m.n_iter_} epochs, {m.n_steps_} steps"
         return f
 
-    run("sklearn MiniBatchKMeans (batch 1024, defaults)", mbk(1024), args.repeats)
-    run("sklearn MiniBatchKMeans (batch 10000)", mbk(10_000), args.repeats)
+    run("sklearn MiniBatchKMeans (batch 1024 = defaults, n_init=1)", mbk(1024))
+    run("sklearn MiniBatchKMeans (batch 10000, n_init=1)", mbk(10_000))
 
-    def gslm():  # settings of the GSLM / textlesslib k-means scripts, n_init reduced to 1
+    def gslm(seed):  # settings of the GSLM / textlesslib k-means script, n_init reduced to 1
         m = MiniBatchKMeans(n_clusters=k, init="k-means++", max_iter=100, batch_size=10_000, tol=0.0,
-                            max_no_improvement=100, n_init=1, reassignment_ratio=0.0, random_state=0).fit(z)
+                            max_no_improvement=100, n_init=1, reassignment_ratio=0.0, random_state=seed).fit(z)
         return m.cluster_centers_, f"{m.n_iter_} epochs"
 
-    run("sklearn MiniBatchKMeans (GSLM settings, n_init=1)", gslm, 1)
+    run("sklearn MiniBatchKMeans (GSLM settings, n_init=1)", gslm)
 
-    def lloyd():
-        m = KMeans(n_clusters=k, n_init=1, random_state=0, algorithm="lloyd").fit(z)
+    def lloyd(seed):
+        m = KMeans(n_clusters=k, n_init=1, random_state=seed, algorithm="lloyd").fit(z)
         return m.cluster_centers_, f"{m.n_iter_} iterations"
 
-    run("sklearn KMeans (lloyd, n_init=1)", lloyd, 1)
+    run("sklearn KMeans (lloyd, k-means++, n_init=1)", lloyd)
     try:
         import faiss
     except ImportError:
         faiss = None
     if faiss is not None:
         def fa(max_points):
-            def f():
-                km = faiss.Kmeans(z.shape[1], k, niter=25, seed=1, max_points_per_centroid=max_points)
+            def f(seed):
+                km = faiss.Kmeans(z.shape[1], k, niter=25, seed=seed + 1, max_points_per_centroid=max_points)
                 km.train(z)
-                return km.centroids, f"25 iterations on {min(len(z), k * max_points):,} frames"
+                return km.centroids, f"random init, 25 iterations on {min(len(z), k * max_points):,} frames"
             return f
 
-        run(f"faiss {faiss.__version__} Kmeans (defaults: 256 points per centroid)", fa(256), args.repeats)
-        run(f"faiss {faiss.__version__} Kmeans (all frames)", fa(len(z)), args.repeats)
+        run(f"faiss {faiss.__version__} Kmeans (defaults: 256 frames per centroid)", fa(256))
+        run(f"faiss {faiss.__version__} Kmeans (all frames)", fa(len(z)))
     return {"machine": machine(), "frames": args.frames, "dim": args.dim, "k": k, "rows": rows}
 
 
@@ -237,7 +239,7 @@ def main() -> None:
     a.add_argument("--frames", type=int, default=1_000_000)
     a.add_argument("--dim", type=int, default=39)
     a.add_argument("--k", type=int, default=100)
-    a.add_argument("--repeats", type=int, default=3)
+    a.add_argument("--seeds", type=int, default=3, help="runs per method, seeds 0..N-1")
     a.add_argument("--seed", type=int, default=0)
     b = sub.add_parser("memory", help="(b) peak RSS of fit + apply over feature shards on disk")
     b.add_argument("--frames", type=int, default=18_000_000)

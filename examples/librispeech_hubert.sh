@@ -51,9 +51,9 @@
 #                few GB (one shard at a time).  MFCC instead: 39 dims, 1.4 GB, minutes on CPUs.
 #   discretize   k-means on a seeded sample of at most 1M frames (10%), then one pass over all
 #                shards to assign units: reads 27.6 GB twice.  RAM: the sample stays float16
-#                (1M x 768 x 2 bytes = 1.5 GB) plus bounded float32 working copies and one
-#                shard -- the measured peak is in the discretize section of bench/RESULTS.md.
-#                units.npz: 18M int16 unit ids, tens of MB.
+#                (1M x 768 x 2 bytes = 1.5 GB) plus one shard; measured peak 2.64 GiB on
+#                18M x 768 frames (bench/RESULTS.md, discretize), about 6 minutes on 2 CPU
+#                cores.  units.npz: 18M int16 unit ids, 36 MB.
 #   train text   gensim on ~1M words: about a minute.
 #   train e2e    s = 4, 100 epochs over ~1M word tokens.  The paper's reference implementation
 #                needed ~2 days on an A100 (~600 examples/s) and >100 GB of RAM; this one
@@ -150,7 +150,9 @@ reference=$out/runs/text/vectors.vec
 # With several GPUs on one machine the same command runs under PyTorch's launcher, one process
 # per GPU (DistributedDataParallel, NCCL; each process trains on 1/N of every epoch's batches):
 #   torchrun --standalone --nproc_per_node=N -m spokenw2v train e2e ...same options...
-# Several machines: torchrun --nnodes=M --node_rank=R --rdzv_backend=c10d --rdzv_endpoint=HOST:PORT ...
+# Several machines (the same files at the same paths on each), on every machine:
+#   torchrun --nnodes=M --nproc_per_node=N --rdzv_id=JOB --rdzv_backend=c10d --rdzv_endpoint=HOST:29400 \
+#     -m spokenw2v train e2e ...same options...
 train_args=(train e2e --segments "$out/segments.tsv" --units "$out/units.npz" --out "$out/runs/e2e-s$scale"
   --scale "$scale" --epochs "$epochs" --preset "$preset" --seed "$seed" --device "$device"
   --reference "$reference")
@@ -167,5 +169,5 @@ run spokenw2v evaluate "$reference" "$out/runs/e2e-s$scale/vectors.vec" --refere
   --corpus "$out/segments.tsv" --seed "$seed" --save-test-set "$out/test-set.tsv" --tsv "$out/eval.tsv" \
   --json "$out/eval.json" "${eval_opts[@]}" "${nb_opts[@]}" | tee "$out/eval.txt"
 run spokenw2v plot curves "$out/runs/e2e-s$scale/metrics.tsv" --out "$out/curves.png" \
-  --title "$feature units, end-to-end s=$scale: metric A (solid) and B (dashed) per epoch"
+  --title "$feature units (k = $k), end-to-end model, s = $scale"
 echo "librispeech_hubert.sh: wrote $out/eval.tsv, $out/eval.txt and $out/curves.png" >&2

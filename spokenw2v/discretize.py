@@ -14,8 +14,8 @@ loaded whole.  The sample is at most ``max_sample_frames`` frames, kept in the f
 own dtype (float16 by default): 1M frames x 768 dims = 1.5 GB, 1M x 39 = 78 MB.
 
 Functions here take arrays and dataclasses and never print; a ``progress`` callback
-``progress(stage, done, total)`` reports work done (stages ``sample``, ``kmeans``,
-``assign``) for the command line's progress bars.
+``progress(stage, done, total)`` reports work done (stages ``sample``, ``kmeans-init``,
+``kmeans``, ``assign``) for the command line's progress bars.
 """
 
 from __future__ import annotations

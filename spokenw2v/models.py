@@ -414,7 +414,8 @@ def parameter_count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
 
 
-def describe_differences(saved: TrainConfig, wanted: TrainConfig, ignore: Sequence[str] = RESUMABLE_FIELDS) -> list[str]:
-    """Human-readable ``name: saved -> wanted`` for every differing field."""
+def describe_differences(saved: TrainConfig, wanted: TrainConfig,
+                         ignore: Sequence[str] = RESUMABLE_FIELDS) -> list[str]:
+    """Human-readable ``name SAVED (checkpoint) vs WANTED`` for every differing field."""
     a, b = saved.to_dict(), wanted.to_dict()
     return [f"{k} {a[k]!r} (checkpoint) vs {b[k]!r}" for k in a if k not in ignore and a[k] != b.get(k)]

@@ -524,7 +524,14 @@ def _init_worker(config: SynthesisConfig, voices: dict[str, str], out_dir: str) 
     import soundfile  # noqa: F401
 
     _WORKER.update(config=config, voices=voices, out_dir=Path(out_dir))
-    espeak()
+    engine = espeak()
+    # Load every voice's data and warm espeak-ng up here, once, instead of in every forked
+    # child.  This changes espeak-ng's hidden state, but identically in every worker.
+    for name in sorted(set(voices.values())):
+        engine.set_voice(name)
+        engine.speak("warm", 175, 50)
+    speak_utterance(engine, ["warm", "up"], [False, False], UtteranceSettings(config.voices[0], "", 175, 50, 1.0),
+                    voices[config.voices[0]], np.random.default_rng(0), config)
 
 
 def _speak_block(block: list[tuple[int, Utterance, bool]]) -> None:

@@ -168,11 +168,11 @@ def train_oracle(sentences: Sequence[Sequence[str]], cfg: TextConfig, evaluator:
                  on_epoch: Callable[[dict], None] | None = None) -> tuple[WordVectors, list[dict]]:
     """The paper's trivial solution: SGNS over word-type ids (equal to ``text`` on the same tokens)."""
     id_sentences, id_to_word = oracle_sentences(sentences)
-    wrapped = None
-    if evaluator is not None:
-        def wrapped(wv: WordVectors) -> dict[str, float]:
-            return evaluator(WordVectors([id_to_word[w] for w in wv.words], wv.vectors))
-    wv, rows = train_text(id_sentences, cfg, wrapped, on_epoch)
+
+    def by_word(wv: WordVectors) -> dict[str, float]:
+        return evaluator(WordVectors([id_to_word[w] for w in wv.words], wv.vectors))
+
+    wv, rows = train_text(id_sentences, cfg, by_word if evaluator is not None else None, on_epoch)
     return WordVectors([id_to_word[w] for w in wv.words], wv.vectors), rows
 
 
@@ -616,6 +616,6 @@ class NeuralTrainer:
         bad = torch.nonzero(~torch.isfinite(values))
         if len(bad):
             raise SpokenW2VError(
-                f"non-finite loss at epoch {epoch}, step {first_step + int(bad[0, 0]) + 1}; the epoch's checkpoint was not "
-                f"written (try a lower --lr)"
+                f"non-finite loss at epoch {epoch}, step {first_step + int(bad[0, 0]) + 1}; the epoch's "
+                f"checkpoint was not written (try a lower --lr)"
             )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import torch
@@ -13,8 +11,7 @@ from spokenw2v import io
 from spokenw2v.data import (EpochBatches, NoiseSampler, TokenBatch, char_stream, plan_batch, span_batch,
                             subsample_mask, type_token_choice, unit_stream)
 from spokenw2v.errors import SpokenW2VError
-from spokenw2v.models import (PadInvariantBiGRU, SequenceEncoder, SkipGram, TrainConfig, build_skipgram,
-                              sgns_loss)
+from spokenw2v.models import PadInvariantBiGRU, SkipGram, TrainConfig, build_skipgram, sgns_loss
 from spokenw2v.train import (Distributed, Hooks, NeuralTrainer, TextConfig, train_oracle, train_text)
 
 TINY = dict(embed_dim=8, hidden=8, dim=16, negatives=5, pool_size=64, batch_tokens=64, window=2)

@@ -104,11 +104,15 @@ def test_oracle_on_segments_equals_text_on_the_same_tokens(tmp_path):
     _, segments, seg = unit_data(tmp_path)
     corpus = tmp_path / "words.txt"
     io.write_corpus(corpus, [[seg.word[i] for i in rows] for rows in seg.by_utterance().values()])
-    assert invoke("train", "oracle", "--segments", segments, "--out", tmp_path / "o", "--epochs", "2",
-                  "--min-count", "1", "--seed", "4", "-q").exit_code == 0
     assert invoke("train", "text", "--corpus", corpus, "--out", tmp_path / "t", "--epochs", "2",
                   "--min-count", "1", "--seed", "4", "-q").exit_code == 0
+    assert invoke("train", "oracle", "--segments", segments, "--out", tmp_path / "o", "--epochs", "2",
+                  "--min-count", "1", "--seed", "4", "--reference", tmp_path / "t" / "vectors.vec",
+                  "-q").exit_code == 0
     assert (tmp_path / "o" / "vectors.vec").read_text() == (tmp_path / "t" / "vectors.vec").read_text()
+    _, rows = io.read_tsv(tmp_path / "o" / "metrics.tsv", ["epoch", "A"])
+    # the oracle *is* the text model (from the same initial vectors on), so A = 1 at every epoch
+    assert all(float(row["A"]) == pytest.approx(1.0, abs=1e-3) for _, row in rows) and len(rows) == 3
 
 
 def test_e2e_on_units_writes_type_and_token_vectors(tmp_path):
@@ -171,7 +175,8 @@ def test_readme_train_examples_use_real_options():
 
     readme = (REPO / "README.md").read_text()
     section = readme.split("<!-- section:train -->", 1)[1].split("<!-- section:", 1)[0]
-    lines = [ln for ln in section.splitlines() if "spokenw2v train " in ln and ln.strip().startswith(("spokenw2v", "torchrun"))]
+    lines = [ln for ln in section.splitlines()
+             if "spokenw2v train " in ln and ln.strip().startswith(("spokenw2v", "torchrun"))]
     assert len(lines) >= 5
     help_text = runner.invoke(app, ["train", "--help"], terminal_width=200).output
     kinds = {"text", "oracle", "e2e", "two-stage"}
