@@ -29,7 +29,6 @@ from typing import Iterable, Sequence
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
-from scipy.stats import rankdata
 
 from .errors import SpokenW2VError
 from .io import SimilarityPairs, TestSet, WordVectors
@@ -77,6 +76,8 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman rho of two (N,) arrays: Pearson r of their ranks (ties get average ranks)."""
     if np.size(x) < 2:
         return float("nan")
+    from scipy.stats import rankdata  # imported here: scipy.stats costs ~0.5 s at start-up
+
     return pearson(rankdata(x), rankdata(y))
 
 

@@ -20,173 +20,21 @@ and evaluation need no repeated flags.
 
 from __future__ import annotations
 
-import enum
-from dataclasses import asdict, dataclass, fields
-from typing import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .config import (DEFAULT_PRESET, NEURAL_KINDS, PRESETS, RESUMABLE_FIELDS, Activation, Kind,  # noqa: F401
+                     NegativeSampling, Preset, PresetValues, TrainConfig, describe_differences)
 from .errors import SpokenW2VError
-
-# --------------------------------------------------------------------------- choices
-
-
-class Kind(str, enum.Enum):
-    """What ``spokenw2v train`` trains."""
-
-    text = "text"  # gensim skipgram on words
-    oracle = "oracle"  # gensim skipgram on word-type ids of segments (perfect segmentation + clustering)
-    e2e = "e2e"  # end-to-end sequence encoder trained with SGNS
-    two_stage = "two-stage"  # frozen auto-encoder vectors + trainable linear layers
-
-
-NEURAL_KINDS = (Kind.e2e, Kind.two_stage)
-
-
-class Preset(str, enum.Enum):
-    """Named optimisation settings of the neural kinds (see :data:`PRESETS`)."""
-
-    fast = "fast"
-    paper = "paper"
-
-
-class NegativeSampling(str, enum.Enum):
-    """How negatives are drawn for a batch.
-
-    ``pool``: the batch draws one shared pool of ``pool_size`` tokens from the noise
-    distribution and every centre word samples its ``negatives`` from that pool (uniformly,
-    with replacement), so each pool token is encoded once per step.  ``slot``: every
-    negative slot draws its own token from the noise distribution (the reference design).
-    """
-
-    pool = "pool"
-    slot = "slot"
-
-
-class Activation(str, enum.Enum):
-    none = "none"
-    relu = "relu"
-    tanh = "tanh"
-
 
 ACTIVATIONS: dict[Activation, type[nn.Module]] = {
     Activation.none: nn.Identity,
     Activation.relu: nn.ReLU,
     Activation.tanh: nn.Tanh,
 }
-
-
-# --------------------------------------------------------------------------- configuration
-
-
-@dataclass(frozen=True)
-class PresetValues:
-    lr: float  # AdamW learning rate for s <= 2
-    lr_large: float  # AdamW learning rate for s > 2
-    noise_power: float  # negatives ~ unigram ** noise_power (1.0 = uniform over the token stream)
-    subsample: float  # frequent-word subsampling threshold t (0 = off)
-
-
-#: ``paper``: the published settings (lr 1e-3, 1e-4 for s > 2; negatives drawn uniformly from
-#: the token stream; no subsampling).  ``fast``: lr 5e-3 (5e-4 for s > 2), word2vec's
-#: frequent-word subsampling with t = 1e-3 and unigram^0.75 negatives; it learns semantic
-#: structure in a CPU-sized run much faster than ``paper`` (measured in bench/RESULTS.md).
-PRESETS: dict[Preset, PresetValues] = {
-    Preset.paper: PresetValues(lr=1e-3, lr_large=1e-4, noise_power=1.0, subsample=0.0),
-    Preset.fast: PresetValues(lr=5e-3, lr_large=5e-4, noise_power=0.75, subsample=1e-3),
-}
-
-DEFAULT_PRESET = Preset.fast
-
-
-@dataclass
-class TrainConfig:
-    """Every setting of a neural run.  ``None`` fields are derived in :meth:`resolved`.
-
-    Sizes: ``embed_dim`` symbol embedding; ``hidden`` GRU width per direction (``50*s``);
-    ``gru_layers`` (``s``); ``linear_layers`` (``s``); ``dim`` output dimensions (``100*s``).
-    """
-
-    kind: str = Kind.e2e.value
-    scale: int = 1
-    preset: str = DEFAULT_PRESET.value
-    symbols: str = "chars"  # "chars" (text) or "units" (speech)
-    vocab_size: int = 0  # number of distinct symbols (characters, or the codebook size k)
-    merge: bool = True  # consecutive duplicate units merged (speech)
-    embed_dim: int = 50
-    hidden: int | None = None
-    gru_layers: int | None = None
-    linear_layers: int | None = None
-    dim: int | None = None
-    activation: str = Activation.none.value  # between the linear layers
-    window: int = 5  # context words on each side, within an utterance
-    negatives: int = 50  # per centre word
-    negative_sampling: str = NegativeSampling.pool.value
-    pool_size: int | None = None  # tokens in the shared negative pool of a batch (default batch_tokens)
-    noise_power: float | None = None  # from the preset when None
-    subsample: float | None = None  # from the preset when None
-    lr: float | None = None  # from the preset (and s) when None
-    weight_decay: float = 0.01
-    grad_clip: float = 5.0  # clip the gradient norm of a step (0 = off); steady-state norms are ~3
-    batch_tokens: int = 512  # centre words per step (a contiguous span of the token stream)
-    length_buckets: int = 4  # padded GRU calls per encoder per step (sequences sorted by length)
-    epochs: int = 20
-    seed: int = 0
-    amp: bool = True  # bf16 autocast, CUDA only
-    type_token_cap: int = 100  # tokens averaged into a word type's vector (seeded choice)
-    ae_epochs: int = 30  # two-stage, stage 1
-    ae_lr: float = 3e-3
-    ae_batch: int = 256
-
-    def resolved(self) -> "TrainConfig":
-        """A copy with every derived field filled in, checked."""
-        s = self.scale
-        if s < 1:
-            raise SpokenW2VError(f"--scale must be >= 1, found {s}")
-        try:
-            preset = PRESETS[Preset(self.preset)]
-            Kind(self.kind)
-            NegativeSampling(self.negative_sampling)
-            Activation(self.activation)
-        except ValueError as exc:
-            raise SpokenW2VError(str(exc)) from None
-        values = asdict(self)
-        values.update(
-            hidden=self.hidden or 50 * s,
-            gru_layers=self.gru_layers or s,
-            linear_layers=self.linear_layers if self.linear_layers is not None else s,
-            dim=self.dim or 100 * s,
-            noise_power=preset.noise_power if self.noise_power is None else self.noise_power,
-            subsample=preset.subsample if self.subsample is None else self.subsample,
-            lr=(preset.lr if s <= 2 else preset.lr_large) if self.lr is None else self.lr,
-            pool_size=self.pool_size or self.batch_tokens,
-        )
-        cfg = TrainConfig(**values)
-        for name in ("window", "negatives", "batch_tokens", "pool_size", "length_buckets", "embed_dim",
-                     "type_token_cap", "ae_batch"):
-            if getattr(cfg, name) < 1:
-                raise SpokenW2VError(f"{name.replace('_', '-')} must be >= 1, found {getattr(cfg, name)}")
-        if cfg.epochs < 0 or cfg.ae_epochs < 0:
-            raise SpokenW2VError("epochs must be >= 0")
-        if not (cfg.lr > 0):
-            raise SpokenW2VError(f"--lr must be > 0, found {cfg.lr}")
-        return cfg
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
-
-
-#: Fields that may differ between a checkpoint and a resumed run: ``--epochs`` extends it, and
-#: the number of length buckets changes only the speed (padding never changes a result).
-RESUMABLE_FIELDS = ("epochs", "length_buckets")
-
 
 # --------------------------------------------------------------------------- encoders
 
@@ -412,10 +260,3 @@ def build_skipgram(cfg: TrainConfig, table: torch.Tensor | None = None) -> SkipG
 
 def parameter_count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
-
-
-def describe_differences(saved: TrainConfig, wanted: TrainConfig,
-                         ignore: Sequence[str] = RESUMABLE_FIELDS) -> list[str]:
-    """Human-readable ``name SAVED (checkpoint) vs WANTED`` for every differing field."""
-    a, b = saved.to_dict(), wanted.to_dict()
-    return [f"{k} {a[k]!r} (checkpoint) vs {b[k]!r}" for k in a if k not in ignore and a[k] != b.get(k)]

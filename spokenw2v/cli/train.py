@@ -11,7 +11,7 @@ import numpy as np
 import typer
 
 from ..errors import SpokenW2VError
-from ..models import DEFAULT_PRESET, Kind, NEURAL_KINDS, NegativeSampling, Preset, TrainConfig
+from ..config import DEFAULT_PRESET, Kind, NEURAL_KINDS, NegativeSampling, Preset, TrainConfig
 from .common import Log, QuietOption, app, guarded
 
 KIND_HELP = ("text: gensim skipgram on words (--corpus, or the word column of --segments); "
