@@ -59,18 +59,30 @@ class PresetValues:
     lr_large: float  # AdamW learning rate for s > 2
     noise_power: float  # negatives ~ unigram ** noise_power (1.0 = uniform over the token stream)
     subsample: float  # frequent-word subsampling threshold t (0 = off)
+    warmup: int  # steps over which the learning rate rises linearly from lr/warmup to lr (0 = off)
 
 
 #: ``paper``: the published settings (lr 1e-3, 1e-4 for s > 2; negatives drawn uniformly from
-#: the token stream; no subsampling).  ``fast``: lr 5e-3 (5e-4 for s > 2), word2vec's
-#: frequent-word subsampling with t = 1e-3 and unigram^0.75 negatives; it learns semantic
-#: structure in a CPU-sized run much faster than ``paper`` (measured in bench/RESULTS.md).
+#: the token stream; no subsampling; no warm-up).  ``fast``: lr 5e-3 (5e-4 for s > 2), word2vec's
+#: frequent-word subsampling with t = 1e-3, unigram^0.75 negatives and a linear learning-rate
+#: warm-up over the first 100 steps; it learns semantic structure in a CPU-sized run much faster
+#: than ``paper`` (measured in bench/RESULTS.md).  The warm-up matters at s = 2, the largest
+#: scale that gets the high rate: Adam's first steps move every weight by about ``lr`` whatever
+#: the gradient's size (so clipping the gradient norm does not limit them), and through two GRU
+#: layers and two linear layers such steps at 5e-3 blew single-step losses up to ~300 (from the
+#: starting 41.6) in the first epoch.
 PRESETS: dict[Preset, PresetValues] = {
-    Preset.paper: PresetValues(lr=1e-3, lr_large=1e-4, noise_power=1.0, subsample=0.0),
-    Preset.fast: PresetValues(lr=5e-3, lr_large=5e-4, noise_power=0.75, subsample=1e-3),
+    Preset.paper: PresetValues(lr=1e-3, lr_large=1e-4, noise_power=1.0, subsample=0.0, warmup=0),
+    Preset.fast: PresetValues(lr=5e-3, lr_large=5e-4, noise_power=0.75, subsample=1e-3, warmup=100),
 }
 
 DEFAULT_PRESET = Preset.fast
+
+#: Default epochs of ``text``/``oracle``.  gensim's own default (5) is meant for large corpora: on
+#: 30 000 words of Genesis a 5-epoch model has metric A = 0.25 against a 100-epoch one, 10 epochs
+#: 0.53, 20 epochs 0.80, 30 epochs 0.90, 50 epochs 0.96 (bench/RESULTS.md); 30 epochs take about
+#: a second there, and a corpus 30 times larger about half a minute per worker.
+TEXT_EPOCHS = 30
 
 
 @dataclass
@@ -100,6 +112,7 @@ class TrainConfig:
     noise_power: float | None = None  # from the preset when None
     subsample: float | None = None  # from the preset when None
     lr: float | None = None  # from the preset (and s) when None
+    warmup: int | None = None  # linear learning-rate warm-up steps (from the preset when None; 0 = off)
     weight_decay: float = 0.01
     grad_clip: float = 5.0  # clip the gradient norm of a step (0 = off); steady-state norms are ~3
     batch_tokens: int = 512  # centre words per step (a contiguous span of the token stream)
@@ -134,6 +147,7 @@ class TrainConfig:
             subsample=preset.subsample if self.subsample is None else self.subsample,
             lr=(preset.lr if s <= 2 else preset.lr_large) if self.lr is None else self.lr,
             pool_size=self.pool_size or self.batch_tokens,
+            warmup=preset.warmup if self.warmup is None else self.warmup,
         )
         cfg = TrainConfig(**values)
         for name in ("window", "negatives", "batch_tokens", "pool_size", "length_buckets", "embed_dim",
@@ -142,6 +156,8 @@ class TrainConfig:
                 raise SpokenW2VError(f"{name.replace('_', '-')} must be >= 1, found {getattr(cfg, name)}")
         if cfg.epochs < 0 or cfg.ae_epochs < 0:
             raise SpokenW2VError("epochs must be >= 0")
+        if cfg.warmup < 0:
+            raise SpokenW2VError(f"--warmup must be >= 0, found {cfg.warmup}")
         if not (cfg.lr > 0):
             raise SpokenW2VError(f"--lr must be > 0, found {cfg.lr}")
         return cfg
@@ -149,10 +165,20 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def lr_at(self, step: int) -> float:
+        """Learning rate of global step ``step`` (0-based; resolved configuration): a linear
+        rise over the first ``warmup`` steps, then ``lr``."""
+        if self.warmup and step < self.warmup:
+            return self.lr * (step + 1) / self.warmup
+        return self.lr
+
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in names})
+        values = {k: v for k, v in values.items() if k in names}
+        if values.get("lr") is not None and "warmup" not in values:
+            values["warmup"] = 0  # a resolved configuration saved before the warm-up existed
+        return cls(**values)
 
 
 #: Fields that may differ between a checkpoint and a resumed run: ``--epochs`` extends it, and

@@ -33,7 +33,7 @@ class DemoConfig:
     jobs: int = 2  # synthesis worker processes
     device: str = "auto"
     k: int = 100  # k-means units over MFCC frames
-    char_epochs: int = 30  # character models (e2e and two-stage)
+    char_epochs: int = 45  # character models (e2e and two-stage)
     char_ae_epochs: int = 30  # auto-encoder epochs of the character two-stage model
     unit_epochs: int = 5  # unit models (e2e and two-stage)
     unit_ae_epochs: int = 5

@@ -18,12 +18,14 @@ How an utterance is made (all at espeak-ng's native 22,050 Hz, then resampled on
 
 Why word by word rather than one call per utterance with SSML ``<mark/>`` events: with
 marks espeak-ng runs short function words into the next word and places both marks at the
-same sample (4% of the words of the demo text get a zero-length segment), and a mark
+same sample (3.7% of the words of the demo text get a zero-length segment), and a mark
 before a pause puts the pause into the previous word.  See ``bench/synthesize_timing.py``
 and the README for the measurements.  The price is no coarticulation across words.
 
-Everything is seeded per utterance (``numpy.random.default_rng([seed, index])``), so the
-result does not depend on the number of worker processes or on resuming.
+Everything is seeded per utterance (``numpy.random.default_rng([seed, index])``), and
+espeak-ng's hidden state between calls is controlled by speaking each block of
+:data:`BLOCK_SIZE` utterances in a freshly forked process (see :func:`_make_block`), so
+the result does not depend on the number of worker processes or on resuming.
 """
 
 from __future__ import annotations

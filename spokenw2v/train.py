@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from . import evaluate
+from .config import TEXT_EPOCHS
 from .data import EpochBatches, NoiseSampler, TokenStream, distinct_chunks, encode_plan, type_token_choice
 from .errors import SpokenW2VError
 from .io import TestSet, WordVectors, atomic_path, write_tsv
@@ -84,7 +85,7 @@ class TextConfig:
     window: int = 5
     negatives: int = 5
     min_count: int = 5
-    epochs: int = 5
+    epochs: int = TEXT_EPOCHS  # not gensim's 5: see spokenw2v.config.TEXT_EPOCHS
     sample: float = 1e-3  # frequent-word subsampling threshold (gensim's default)
     alpha: float = 0.025
     seed: int = 0
@@ -289,7 +290,7 @@ class Hooks:
 
 @dataclass
 class RunResult:
-    vectors: WordVectors
+    vectors: WordVectors | None  # None on DDP ranks other than 0
     rows: list[dict]
     best_epoch: int
     extra: dict = field(default_factory=dict)
@@ -335,7 +336,9 @@ class NeuralTrainer:
 
     Writes into ``out_dir`` (rank 0 only): ``last.pt`` after every epoch (epoch 0 = before
     training), ``best.pt`` (highest metric A with an evaluator, else lowest loss) and
-    ``metrics.tsv``.  With ``resume`` it continues from ``out_dir/last.pt``; its
+    ``metrics.tsv``.  Under DDP only rank 0 needs an ``evaluator`` (other ranks ignore it and
+    may pass None) and only rank 0 computes the final word-type vectors; the ranks meet at
+    the same collective operations either way.  With ``resume`` it continues from ``out_dir/last.pt``; its
     configuration must equal ``cfg`` except for ``epochs``, and the data must be the same.
     """
 
@@ -349,6 +352,8 @@ class NeuralTrainer:
         self.evaluator = evaluator
         self.resume = resume
         self.dist = dist or Distributed()
+        if not self.dist.main:
+            self.evaluator = None  # metrics are rank 0's job
         self.hooks = hooks or Hooks()
         self.inputs = inputs or {}
         self.fingerprint = stream.fingerprint()
@@ -508,7 +513,7 @@ class NeuralTrainer:
         for epoch in range(start_epoch + 1, cfg.epochs + 1):
             batches = EpochBatches(self.stream, cfg, epoch, sampler, dist.rank, dist.world, self._with_tokens)
             t0 = time.perf_counter()
-            mean_loss = self._train_epoch(epoch, batches, optimizer)
+            mean_loss = self._train_epoch(epoch, batches, optimizer, step)
             step += len(batches)
             seconds = time.perf_counter() - t0
             mean_loss = dist.mean(mean_loss)
@@ -520,7 +525,7 @@ class NeuralTrainer:
             if improved:
                 best, best_epoch = score, epoch
             self._after_epoch(epoch, step, rows, best, best_epoch, optimizer, last_path, best_path, improved)
-        vectors = self.type_vectors()
+        vectors = self.type_vectors() if dist.main else None  # only rank 0 writes them
         return RunResult(vectors, rows, best_epoch, {"ae_losses": ae_losses})
 
     def _train_autoencoder(self) -> list[float]:
@@ -576,7 +581,9 @@ class NeuralTrainer:
                 self.hooks.on_epoch(rows[-1])
         self.dist.barrier()
 
-    def _train_epoch(self, epoch: int, batches: EpochBatches, optimizer: torch.optim.Optimizer) -> float:
+    def _train_epoch(self, epoch: int, batches: EpochBatches, optimizer: torch.optim.Optimizer,
+                     first_step: int) -> float:
+        """One epoch; ``first_step`` is the global step count before it (for the warm-up)."""
         model = self.model
         model.train()
         if self.cfg.kind == Kind.two_stage.value:
@@ -595,6 +602,9 @@ class NeuralTrainer:
                 loss = model(batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            lr = self.cfg.lr_at(first_step + step)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
             if self.cfg.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(self._trainable, self.cfg.grad_clip)
             optimizer.step()

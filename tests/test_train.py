@@ -14,7 +14,7 @@ from spokenw2v.errors import SpokenW2VError
 from spokenw2v.models import PadInvariantBiGRU, SkipGram, TrainConfig, build_skipgram, sgns_loss
 from spokenw2v.train import (Distributed, Hooks, NeuralTrainer, TextConfig, train_oracle, train_text)
 
-TINY = dict(embed_dim=8, hidden=8, dim=16, negatives=5, pool_size=64, batch_tokens=64, window=2)
+TINY = dict(embed_dim=8, hidden=8, dim=16, negatives=5, pool_size=64, batch_tokens=64, window=2, warmup=0)
 
 
 def topic_corpus(n_sentences: int = 120, seed: int = 0) -> list[list[str]]:
@@ -199,7 +199,7 @@ def test_loss_decreases_and_vectors_load_in_gensim(tmp_path):
 
 def test_resume_after_interruption_reproduces_the_uninterrupted_run(tmp_path):
     stream = char_stream(topic_corpus())
-    cfg = tiny_cfg(stream, epochs=3)
+    cfg = tiny_cfg(stream, epochs=3, warmup=20)  # the warm-up spans the interruption
     whole = run(stream, tmp_path / "whole", cfg)
 
     def stop(epoch, step, n):
@@ -215,6 +215,29 @@ def test_resume_after_interruption_reproduces_the_uninterrupted_run(tmp_path):
     a = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)["model"]
     b = torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_warmup_schedule_is_applied_by_global_step(tmp_path):
+    cfg = TrainConfig(vocab_size=5, lr=0.01, warmup=4).resolved()
+    assert [cfg.lr_at(i) for i in range(6)] == pytest.approx([0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01])
+    assert TrainConfig(vocab_size=5, lr=0.01, warmup=0).resolved().lr_at(0) == 0.01
+    # presets: fast warms up, paper (the published settings) does not
+    assert TrainConfig(vocab_size=5).resolved().warmup == 100
+    assert TrainConfig(vocab_size=5, preset="paper").resolved().warmup == 0
+    # a resolved configuration saved before the warm-up existed resumes without one
+    old = {k: v for k, v in TrainConfig(vocab_size=5).resolved().to_dict().items() if k != "warmup"}
+    assert TrainConfig.from_dict(old).resolved().warmup == 0
+    with pytest.raises(SpokenW2VError, match="warmup"):
+        TrainConfig(vocab_size=5, warmup=-1).resolved()
+
+    stream = char_stream(topic_corpus())
+    cfg = tiny_cfg(stream, epochs=1, lr=0.01, warmup=1000)
+    run(stream, tmp_path, cfg)
+    ck = torch.load(tmp_path / "last.pt", weights_only=True)
+    steps = ck["step"]
+    assert 1 < steps < 1000
+    # the optimizer's rate of the last step is the warm-up rate of that (global) step
+    assert ck["optimizer"]["param_groups"][0]["lr"] == pytest.approx(0.01 * steps / 1000)
 
 
 def test_resume_refuses_another_configuration_or_other_data(tmp_path):

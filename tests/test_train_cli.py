@@ -185,3 +185,81 @@ def test_readme_train_examples_use_real_options():
         assert kind in kinds, line
         for option in re.findall(r"\s(--[a-z][a-z-]*|-s)\b", line.split("spokenw2v train", 1)[1]):
             assert option in help_text, f"{option} (README) is not an option of train"
+
+
+def test_skip_missing_skips_and_counts_segments_missing_from_the_units(tmp_path):
+    units, segments, seg = unit_data(tmp_path)
+    extra = io.Segments(seg.utt + ["ghost", "ghost", "phantom"], np.append(seg.start, [0.0, 0.2, 0.0]),
+                        np.append(seg.end, [0.2, 0.4, 0.2]), seg.word + ["cat", "dog", "red"])
+    io.write_segments(tmp_path / "ghost.tsv", extra)
+    # without --skip-missing: one line naming the segments file and the utterance
+    r = invoke("train", "e2e", "--segments", tmp_path / "ghost.tsv", "--units", units, "--out", tmp_path / "a")
+    assert r.exit_code == 1 and "ghost.tsv" in r.output and "ghost" in r.output and "--skip-missing" in r.output
+    errors = [ln for ln in r.output.splitlines() if ln.startswith("Error:")]
+    assert len(errors) == 1 and errors[0] == r.output.strip().splitlines()[-1] and "Traceback" not in r.output
+    # with it: trained on the others, and the skipped tokens reported at the end
+    run = tmp_path / "b"
+    r = invoke("train", "e2e", "--segments", tmp_path / "ghost.tsv", "--units", units, "--out", run, "--epochs", "1",
+               "--batch-tokens", "64", "--negatives", "5", "--device", "cpu", "--skip-missing",
+               "--token-vectors", tmp_path / "tokens.npz")
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())  # the console wraps long lines
+    summary = text[text.index("skipped"):]  # the last message
+    assert "wrote" not in summary and summary.startswith(f"skipped 3 of {len(seg) + 3} word tokens")
+    assert "3 in 2 utterances missing" in summary and "(first: ghost, phantom)" in summary
+    config = json.loads((run / "config.json").read_text())
+    assert config["tokens"] == len(seg) and config["skipped"]["tokens"] == 3
+    assert io.read_token_vectors(tmp_path / "tokens.npz").utt_ids == seg.utt
+    # --skip-missing means nothing without units
+    r = invoke("train", "e2e", "--segments", segments, "--out", tmp_path / "c", "--skip-missing")
+    assert r.exit_code == 1 and "--units" in r.output
+
+
+def test_text_default_epochs(tmp_path, corpus):
+    from spokenw2v.config import TEXT_EPOCHS
+
+    assert TEXT_EPOCHS == 30
+    r = invoke("train", "text", "--corpus", corpus, "--out", tmp_path / "t", "--min-count", "1", "-q")
+    assert r.exit_code == 0, r.output
+    _, rows = io.read_tsv(tmp_path / "t" / "metrics.tsv", ["epoch"])
+    assert [row["epoch"] for _, row in rows] == [str(e) for e in range(TEXT_EPOCHS + 1)]
+    assert json.loads((tmp_path / "t" / "config.json").read_text())["config"]["epochs"] == TEXT_EPOCHS
+
+
+def _cli_rank(rank: int, world: int, port: int, args: list[str], result: str) -> None:
+    """One torchrun-like process: the environment torchrun sets, then the command."""
+    import os
+
+    import torch
+
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
+                      MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    import spokenw2v.train as train
+
+    builds = []
+    original = train.Evaluator.build
+    train.Evaluator.build = classmethod(lambda cls, *a, **k: builds.append(1) or original(*a, **k))
+    r = CliRunner().invoke(app, args, catch_exceptions=False)
+    with open(f"{result}{rank}", "w") as f:
+        json.dump({"exit_code": r.exit_code, "output": r.output, "builds": len(builds)}, f)
+
+
+def test_torchrun_ranks_other_than_0_are_quiet_and_skip_the_metrics(tmp_path, corpus):
+    import torch.multiprocessing as mp
+
+    assert invoke("train", "text", "--corpus", corpus, "--out", tmp_path / "ref", "--epochs", "2",
+                  "--min-count", "1", "-q").exit_code == 0
+    run = tmp_path / "ddp"
+    args = ["train", "e2e", "--corpus", str(corpus), "--out", str(run), "--reference",
+            str(tmp_path / "ref" / "vectors.vec"), "--epochs", "2", "--batch-tokens", "64", "--negatives", "5",
+            "--device", "cpu"]
+    port = 31500 + int(np.random.default_rng().integers(1000))
+    mp.spawn(_cli_rank, args=(2, port, args, str(tmp_path / "rank")), nprocs=2, join=True)
+    r0, r1 = (json.loads((tmp_path / f"rank{i}").read_text()) for i in (0, 1))
+    assert r0["exit_code"] == 0 and r1["exit_code"] == 0, (r0, r1)
+    assert "word tokens" in r0["output"] and "metrics on" in r0["output"] and "2 processes" in r0["output"]
+    assert r1["output"] == "" and r1["builds"] == 0 and r0["builds"] == 1
+    _, rows = io.read_tsv(run / "metrics.tsv", ["epoch", "A"])
+    assert [row["epoch"] for _, row in rows] == ["0", "1", "2"] and all(row["A"] != "" for _, row in rows)
+    assert len(io.read_vectors(run / "vectors.vec")) == len({w for s in io.read_corpus(corpus) for w in s})

@@ -74,7 +74,7 @@ def demo_command(
     jobs: int = typer.Option(0, "--jobs", "-j", help="Synthesis worker processes (0 = one per CPU core)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda for the neural models."),
     k: int = typer.Option(100, "--k", help="Number of k-means units over the MFCC frames."),
-    char_epochs: int = typer.Option(30, "--char-epochs", help="Epochs of the character models (two-stage, e2e)."),
+    char_epochs: int = typer.Option(45, "--char-epochs", help="Epochs of the character models (two-stage, e2e)."),
     unit_epochs: int = typer.Option(5, "--unit-epochs", help="Epochs of the unit models (two-stage, e2e)."),
     ae_epochs: int = typer.Option(0, "--ae-epochs",
                                   help="Auto-encoder epochs of the two-stage models (0 = 30 for characters, 5 for units)."),
@@ -141,6 +141,8 @@ def demo_command(
         log(f"[{i}/{len(stages)}] {stage.name}: {command}")
         t = time.perf_counter()
         code = _run_stage(stage.argv, stage.stdout, quiet)
+        if code == 130:  # the stage was interrupted (Ctrl-C)
+            raise KeyboardInterrupt
         if code != 0:
             raise SpokenW2VError(f"demo: stage {stage.name} failed (exit {code}); fix the cause and re-run "
                                  f"the demo, or run the stage alone: {command}")

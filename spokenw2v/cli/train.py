@@ -11,7 +11,7 @@ import numpy as np
 import typer
 
 from ..errors import SpokenW2VError
-from ..config import DEFAULT_PRESET, Kind, NEURAL_KINDS, NegativeSampling, Preset, TrainConfig
+from ..config import DEFAULT_PRESET, NEURAL_KINDS, TEXT_EPOCHS, Kind, NegativeSampling, Preset, TrainConfig
 from .common import Log, QuietOption, app, guarded
 
 KIND_HELP = ("text: gensim skipgram on words (--corpus, or the word column of --segments); "
@@ -41,13 +41,19 @@ def train_command(
                                          "of each word token."),
     merge: Optional[bool] = typer.Option(None, "--merge/--no-merge", help="Merge consecutive duplicate units "
                                          "of a token (default: merge)."),
+    skip_missing: bool = typer.Option(False, "--skip-missing", help="With --units: skip word segments whose "
+                                      "utterance is missing from the units file (or that start past the "
+                                      "end of its audio) instead of stopping; the skipped tokens are "
+                                      "counted in a summary on stderr and in config.json."),
     reference: Optional[Path] = typer.Option(None, "--reference", help="Reference text model (.vec): log metrics "
                                              "A and B after every epoch."),
     test_set: Optional[Path] = typer.Option(None, "--test-set", help="Test-set TSV for the metrics (default: "
                                             "drawn from the training tokens with --test-seed)."),
     test_seed: int = typer.Option(0, "--test-seed", help="Seed of the drawn test set."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs (text/oracle default 5, neural 20; "
-                                         "with --resume a larger value extends the run)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs (text/oracle default 30, neural 20; "
+                                         "with --resume a larger value extends the run). text/oracle: "
+                                         "gensim's own default of 5 leaves a 30k-word corpus far from "
+                                         "converged; 30 is close (README)."),
     scale: Optional[int] = typer.Option(None, "--scale", "-s", help="Model scale s: GRU width 50*s, s GRU "
                                         "layers, s linear layers, 100*s dimensions (default 1)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of initialisation and sampling (default 0)."),
@@ -55,10 +61,14 @@ def train_command(
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/last.pt with its configuration "
                                 "and inputs (neural kinds)."),
     preset: Optional[Preset] = typer.Option(None, "--preset", help=f"Optimisation preset of the neural kinds "
-                                            f"(default {DEFAULT_PRESET.value}): fast = lr 5e-3, subsampling "
-                                            f"1e-3, unigram^0.75 negatives; paper = lr 1e-3, no subsampling, "
-                                            f"uniform negatives."),
+                                            f"(default {DEFAULT_PRESET.value}): fast = lr 5e-3 (5e-4 for "
+                                            f"s > 2) with a 100-step warm-up, subsampling 1e-3, unigram^0.75 "
+                                            f"negatives; paper = lr 1e-3 (1e-4 for s > 2), no warm-up, no "
+                                            f"subsampling, uniform negatives."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (AdamW; default from the preset)."),
+    warmup: Optional[int] = typer.Option(None, "--warmup", help="Steps over which the learning rate rises "
+                                         "linearly to --lr (0 = off; default from the preset: fast 100, "
+                                         "paper 0)."),
     window: Optional[int] = typer.Option(None, "--window", help="Context words each side (default 5)."),
     negatives: Optional[int] = typer.Option(None, "--negatives", help="Negatives per centre word "
                                             "(neural default 50, text 5)."),
@@ -121,6 +131,9 @@ def train_command(
         raise SpokenW2VError("--units needs --segments (the word boundaries)")
     if units is not None and not neural:
         raise SpokenW2VError(f"{kind.value} trains on words; --units applies to e2e and two-stage")
+    if skip_missing and units is None:
+        raise SpokenW2VError("--skip-missing applies to --segments with --units (segments missing from the "
+                             "units file)")
 
     # ---- tokens
     seg = None
@@ -133,13 +146,12 @@ def train_command(
     log(f"{n_tokens} word tokens in {len(sentences)} utterances")
 
     evaluator = None
-    if reference is not None:
+    if reference is not None and dist.main:  # metrics are rank 0's job under torchrun
         ref = io.read_vectors(reference)
         ts = io.read_test_set(test_set) if test_set is not None else None
         evaluator = Evaluator.build(ref, sentences, seed=test_seed, test_set=ts)
         log(f"metrics on {len(evaluator.test_set)} test pairs against {reference}")
-        if dist.main:
-            io.write_test_set(out / "test_set.tsv", evaluator.test_set)  # for `evaluate --test-set`
+        io.write_test_set(out / "test_set.tsv", evaluator.test_set)  # for `evaluate --test-set`
 
     def absolute(path: Optional[Path]) -> str:
         return str(Path(path).resolve()) if path else ""
@@ -153,7 +165,8 @@ def train_command(
 
     if not neural:
         tcfg = TextConfig(dim=dims or 100, window=window or 5, negatives=negatives or 5, min_count=min_count,
-                          epochs=5 if epochs is None else epochs, sample=1e-3 if subsample is None else subsample,
+                          epochs=TEXT_EPOCHS if epochs is None else epochs,
+                          sample=1e-3 if subsample is None else subsample,
                           seed=seed or 0, workers=workers)
         if tcfg.dim < 1 or tcfg.window < 1 or tcfg.negatives < 1 or tcfg.epochs < 0 or tcfg.workers < 1:
             raise SpokenW2VError("--dims, --window, --negatives and --workers must be >= 1, --epochs >= 0")
@@ -175,9 +188,16 @@ def train_command(
     from ..frames import word_unit_sequences
     from ..train import Hooks, NeuralTrainer
 
+    skipped = None
     if units is not None:
         u = io.read_units(units)
-        seqs, kept = word_unit_sequences(u, seg, merge=True if merge is None else merge, source=str(segments))
+        try:
+            seqs, kept = word_unit_sequences(u, seg, merge=True if merge is None else merge, source=str(segments),
+                                             skip_missing=skip_missing)
+        except SpokenW2VError as exc:
+            raise SpokenW2VError(f"{exc} (--skip-missing skips such segments)") from None
+        if len(kept) < len(seg):
+            skipped = _skipped_summary(seg, kept, u, units)
         stream = unit_stream(seqs, [seg.word[i] for i in kept], [seg.utt[i] for i in kept], u.k,
                              source=str(units))
         log(f"{stream.n_sequences} distinct unit sequences among {len(stream)} tokens (k = {u.k})")
@@ -189,6 +209,7 @@ def train_command(
                 "negative_sampling": negative_sampling.value if negative_sampling else None,
                 "pool_size": pool_size, "batch_tokens": batch_tokens, "length_buckets": length_buckets,
                 "type_token_cap": type_token_cap, "ae_epochs": ae_epochs, "amp": amp, "dim": dims,
+                "warmup": warmup,
                 "epochs": epochs, "seed": seed, "merge": merge}
     explicit = {k: v for k, v in explicit.items() if v is not None}
     base = dict(kind=kind.value, symbols=stream.symbols, vocab_size=stream.vocab_size)
@@ -214,7 +235,8 @@ def train_command(
     if dist.main:
         _write_config(out, kind, cfg.resolved().to_dict(), inputs, test_seed,
                       {"device": str(dev), "world_size": dist.world, "tokens": len(stream),
-                       "distinct_sequences": stream.n_sequences, "data": stream.fingerprint()})
+                       "distinct_sequences": stream.n_sequences, "data": stream.fingerprint(),
+                       **({"skipped": skipped} if skipped else {})})
     log(f"training {kind.value} (s={cfg.scale}, preset {cfg.preset}) on {dev}" +
         (f", {dist.world} processes" if dist.enabled else ""))
 
@@ -257,6 +279,21 @@ def train_command(
             io.write_token_vectors(token_vectors, io.TokenVectors(
                 vec, [stream.words[i] for i in stream.word_ids], utt_ids, start, end))
             log(f"wrote {len(vec)} token vectors to {token_vectors}")
+        if skipped:
+            log(f"skipped {skipped['tokens']} of {skipped['of']} word tokens (--skip-missing): "
+                f"{skipped['missing_tokens']} in {skipped['missing_utterances']} utterances missing from {units}"
+                + (f" (first: {', '.join(skipped['first_missing'])})" if skipped["first_missing"] else "")
+                + f", {skipped['past_end_tokens']} starting past the end of their audio")
+
+
+def _skipped_summary(seg, kept: np.ndarray, units, path: Path) -> dict:
+    """What ``--skip-missing`` dropped (for the final summary and config.json)."""
+    index = units.frames.index()
+    missing = [i for i in range(len(seg)) if seg.utt[i] not in index]
+    utts = list(dict.fromkeys(seg.utt[i] for i in missing))
+    return {"tokens": len(seg) - len(kept), "of": len(seg), "missing_tokens": len(missing),
+            "missing_utterances": len(utts), "first_missing": utts[:5],
+            "past_end_tokens": len(seg) - len(kept) - len(missing), "units": str(path)}
 
 
 def _write_config(out: Path, kind: Kind, config: dict, inputs: dict, test_seed: int, extra: dict | None = None):
