@@ -30,7 +30,6 @@ All outputs are written atomically (temporary name, then rename).
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import math
 import os

@@ -34,12 +34,14 @@ def model_name(path: Path) -> str:
     return path.stem
 
 
-def unique_names(paths: List[Path]) -> List[str]:
-    """:func:`model_name` of each path, with ``-2``, ``-3``... appended to repeated names."""
+def unique_names(paths: List[Path], name_of=None) -> List[str]:
+    """``name_of(path)`` (default :func:`model_name`) of each path, with ``-2``, ``-3``...
+    appended to repeated names."""
+    name_of = name_of or model_name
     seen: dict[str, int] = {}
     names = []
     for p in paths:
-        name = model_name(p)
+        name = name_of(p)
         seen[name] = seen.get(name, 0) + 1
         names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
     return names
@@ -288,7 +290,7 @@ def curves_command(
     log = Log(quiet)
     if label and len(label) != len(metrics):
         raise SpokenW2VError(f"--label was given {len(label)} time(s) for {len(metrics)} metrics file(s)")
-    labels = label or unique_names_for_runs(metrics)
+    labels = label or unique_names(metrics, run_label)
     runs = []
     for path, name in zip(metrics, labels):
         _, rows = read_tsv(path, ["epoch", "A", "B"])
@@ -302,15 +304,6 @@ def curves_command(
     log(f"Wrote {out}: {len(runs)} run(s).")
 
 
-def unique_names_for_runs(paths: List[Path]) -> List[str]:
-    """:func:`run_label` of each path, with ``-2``, ``-3``... appended to repeated labels."""
-    seen: dict[str, int] = {}
-    names = []
-    for p in paths:
-        name = run_label(p)
-        seen[name] = seen.get(name, 0) + 1
-        names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
-    return names
 
 
 @plot_app.command("sweep")
