@@ -37,7 +37,7 @@
 #                     (default for the demo text: god,king,water,said; else none)
 #   TINY=1            a smoke test (used by the test suite): 300 lines, 1 epoch, s = 1 only
 #
-# Preset: `fast` (lr 1e-2, 1e-3 for s > 2, frequent-word subsampling t = 1e-3, unigram^0.75
+# Preset: `fast` (lr 5e-3, 5e-4 for s > 2, 100-step warm-up, subsampling t = 1e-3, unigram^0.75
 # negatives), not `paper` (lr 1e-3, 1e-4 for s > 2, no subsampling, uniform negatives).  On a
 # corpus of tens of thousands of words and a CPU budget of minutes per model, the paper's
 # settings leave metric A near its starting point (see the README's Training section); the

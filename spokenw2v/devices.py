@@ -15,7 +15,16 @@ def resolve_device(name: str):
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
             raise SpokenW2VError("--device cuda was asked for, but no CUDA GPU is available (use --device cpu or auto)")
-        return torch.device(name)
+        try:
+            device = torch.device(name)
+        except RuntimeError:
+            raise SpokenW2VError(f"unknown device {name!r} (expected auto, cpu, cuda or cuda:N)") from None
+        if device.type != "cuda":
+            raise SpokenW2VError(f"unknown device {name!r} (expected auto, cpu, cuda or cuda:N)")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise SpokenW2VError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA GPU(s), "
+                                 f"numbered from 0")
+        return device
     if name == "cpu":
         return torch.device("cpu")
     raise SpokenW2VError(f"unknown device {name!r} (expected auto, cpu or cuda)")

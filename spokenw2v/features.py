@@ -272,7 +272,9 @@ class SSLFeaturizer:
         self.half = (self.device.type == "cuda") if half is None else bool(half and self.device.type == "cuda")
         cls = _model_class(kind)
         try:
-            net = cls.from_pretrained(model_id)
+            # float32 weights whatever the checkpoint's dtype (transformers 5 keeps a float16 checkpoint
+            # in float16, which fails on the CPU); CUDA runs in float16 through autocast
+            net = cls.from_pretrained(model_id, dtype=torch.float32)
         except (OSError, ValueError, EnvironmentError) as exc:
             raise SpokenW2VError(f"{model_id}: cannot load a {spec.model_class} ({_first_line(exc)})") from None
         cfg = net.config
@@ -694,6 +696,9 @@ def _run(items: Sequence[AudioInfo], featurizer: Featurizer, writer: _ShardWrite
         if feats.shape != (expected, featurizer.dim):
             raise SpokenW2VError(f"{it.path}: expected {expected} frames of {featurizer.dim} dims, "
                                  f"computed {feats.shape} (utterance {it.utt})")
+        if not np.all(np.isfinite(feats)):  # computed so (before storing): --dtype cannot help
+            hint = " (float16 overflow on the GPU? try --device cpu)" if getattr(featurizer, "half", False) else ""
+            raise SpokenW2VError(f"{it.path}: the model computed non-finite features for utterance {it.utt}{hint}")
         stored = feats.astype(writer.dtype)
         if not np.all(np.isfinite(stored)):
             raise SpokenW2VError(f"{it.path}: non-finite features for utterance {it.utt} "

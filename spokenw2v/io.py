@@ -102,6 +102,10 @@ def _load_npz(path: str | os.PathLike, expected_format: str) -> dict:
     path = Path(path)
     if not path.exists():
         raise SpokenW2VError(f"{path}: no such file")
+    if path.is_file():
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"PK\x03\x04":
+                raise SpokenW2VError(f"{path}: not an NPZ file (expected a zip of NumPy arrays, {expected_format})")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}

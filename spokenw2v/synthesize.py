@@ -100,7 +100,8 @@ class SynthesisConfig:
         if not self.voices:
             raise SpokenW2VError("synthesize: give at least one voice")
         if not self.rates or any(not 80 <= r <= 450 for r in self.rates):
-            raise SpokenW2VError(f"synthesize: speaking rates must be 80-450 words per minute, got {self.rates}")
+            raise SpokenW2VError("--rates: speaking rates must be 80-450 words per minute, got "
+                                 + ",".join(map(str, self.rates)))
         if self.word_gap[0] < self.min_word:
             raise SpokenW2VError("synthesize: the shortest pause between words must be at least min_word")
         if self.sample_rate not in (8000, 16000, 22050, 24000, 44100, 48000):

@@ -188,6 +188,7 @@ class Distributed:
     world: int = 1
     local_rank: int = 0
     enabled: bool = False
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))  # where collectives run (init)
 
     @classmethod
     def from_env(cls) -> "Distributed":
@@ -203,6 +204,11 @@ class Distributed:
     def init(self, device: torch.device) -> None:
         import torch.distributed as dist
 
+        self.device = torch.device(device)
+        if self.enabled and self.device.type == "cuda":
+            if self.device.index is None:
+                self.device = torch.device("cuda", torch.cuda.current_device())
+            torch.cuda.set_device(self.device)  # NCCL collectives and barriers use the current device
         if self.enabled and not dist.is_initialized():
             dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=self.rank,
                                     world_size=self.world)
@@ -225,7 +231,8 @@ class Distributed:
             return value
         import torch.distributed as dist
 
-        t = torch.tensor([value], dtype=torch.float64)
+        # NCCL reduces CUDA tensors only: the value goes to the training device
+        t = torch.tensor([value], dtype=torch.float64, device=self.device)
         dist.all_reduce(t)
         return float(t.item()) / self.world
 
@@ -251,7 +258,9 @@ def _set_rng_states(states: dict) -> None:
     np.random.set_state((n[0], np.asarray(n[1], dtype=np.uint32), n[2], n[3], n[4]))
     torch.set_rng_state(states["torch"].cpu())
     if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all([s.cpu() for s in states["cuda"]])
+        # one state per GPU of the saving machine; this one may have fewer (or none: skipped)
+        for index, s in enumerate(list(states["cuda"])[: torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(s.cpu(), index)
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict) -> None:
@@ -357,8 +366,9 @@ class NeuralTrainer:
         self.hooks = hooks or Hooks()
         self.inputs = inputs or {}
         self.fingerprint = stream.fingerprint()
-        # bf16 autocast on CUDA only, and only where the GPU has bf16 (cuDNN >= 9.13 runs bf16 GRUs)
-        self.amp = self.cfg.amp and device.type == "cuda" and torch.cuda.is_bf16_supported()
+        # bf16 autocast on CUDA only, and only where the GPU has bf16 (not emulated: that is slow)
+        self.amp = (self.cfg.amp and device.type == "cuda"
+                    and torch.cuda.is_bf16_supported(including_emulation=False))
         if self.cfg.vocab_size != stream.vocab_size:
             raise SpokenW2VError(
                 f"the data has {stream.vocab_size} symbols but the configuration expects {self.cfg.vocab_size}"
@@ -496,8 +506,11 @@ class NeuralTrainer:
         if dist.enabled:
             from torch.nn.parallel import DistributedDataParallel
 
+            # broadcast_buffers=False: the only buffer is two-stage's frozen table, equal on every rank
+            # (it would otherwise be broadcast at every step)
             self.model = DistributedDataParallel(
-                model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+                model, device_ids=[dist.device.index] if self.device.type == "cuda" else None,
+                broadcast_buffers=False)
         if self.dist.main:
             self.out_dir.mkdir(parents=True, exist_ok=True)
 

@@ -53,3 +53,22 @@ def test_entry_points():
         result = subprocess.run(argv, capture_output=True, text=True, cwd=REPO)
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith("spokenw2v ")
+
+
+def test_error_message_with_brackets_is_printed_verbatim(capsys):
+    """Error text is not rich markup: a word like '[laughter]' or '[/x]' in a message is
+    printed as it is, on one line, with exit code 1 (not swallowed, not a traceback)."""
+    import pytest
+
+    from spokenw2v.cli.common import guarded
+    from spokenw2v.errors import SpokenW2VError
+
+    @guarded
+    def boom():
+        raise SpokenW2VError("x.tsv:3: the word '[laughter]' [/x] has unit ids outside [0, 100)")
+
+    with pytest.raises(typer.Exit) as exc:
+        boom()
+    assert exc.value.exit_code == 1
+    err = capsys.readouterr().err
+    assert err == "Error: x.tsv:3: the word '[laughter]' [/x] has unit ids outside [0, 100)\n"

@@ -371,3 +371,14 @@ def test_orthographic_selection_breaks_ties_like_a_stable_sort():
         for k in (1, 5, 10):
             expected = np.argsort(dist, axis=1, kind="stable")[:, :k]
             np.testing.assert_array_equal(ev._smallest_stable(dist, k), expected)
+
+
+def test_evaluate_log_names_the_ranks_actually_used(files):
+    """On a corpus smaller than --n-frequent the log gives the last rank that exists."""
+    r = runner.invoke(app, ["evaluate", str(files / "ref.vec"), "--reference", str(files / "ref.vec"),
+                            "--corpus", str(files / "corpus.txt"), "--n-frequent", "100000", "--bootstrap", "0",
+                            "--no-benchmarks"])
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    vocabulary = len({w for line in (files / "corpus.txt").read_text().split("\n") for w in line.split()})
+    assert f"..{vocabulary} of {vocabulary} corpus words" in text, text

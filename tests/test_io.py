@@ -115,8 +115,12 @@ def test_npz_loaded_without_pickle_and_format_checked(tmp_path):
     with pytest.raises(SpokenW2VError, match="expected a spokenw2v-features file, found something-else"):
         io.read_features(p)
     (tmp_path / "garbage.npz").write_bytes(b"not a zip")
-    with pytest.raises(SpokenW2VError, match="garbage.npz: not a readable NPZ"):
+    with pytest.raises(SpokenW2VError, match=r"garbage.npz: not an NPZ file \(expected a zip of NumPy arrays, spokenw2v-codebook\)$"):
         io.read_codebook(tmp_path / "garbage.npz")
+    (tmp_path / "segs.tsv").write_text("utt\tstart\tend\tword\n")  # a text file given where an NPZ belongs
+    with pytest.raises(SpokenW2VError, match=r"segs.tsv: not an NPZ file") as exc:
+        io.read_units(tmp_path / "segs.tsv")
+    assert "allow_pickle" not in str(exc.value)
     obj = tmp_path / "obj.npz"
     np.savez(obj, format=np.str_("spokenw2v-features"), version=np.int64(1), utt_ids=np.array([["a"], ["bb", "c"]], dtype=object))
     with pytest.raises(SpokenW2VError, match="obj.npz: not a readable NPZ"):

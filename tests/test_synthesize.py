@@ -160,7 +160,7 @@ def test_resume_with_other_settings_is_refused(spoken, tmp_path):
 def test_bad_options_give_one_line_errors(tmp_path):
     corpus = _corpus(tmp_path)
     cases = [(["--voices", "xx-nowhere"], "no voice 'xx-nowhere'"), (["--variants", "nope9"], "no voice variant 'nope9'"),
-             (["--rates", "fast"], "--rates"), (["--rates", "20"], "80-450")]
+             (["--rates", "fast"], "--rates"), (["--rates", "20"], "--rates: speaking rates must be 80-450 words per minute, got 20")]
     for extra, expected in cases:
         result = _run(corpus, "--out", tmp_path / "o", "--jobs", "1", *extra)
         assert result.exit_code == 1, extra

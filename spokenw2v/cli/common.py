@@ -7,6 +7,7 @@ from typing import Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import SpokenW2VError
 
@@ -26,7 +27,7 @@ out_console = Console()
 
 def fail(message: str) -> None:
     """Print ``Error: message`` on stderr and exit 1."""
-    err_console.print(f"[bold red]Error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    err_console.print(f"[bold red]Error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(1)
 
 

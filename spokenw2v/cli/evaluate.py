@@ -129,7 +129,8 @@ def evaluate_command(
             ts_source = f"drawn from {corpus}"
             used = ts.params
             log(f"Test set: {len(ts.test_words())} test words x {len(ts) // max(1, len(ts.test_words()))} pairs "
-                f"= {len(ts)} pairs (ranks {int(used['skip_used']) + 1}..{used['n_frequent']} of "
+                f"= {len(ts)} pairs (ranks {int(used['skip_used']) + 1}.."
+                f"{min(int(used['n_frequent']), int(used['corpus_vocabulary']))} of "
                 f"{used['corpus_vocabulary']} corpus words, seed {seed}).")
         try:
             ev.paper_metrics(ref_wv, ref_wv, ts)
