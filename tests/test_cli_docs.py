@@ -72,3 +72,13 @@ def test_error_message_with_brackets_is_printed_verbatim(capsys):
     assert exc.value.exit_code == 1
     err = capsys.readouterr().err
     assert err == "Error: x.tsv:3: the word '[laughter]' [/x] has unit ids outside [0, 100)\n"
+
+
+def test_command_list_summaries_are_one_line():
+    """`spokenw2v --help` lists each command with its first help paragraph joined into one line
+    (typer would otherwise keep the docstring's hard line breaks in the list)."""
+    root = typer.main.get_command(app)
+    for name, cmd in root.commands.items():
+        summary = cmd.get_short_help_str(limit=10_000) if cmd.short_help is None else cmd.short_help
+        assert "\n" not in summary, name
+    assert root.commands["featurize"].short_help.startswith("Compute frame features")

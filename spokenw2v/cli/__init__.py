@@ -19,6 +19,20 @@ from . import synthesize as _synthesize  # noqa: F401
 from . import demo as _demo  # noqa: F401
 
 
+def _one_line_summaries() -> None:
+    """The command list of ``spokenw2v --help`` shows each command's first paragraph as it is
+    written, hard line breaks included; give it that paragraph on one line instead."""
+    import inspect
+
+    for info in app.registered_commands:
+        text = info.help or inspect.getdoc(info.callback) or ""
+        if info.short_help is None and text:
+            info.short_help = " ".join(text.split("\n\n")[0].split())
+
+
+_one_line_summaries()
+
+
 def main() -> None:
     # OpenMP's default spin-waiting makes small torch ops many times slower on machines with
     # few cores; waiting passively costs nothing measurable elsewhere.  A user's own setting wins.

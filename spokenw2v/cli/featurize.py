@@ -39,7 +39,7 @@ def featurize_command(
                                         "facebook/wav2vec2-base, microsoft/wavlm-base)."),
     layer: Optional[int] = typer.Option(None, "--layer", "-l", help="Layer N = output of transformer block N "
                                         "(0 = input of the first block); default 6."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N (one GPU of several)."),
     shard: str = typer.Option("0/1", "--shard", help="Process only part i of n (0-based) of the sorted corpus; "
                                                     "parts of one --out directory can run as separate processes."),
     segments: Optional[Path] = typer.Option(None, "--segments", help="Segments TSV to check against the audio "

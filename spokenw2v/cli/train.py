@@ -28,6 +28,10 @@ def _fmt(value) -> str:
     return "-" if value == "" else f"{float(value):.3f}"
 
 
+def _rate(value) -> str:
+    return "-" if value == "" else f"{float(value):,.0f}"
+
+
 @app.command("train", help="Train word vectors: the text baseline, the oracle, or an end-to-end / two-stage "
                            "skipgram model over characters or speech units.\n\n" + KIND_HELP)
 @guarded
@@ -160,7 +164,7 @@ def train_command(
               "reference": absolute(reference), "test_set": absolute(test_set)}
 
     def on_epoch(row: dict) -> None:
-        log(f"epoch {row['epoch']}: loss {_fmt(row['loss'])}, {_fmt(row['examples_per_s'])} words/s, "
+        log(f"epoch {row['epoch']}: loss {_fmt(row['loss'])}, {_rate(row['examples_per_s'])} words/s, "
             f"A {_fmt(row['A'])}, B {_fmt(row['B'])}")
 
     if not neural:
