@@ -83,7 +83,17 @@ class PadInvariantBiGRU(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor, all_steps: bool = False) -> torch.Tensor:
         """x (n, L, input_size) right-padded, lengths (n,) >= 1 -> (n, 2*hidden), or with
-        ``all_steps`` the top layer's outputs (n, L, 2*hidden) (garbage past each length)."""
+        ``all_steps`` the top layer's outputs (n, L, 2*hidden) (garbage past each length).
+
+        Under CUDA autocast the GRUs run in float32: cuDNN's autocast rule runs recurrent
+        layers in float16 whatever the autocast dtype, and training uses no loss scaling, so
+        small GRU gradients could underflow.  The layers around them keep bf16."""
+        if x.is_cuda and torch.is_autocast_enabled("cuda"):
+            with torch.autocast(device_type="cuda", enabled=False):
+                return self._forward(x.float(), lengths, all_steps)
+        return self._forward(x, lengths, all_steps)
+
+    def _forward(self, x: torch.Tensor, lengths: torch.Tensor, all_steps: bool) -> torch.Tensor:
         n, width, _ = x.shape
         rev = self.reverse_index(lengths, width)
         h = x
