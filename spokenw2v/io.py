@@ -97,30 +97,35 @@ def _save_npz(path: str | os.PathLike, arrays: dict, compress: bool = False) -> 
             (np.savez_compressed if compress else np.savez)(fh, **arrays)
 
 
-def _load_npz(path: str | os.PathLike, expected_format: str) -> dict:
-    """Load an NPZ with ``allow_pickle=False`` and check its format key and version."""
+def _load_npz(path: str | os.PathLike, expected_format: str | tuple[str, ...],
+              keys: Sequence[str] | None = None) -> dict:
+    """Load an NPZ with ``allow_pickle=False`` and check its format key and version.
+
+    ``expected_format`` is one format name or a tuple of accepted ones; ``keys`` limits which
+    arrays are read (``None``: all), so metadata can be read without the frames.
+    """
     path = Path(path)
+    formats = (expected_format,) if isinstance(expected_format, str) else tuple(expected_format)
+    wanted = " or ".join(formats)
     if not path.exists():
         raise SpokenW2VError(f"{path}: no such file")
     if path.is_file():
         with open(path, "rb") as fh:
             if fh.read(4) != b"PK\x03\x04":
-                raise SpokenW2VError(f"{path}: not an NPZ file (expected a zip of NumPy arrays, {expected_format})")
+                raise SpokenW2VError(f"{path}: not an NPZ file (expected a zip of NumPy arrays, {wanted})")
     try:
         with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            header = {key: data[key] for key in ("format", "version") if key in data.files}
+            fmt = _str(header["format"]) if "format" in header else ""
+            if fmt not in formats:
+                raise SpokenW2VError(f"{path}: expected a {wanted} file, found {fmt or 'no format key'}")
+            version = int(header.get("version", -1))
+            if version != FORMAT_VERSION:
+                raise SpokenW2VError(f"{path}: {fmt} version {version} is not supported (expected {FORMAT_VERSION})")
+            arrays = {key: data[key] for key in (data.files if keys is None else keys)}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise SpokenW2VError(f"{path}: not a readable NPZ file ({exc})") from None
-    fmt = str(arrays.get("format", ""))
-    if fmt != expected_format:
-        found = fmt or "no format key"
-        raise SpokenW2VError(f"{path}: expected a {expected_format} file, found {found}")
-    version = int(arrays.get("version", -1))
-    if version != FORMAT_VERSION:
-        raise SpokenW2VError(
-            f"{path}: {expected_format} version {version} is not supported (expected {FORMAT_VERSION})"
-        )
-    return arrays
+    return {**header, **arrays}
 
 
 def _str(value) -> str:
@@ -869,18 +874,8 @@ def read_durations(path: str | os.PathLike) -> dict[str, float]:
     of shards), reading only the ``utt_ids`` and ``durations`` arrays (no frames)."""
     out: dict[str, float] = {}
     for f in npz_files(path):
-        try:
-            with np.load(f, allow_pickle=False) as data:
-                fmt = _str(data["format"]) if "format" in data.files else ""
-                if fmt not in (FEATURES_FORMAT, UNITS_FORMAT):
-                    raise SpokenW2VError(f"{f}: expected a {FEATURES_FORMAT} or {UNITS_FORMAT} file, "
-                                         f"found {fmt or 'no format key'}")
-                if int(data["version"]) != FORMAT_VERSION:
-                    raise SpokenW2VError(f"{f}: {fmt} version {int(data['version'])} is not supported "
-                                         f"(expected {FORMAT_VERSION})")
-                utts, durs = data["utt_ids"].tolist(), data["durations"].astype(np.float64).tolist()
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-            raise SpokenW2VError(f"{f}: not a readable features/units NPZ file ({exc})") from None
+        arrays = _load_npz(f, (FEATURES_FORMAT, UNITS_FORMAT), keys=("utt_ids", "durations"))
+        utts, durs = arrays["utt_ids"].tolist(), arrays["durations"].astype(np.float64).tolist()
         if len(utts) != len(durs):
             raise SpokenW2VError(f"{f}: corrupt file (utt_ids and durations differ in length)")
         for u, d in zip(utts, durs):

@@ -50,6 +50,11 @@ VISIBLE_MOVE_S = 5e-5
 # --------------------------------------------------------------------------- shared helpers
 
 
+def _rate(a: int, b: int) -> float:
+    """``a / b``, 0 when ``b`` is 0 (a realised rate with no opportunities)."""
+    return a / b if b else 0.0
+
+
 def _check_rate(name: str, value: float) -> None:
     if not (isinstance(value, (int, float)) and math.isfinite(value) and 0.0 <= value <= 1.0):
         raise SpokenW2VError(f"{name} must be a rate in [0, 1], found {value!r}")
@@ -316,14 +321,11 @@ class SegmentNoiseCounts:
 
     @property
     def realised(self) -> dict[str, float]:
-        def rate(a: int, b: int) -> float:
-            return a / b if b else 0.0
-
         return {
-            "delete": rate(self.deleted, self.segments_in),
-            "merge": rate(self.merged, self.merge_opportunities),
-            "split": rate(self.splits, self.split_eligible),
-            "insert": rate(self.inserted, self.segments_in),
+            "delete": _rate(self.deleted, self.segments_in),
+            "merge": _rate(self.merged, self.merge_opportunities),
+            "split": _rate(self.splits, self.split_eligible),
+            "insert": _rate(self.inserted, self.segments_in),
             "jitter_rms": math.sqrt(self.jitter_sum_sq / self.boundaries_jittered) if self.boundaries_jittered else 0.0,
         }
 
@@ -558,13 +560,10 @@ class TextNoiseCounts:
 
     @property
     def realised(self) -> dict[str, float]:
-        def rate(a: int, b: int) -> float:
-            return a / b if b else 0.0
-
         return {
-            "substitute": rate(self.substituted, self.tokens_in),
-            "merge": rate(self.merged, self.merge_opportunities),
-            "split": rate(self.splits, self.split_eligible),
+            "substitute": _rate(self.substituted, self.tokens_in),
+            "merge": _rate(self.merged, self.merge_opportunities),
+            "split": _rate(self.splits, self.split_eligible),
         }
 
 

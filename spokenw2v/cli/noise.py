@@ -90,6 +90,18 @@ def show_report(log: Log, title: str, runs: list[dict], columns: list[tuple[str,
     err_console.print(table)
 
 
+def write_outputs(log: Log, results: list[tuple[Path, object, dict]], write: Callable, report: Optional[Path],
+                  title: str, columns: list[tuple[str, str, Callable]]) -> None:
+    """Write every (path, data, run) of a command with ``write(path, data)``, then the JSON
+    report and the table on stderr.  Called only once every run has been computed."""
+    for path, data, _ in results:
+        write(path, data)
+    runs = [run for _, _, run in results]
+    write_report(report, runs)
+    show_report(log, title, runs, columns)
+    log(f"Wrote {len(runs)} file(s): {', '.join(str(path) for path, _, _ in results)}")
+
+
 def _f3(x) -> str:
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.3f}"
 
@@ -178,12 +190,8 @@ def segment_noise_command(
         run.update({f"op_{op}": noisy.extra["op"].count(op) for op in noise.OPS})
         run.update(noise.segment_report(seg, noisy, tolerance))
         results.append((path, noisy, run))
-    for path, noisy, _ in results:
-        write_segments(path, noisy)
-    runs = [r for _, _, r in results]
-    write_report(report, runs)
-    show_report(log, f"segment-noise: {segments} ({len(seg)} segments, seed {seed})", runs, SEGMENT_COLUMNS)
-    log(f"Wrote {len(runs)} file(s): {', '.join(str(p) for p, _, _ in results)}")
+    write_outputs(log, results, write_segments, report,
+                  f"segment-noise: {segments} ({len(seg)} segments, seed {seed})", SEGMENT_COLUMNS)
 
 
 TEXT_COLUMNS = [
@@ -230,12 +238,8 @@ def text_noise_command(
         run = {"output": str(path), "input": str(corpus), "seed": seed, **values, "weighting": weighting.value}
         run.update(noise.counts_dict(counts))
         results.append((path, noisy, run))
-    for path, noisy, _ in results:
-        write_corpus(path, noisy)
-    runs = [r for _, _, r in results]
-    write_report(report, runs)
-    show_report(log, f"text-noise: {corpus} ({runs[0]['tokens_in']} tokens, seed {seed})", runs, TEXT_COLUMNS)
-    log(f"Wrote {len(runs)} file(s): {', '.join(str(p) for p, _, _ in results)}")
+    write_outputs(log, results, write_corpus, report,
+                  f"text-noise: {corpus} ({results[0][2]['tokens_in']} tokens, seed {seed})", TEXT_COLUMNS)
 
 
 @app.command("label-segments")
