@@ -523,6 +523,7 @@ class NeuralTrainer:
         sampler = NoiseSampler(self.stream.word_ids, len(self.stream.words), cfg.noise_power)
         elapsed0 = float(rows[-1]["elapsed_s"]) if rows else 0.0
         t_start = time.perf_counter()
+        vectors = None  # the type vectors of the latest epoch, when the evaluator computed them
         for epoch in range(start_epoch + 1, cfg.epochs + 1):
             batches = EpochBatches(self.stream, cfg, epoch, sampler, dist.rank, dist.world, self._with_tokens)
             t0 = time.perf_counter()
@@ -530,7 +531,8 @@ class NeuralTrainer:
             step += len(batches)
             seconds = time.perf_counter() - t0
             mean_loss = dist.mean(mean_loss)
-            metrics = self.evaluator(self.type_vectors()) if (self.evaluator and dist.main) else None
+            vectors = self.type_vectors() if (self.evaluator and dist.main) else None
+            metrics = self.evaluator(vectors) if vectors is not None else None
             rows.append(metrics_row(epoch, mean_loss, batches.centre_words * dist.world / max(seconds, 1e-9),
                                     elapsed0 + time.perf_counter() - t_start, metrics))
             score = self._score(rows[-1])
@@ -538,7 +540,8 @@ class NeuralTrainer:
             if improved:
                 best, best_epoch = score, epoch
             self._after_epoch(epoch, step, rows, best, best_epoch, optimizer, last_path, best_path, improved)
-        vectors = self.type_vectors() if dist.main else None  # only rank 0 writes them
+        if vectors is None and dist.main:  # only rank 0 writes them
+            vectors = self.type_vectors()
         return RunResult(vectors, rows, best_epoch, {"ae_losses": ae_losses})
 
     def _train_autoencoder(self) -> list[float]:
