@@ -7,6 +7,8 @@ contexts and ``negatives`` negatives, each slot its own sequence, padded into on
 
     OMP_WAIT_POLICY=PASSIVE python bench/bench_train.py                # CPU, s = 1..4
     OMP_WAIT_POLICY=PASSIVE python bench/bench_train.py --device cuda  # GPU when present
+    python bench/bench_train.py units-speed --units DEMO/units.npz --segments DEMO/speech/segments.tsv
+    python bench/bench_train.py units-curves --units ... --segments ... --reference DEMO/runs/text/vectors.vec
 
 Two data sets, generated here with a fixed seed: ``chars`` (a Zipfian word corpus; a
 token's sequence is its word's characters, so distinct sequences = word types) and ``units``
@@ -137,7 +139,98 @@ def naive_rate(stream: TokenStream, cfg: TrainConfig, device: torch.device, step
     return centres * steps / (time.perf_counter() - t0)
 
 
+def speech_stream(units: str, segments: str) -> TokenStream:
+    """The token stream ``spokenw2v train e2e --segments SEGMENTS --units UNITS`` trains on."""
+    from spokenw2v.frames import word_unit_sequences
+    from spokenw2v.io import read_segments, read_units
+
+    u = read_units(units)
+    seg = read_segments(segments, require_words=True)
+    seqs, kept = word_unit_sequences(u, seg, merge=True)
+    return unit_stream(seqs, [seg.word[i] for i in kept], [seg.utt[i] for i in kept], u.k)
+
+
+def force_gru_path(fused: bool) -> None:
+    """Make every encoder run one implementation: ``fused`` (the CPU default) or nn.GRU over
+    the padded tensor (the code before the fused recurrence, still the CUDA path)."""
+    from spokenw2v.models import PadInvariantBiGRU
+
+    PadInvariantBiGRU.use_fused = lambda self, device: fused
+
+
+def unit_speed(args) -> None:
+    """Centre words/s of the two GRU paths on real units, alternating rounds in one process."""
+    stream = speech_stream(args.units, args.segments)
+    torch.set_num_threads(args.threads)
+    print(f"{args.units}: {len(stream)} tokens, {stream.n_sequences} distinct sequences, "
+          f"{stream.seq_lengths[stream.seq_ids].mean():.2f} units per token; torch threads {args.threads}")
+    variants = [("nn.GRU, padded (before)", False, 4), ("fused (after)", True, 4), ("fused, 1 bucket", True, 1),
+                ("fused, 2 buckets", True, 2)]
+    wall: dict[str, list[float]] = {v[0]: [] for v in variants}
+    cpu: dict[str, list[float]] = {v[0]: [] for v in variants}
+    for _ in range(args.rounds):
+        for name, fused, buckets in variants:
+            force_gru_path(fused)
+            cfg = TrainConfig(vocab_size=stream.vocab_size, symbols="units", length_buckets=buckets).resolved()
+            torch.manual_seed(0)
+            model = build_skipgram(cfg)
+            opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr)
+            sampler = NoiseSampler(stream.word_ids, len(stream.words), cfg.noise_power)
+            it = iter(EpochBatches(stream, cfg, 1, sampler))
+            words, t0, c0 = 0, time.perf_counter(), time.process_time()
+            for _ in range(args.steps):
+                batch = next(it)  # batch building is part of the measured time
+                loss = model(batch)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                words += batch.size
+            wall[name].append(words / (time.perf_counter() - t0))
+            cpu[name].append(words / (time.process_time() - c0))
+    base_w, base_c = np.median(wall[variants[0][0]]), np.median(cpu[variants[0][0]])
+    print("path\tbuckets\tcentre_words_per_s_wall\tper_cpu_s\tspeed-up wall\tspeed-up cpu")
+    for name, _, buckets in variants:
+        w, c = np.median(wall[name]), np.median(cpu[name])
+        print(f"{name}\t{buckets}\t{w:.0f}\t{c:.0f}\t{w / base_w:.2f}x\t{c / base_c:.2f}x")
+
+
+def unit_curves(args) -> None:
+    """Per-epoch loss, A and B of both GRU paths (same seed, same batches)."""
+    from spokenw2v.io import read_vectors
+    from spokenw2v.train import Evaluator, NeuralTrainer
+    import tempfile
+
+    stream = speech_stream(args.units, args.segments)
+    torch.set_num_threads(args.threads)
+    evaluator = Evaluator.build(read_vectors(args.reference), stream.sentences(), seed=0)
+    rows = {}
+    for name, fused in (("fused", True), ("nn.GRU", False)):
+        force_gru_path(fused)
+        cfg = TrainConfig(vocab_size=stream.vocab_size, symbols="units", epochs=args.epochs)
+        with tempfile.TemporaryDirectory() as tmp:
+            rows[name] = NeuralTrainer(stream, cfg, torch.device("cpu"), tmp, evaluator=evaluator).run().rows
+        print(f"{name} done", flush=True)
+    print("epoch\tloss fused\tloss nn.GRU\tA fused\tA nn.GRU\tB fused\tB nn.GRU\twords/s fused\twords/s nn.GRU")
+    for a, b in zip(rows["fused"], rows["nn.GRU"]):
+        def f(r, k):
+            return "" if r[k] == "" else f"{float(r[k]):.3f}" if k != "examples_per_s" else f"{float(r[k]):.0f}"
+        print("\t".join([str(a["epoch"])] + [f(r, k) for k in ("loss", "A", "B", "examples_per_s") for r in (a, b)]))
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in ("units-speed", "units-curves"):
+        ap = argparse.ArgumentParser(description="GRU paths on real speech units (a demo run's files)")
+        ap.add_argument("mode")
+        ap.add_argument("--units", required=True, help="units NPZ (e.g. DEMO/units.npz)")
+        ap.add_argument("--segments", required=True, help="word segments (e.g. DEMO/speech/segments.tsv)")
+        ap.add_argument("--reference", help="reference vectors (units-curves)")
+        ap.add_argument("--threads", type=int, default=1)
+        ap.add_argument("--rounds", type=int, default=3)
+        ap.add_argument("--steps", type=int, default=8)
+        ap.add_argument("--epochs", type=int, default=10)
+        args = ap.parse_args()
+        (unit_speed if args.mode == "units-speed" else unit_curves)(args)
+        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--scales", default="1,2,3,4")

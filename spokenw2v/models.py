@@ -21,6 +21,7 @@ and evaluation need no repeated flags.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import torch
 from torch import nn
@@ -57,6 +58,89 @@ class EncodePlan:
                            for t, n in self.buckets])
 
 
+class _GRUSteps(torch.autograd.Function):
+    """The GRU recurrence of 2 directions at once over packed input gates, with a hand-written
+    backward pass (one autograd node instead of ~10 per time step).
+
+    ``gi`` (2, P, 3H): input gates ``W_ih x + b_ih`` in the packed layout (step t holds the
+    first ``active[t]`` rows, rows sorted by decreasing length, each direction in its own
+    time order); ``w_hh`` (2, H, 3H) the transposed hidden weights; ``b_hh`` (2, 1, 3H).
+    Returns the final state of every row (2, n, H) and, with ``want_steps``, every step's
+    state (2, P, H) (else an empty tensor).  PyTorch's GRU equations: r = s(gi_r + gh_r),
+    z = s(gi_z + gh_z), c = tanh(gi_n + r * gh_n), h' = (1 - z) c + z h.
+    """
+
+    @staticmethod
+    def forward(ctx, gi, w_hh, b_hh, active, want_steps):
+        H = w_hh.shape[1]
+        n = active[0] if active else 0
+        h = gi.new_zeros(2, n, H)
+        final = gi.new_empty(2, n, H)
+        saved, states = [], []
+        start = 0
+        for t, m in enumerate(active):
+            hp = h if h.shape[1] == m else h[:, :m]
+            gh = torch.baddbmm(b_hh, hp, w_hh)  # (2, m, 3H)
+            g = gi[:, start:start + m]
+            rz = torch.sigmoid(g[..., : 2 * H] + gh[..., : 2 * H])
+            ghn = gh[..., 2 * H:]
+            c = torch.tanh(torch.addcmul(g[..., 2 * H:], rz[..., :H], ghn))
+            h = torch.addcmul(c, rz[..., H:], hp - c)
+            nxt = active[t + 1] if t + 1 < len(active) else 0
+            if nxt < m:
+                final[:, nxt:m] = h[:, nxt:m]
+            saved.append((hp, rz, c, ghn))
+            if want_steps:
+                states.append(h)
+            start += m
+        ctx.saved = saved
+        ctx.active = active
+        ctx.save_for_backward(w_hh)
+        ctx.gi_shape = gi.shape
+        steps = torch.cat(states, dim=1) if want_steps and states else gi.new_zeros(0)
+        return final, steps
+
+    @staticmethod
+    def backward(ctx, d_final, d_steps):
+        (w_hh,) = ctx.saved_tensors
+        active, saved = ctx.active, ctx.saved
+        H = w_hh.shape[1]
+        dgi = w_hh.new_empty(ctx.gi_shape)
+        dgh_all = w_hh.new_empty(ctx.gi_shape)  # gradients of the hidden gates, packed
+        w_t = w_hh.transpose(1, 2)
+        starts = [0]
+        for m in active[:-1]:
+            starts.append(starts[-1] + m)
+        carry = None  # gradient of the state flowing into step t + 1, (2, active[t + 1], H)
+        have_steps = d_steps is not None and d_steps.numel() > 0
+        for t in range(len(active) - 1, -1, -1):
+            m, start = active[t], starts[t]
+            nxt = active[t + 1] if t + 1 < len(active) else 0
+            dh = d_final.new_empty(2, m, H)
+            if nxt:
+                dh[:, :nxt] = carry
+            dh[:, nxt:m] = d_final[:, nxt:m]
+            if have_steps:
+                dh += d_steps[:, start:start + m]
+            hp, rz, c, ghn = saved[t]
+            r, z = rz[..., :H], rz[..., H:]
+            g = dgi[:, start:start + m]
+            dc = dh * (1 - z)
+            torch.mul(dc, 1 - c * c, out=g[..., 2 * H:])  # d(pre-activation of c)
+            torch.mul(dh * (hp - c), z * (1 - z), out=g[..., H: 2 * H])
+            torch.mul(g[..., 2 * H:] * ghn, r * (1 - r), out=g[..., :H])
+            dgh = dgh_all[:, start:start + m]
+            dgh.copy_(g)
+            dgh[..., 2 * H:] *= r
+            carry = torch.baddbmm(dh * z, dgh, w_t)
+        # weight and bias gradients of all steps in one product: sum_t h_{t-1}^T dgh_t
+        h_prev = torch.cat([hp for hp, _, _, _ in saved], dim=1)  # (2, P, H)
+        dw = torch.bmm(h_prev.transpose(1, 2), dgh_all)
+        db = dgh_all.sum(1, keepdim=True)
+        ctx.saved = None
+        return dgi, dw, db, None, None
+
+
 class PadInvariantBiGRU(nn.Module):
     """A bidirectional GRU over right-padded sequences whose result ignores the padding.
 
@@ -64,7 +148,17 @@ class PadInvariantBiGRU(nn.Module):
     every sequence reversed *within its length* (pads stay at the end), so neither direction
     ever sees a pad before a valid symbol.  Output per sequence: the forward state at the
     last valid step concatenated with the backward state at step 0 -> (n, 2 * hidden).
-    Padded (not packed) sequences keep the GPU kernels large.
+
+    Two implementations of the same function (equal up to float rounding, tested): on CUDA,
+    ``nn.GRU`` over the padded tensor (large cuDNN kernels; the pads are computed, then
+    ignored).  Elsewhere (``fused``, the CPU), :meth:`fused_forward` runs the recurrence
+    itself: the rows sorted by length so each time step computes only the sequences still
+    running (no pad is ever computed), both directions in one batched matrix product per
+    step, and for the first layer the input projection ``W_ih x + b_ih`` of every symbol
+    computed once per call as a (symbols, 3*hidden) table and looked up, instead of a
+    matrix product per sequence position.  The parameters are the ``nn.GRU`` modules' own,
+    so checkpoints are the same either way.  On the CPU this is several times faster
+    (bench/RESULTS.md).
     """
 
     def __init__(self, input_size: int, hidden: int, layers: int):
@@ -73,6 +167,17 @@ class PadInvariantBiGRU(nn.Module):
         sizes = [input_size] + [2 * hidden] * (layers - 1)
         self.forward_layers = nn.ModuleList(nn.GRU(n, hidden, batch_first=True) for n in sizes)
         self.backward_layers = nn.ModuleList(nn.GRU(n, hidden, batch_first=True) for n in sizes)
+        self.fused: bool | None = None  # None: fused off CUDA, nn.GRU on CUDA
+
+    def use_fused(self, device: torch.device) -> bool:
+        return (device.type != "cuda") if self.fused is None else self.fused
+
+    def encode_symbols(self, embedding: nn.Embedding, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """tokens (n, L) symbol ids right-padded, lengths (n,) -> (n, 2*hidden): the same as
+        ``self(embedding(tokens), lengths)``."""
+        if self.use_fused(tokens.device):
+            return self.fused_forward(lengths, tokens=tokens, embedding=embedding.weight)
+        return self(embedding(tokens), lengths)
 
     @staticmethod
     def reverse_index(lengths: torch.Tensor, width: int) -> torch.Tensor:
@@ -88,6 +193,8 @@ class PadInvariantBiGRU(nn.Module):
         Under CUDA autocast the GRUs run in float32: cuDNN's autocast rule runs recurrent
         layers in float16 whatever the autocast dtype, and training uses no loss scaling, so
         small GRU gradients could underflow.  The layers around them keep bf16."""
+        if self.use_fused(x.device):
+            return self.fused_forward(lengths, x=x, all_steps=all_steps)
         if x.is_cuda and torch.is_autocast_enabled("cuda"):
             with torch.autocast(device_type="cuda", enabled=False):
                 return self._forward(x.float(), lengths, all_steps)
@@ -109,6 +216,58 @@ class PadInvariantBiGRU(nn.Module):
             out_b = torch.gather(out_b_rev, 1, rev[:, :, None].expand(-1, -1, self.hidden))
             h = torch.cat([out_f, out_b], dim=-1)
         return h
+
+    def fused_forward(self, lengths: torch.Tensor, x: torch.Tensor | None = None, tokens: torch.Tensor | None = None,
+                      embedding: torch.Tensor | None = None, all_steps: bool = False) -> torch.Tensor:
+        """The fused recurrence over ``x`` (n, L, in), or over ``embedding[tokens]`` (tokens
+        (n, L), embedding (symbols, in)) with the first layer's input projection as a table.
+        Same results as the ``nn.GRU`` path (past each length, ``all_steps`` rows are 0)."""
+        width = (x if x is not None else tokens).shape[1]
+        n = lengths.shape[0]
+        device = lengths.device
+        order = torch.argsort(lengths, descending=True, stable=True)
+        lens = lengths.index_select(0, order)
+        steps = int(lens[0]) if n else 0
+        # active[t]: the sequences with more than t symbols, a prefix of the sorted rows
+        active = (lens.cpu()[None, :] > torch.arange(steps)[:, None]).sum(1)
+        # packed layout (time-major, like PackedSequence): step t holds sorted rows 0..active[t]-1
+        packed = torch.cat([t * n + torch.arange(int(m)) for t, m in enumerate(active)]).to(device)
+        active = active.tolist()
+        rev = self.reverse_index(lens, steps)  # (n, steps): reverses each sorted row within its length
+
+        def pack(a: torch.Tensor) -> torch.Tensor:  # (n, steps, ...) sorted rows -> (P, ...)
+            return a.transpose(0, 1).reshape(steps * n, *a.shape[2:]).index_select(0, packed)
+
+        h_seq = None
+        finals = None
+        for layer, (fwd, bwd) in enumerate(zip(self.forward_layers, self.backward_layers)):
+            last = layer == len(self.forward_layers) - 1
+            if layer == 0 and tokens is not None:
+                # one (2 * symbols, 3H) table of input gates; step t looks up its rows' symbols
+                tok = tokens.index_select(0, order)[:, :steps]
+                table = torch.cat([F.linear(embedding, fwd.weight_ih_l0, fwd.bias_ih_l0),
+                                   F.linear(embedding, bwd.weight_ih_l0, bwd.bias_ih_l0)])
+                both = torch.stack([pack(tok), pack(torch.gather(tok, 1, rev)) + embedding.shape[0]])
+                gi = F.embedding(both, table)  # (2, P, 3H)
+            else:
+                inp = x.index_select(0, order)[:, :steps] if layer == 0 else h_seq
+                inp_b = torch.gather(inp, 1, rev[:, :, None].expand(-1, -1, inp.shape[-1]))
+                gi = torch.stack([F.linear(pack(inp), fwd.weight_ih_l0, fwd.bias_ih_l0),
+                                  F.linear(pack(inp_b), bwd.weight_ih_l0, bwd.bias_ih_l0)])
+            w_hh = torch.stack([fwd.weight_hh_l0, bwd.weight_hh_l0]).transpose(1, 2)  # (2, H, 3H)
+            b_hh = torch.stack([fwd.bias_hh_l0, bwd.bias_hh_l0])[:, None, :]  # (2, 1, 3H)
+            want_steps = all_steps or not last
+            finals, outs = _GRUSteps.apply(gi, w_hh, b_hh, active, want_steps)
+            if want_steps:  # unpack to (2, n, steps, H), zeros past each length
+                full = outs.new_zeros(2, steps * n, self.hidden).index_copy(1, packed, outs)
+                full = full.view(2, steps, n, self.hidden).transpose(1, 2)
+                out_b = torch.gather(full[1], 1, rev[:, :, None].expand(-1, -1, self.hidden))
+                h_seq = torch.cat([full[0], out_b], dim=-1)  # (n, steps, 2H), sorted rows
+        unsort = torch.empty_like(order)
+        unsort[order] = torch.arange(n, device=device)
+        if not all_steps:
+            return torch.cat([finals[0], finals[1]], dim=-1).index_select(0, unsort)
+        return F.pad(h_seq.index_select(0, unsort), (0, 0, 0, width - steps))
 
 
 def linear_stack(n_in: int, n_out: int, layers: int, activation: str) -> nn.Module:
@@ -136,7 +295,7 @@ class SequenceEncoder(nn.Module):
 
     def encode(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """tokens (n, L) int64 padded, lengths (n,) -> (n, dim)."""
-        return self.head(self.gru(self.embedding(tokens), lengths))
+        return self.head(self.gru.encode_symbols(self.embedding, tokens, lengths))
 
     def forward(self, plan: EncodePlan) -> torch.Tensor:
         """(U, dim) vectors of the plan's distinct sequences, in ``plan.seq_ids`` order."""
@@ -177,7 +336,7 @@ class SequenceAutoencoder(nn.Module):
 
     def encode(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """tokens (n, L), lengths (n,) -> latent (n, 2*hidden)."""
-        return self.gru(self.embedding(tokens), lengths)
+        return self.gru.encode_symbols(self.embedding, tokens, lengths)
 
     def loss(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         z = self.encode(tokens, lengths)
