@@ -653,6 +653,69 @@ def write_word_units(path: str | os.PathLike, seg: Segments, sequences: Sequence
     ))
 
 
+@dataclass
+class WordUnits:
+    """Word tokens with a symbol sequence each (a ``word-units`` TSV or any unit source).
+
+    ``seg`` the word segments (grouped by utterance, sorted); ``sequences[i]`` (L_i,) int64
+    symbol ids of token ``seg[i]``; ``symbols`` the symbol of each id (None when the file
+    holds integer unit ids, which are kept as they are); ``k`` the number of ids.
+    """
+
+    seg: Segments
+    sequences: list[np.ndarray]
+    symbols: list[str] | None
+    k: int
+
+
+def read_word_units(path: str | os.PathLike) -> WordUnits:
+    """Read ``utt start end word units`` (the ``word-units`` output, or any tool's units):
+    ``units`` holds space-separated symbols, either non-negative integer unit ids (kept as
+    ids; k = largest + 1) or any other symbols, such as phonemes (numbered in sorted order)."""
+    path = Path(path)
+    _, rows = read_tsv(path, ["utt", "start", "end", "word", "units"])
+    if not rows:
+        raise SpokenW2VError(f"{path}: no word tokens (only a header)")
+    utt, start, end, words, lines, raw = [], [], [], [], [], []
+    for lineno, row in rows:
+        try:
+            s, e = float(row["start"]), float(row["end"])
+        except ValueError:
+            raise SpokenW2VError(f"{where(path, lineno)}: start/end must be numbers in seconds, found "
+                                 f"{row['start']!r} and {row['end']!r}") from None
+        if not row["utt"]:
+            raise SpokenW2VError(f"{where(path, lineno)}: empty utterance id")
+        if not row["word"].strip():
+            raise SpokenW2VError(f"{where(path, lineno)}: empty word")
+        symbols = row["units"].split()
+        if not symbols:
+            raise SpokenW2VError(f"{where(path, lineno)}: word {row['word']!r} has no units")
+        utt.append(row["utt"])
+        start.append(s)
+        end.append(e)
+        words.append(row["word"])
+        lines.append(lineno)
+        raw.append(symbols)
+    seg = Segments(utt, np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64), words,
+                   {"line": [str(n) for n in lines]})
+    validate_segments(seg, path, lines)
+    order = []  # group by utterance and sort by start, as read_segments does
+    for _, ix in seg.by_utterance().items():
+        order.extend(ix[np.argsort(seg.start[ix], kind="stable")].tolist())
+    seg = seg.subset(order)
+    raw = [raw[i] for i in order]
+    distinct = sorted({x for r in raw for x in r})
+    if all(x.isdigit() for x in distinct):
+        ids = [np.asarray([int(x) for x in r], dtype=np.int64) for r in raw]
+        k = 1 + max(int(a.max()) for a in ids)
+        if k > 2**31 - 1:
+            raise SpokenW2VError(f"{path}: unit ids up to {k - 1} (expected a codebook's ids, 0..k-1)")
+        return WordUnits(seg, ids, None, k)
+    number = {x: i for i, x in enumerate(distinct)}
+    ids = [np.asarray([number[x] for x in r], dtype=np.int64) for r in raw]
+    return WordUnits(seg, ids, distinct, len(distinct))
+
+
 # --------------------------------------------------------------------------- word vectors
 
 

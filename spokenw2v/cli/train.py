@@ -43,8 +43,12 @@ def train_command(
     segments: Optional[Path] = typer.Option(None, "--segments", help="Word segments TSV (utt start end word)."),
     units: Optional[Path] = typer.Option(None, "--units", help="Units NPZ (with --segments): train on the units "
                                          "of each word token."),
+    word_units: Optional[Path] = typer.Option(None, "--word-units", help="Word-units TSV (utt start end word "
+                                              "units; the word-units output, phonemes from synthesize, or "
+                                              "any tool's units): train on each token's symbols as given."),
     merge: Optional[bool] = typer.Option(None, "--merge/--no-merge", help="Merge consecutive duplicate units "
-                                         "of a token (default: merge)."),
+                                         "of a token (default: merge with --units; --word-units are "
+                                         "taken as written)."),
     skip_missing: bool = typer.Option(False, "--skip-missing", help="With --units: skip word segments whose "
                                       "utterance is missing from the units file (or that start past the "
                                       "end of its audio) instead of stopping; the skipped tokens are "
@@ -121,16 +125,18 @@ def train_command(
 
         saved = load_checkpoint(out / "last.pt")
         inputs = saved.get("inputs", {})
-        if corpus is None and segments is None:
+        if corpus is None and segments is None and word_units is None:
             corpus = Path(inputs["corpus"]) if inputs.get("corpus") else None
             segments = Path(inputs["segments"]) if inputs.get("segments") else None
             units = Path(inputs["units"]) if inputs.get("units") else None
+            word_units = Path(inputs["word_units"]) if inputs.get("word_units") else None
             if reference is None and inputs.get("reference"):
                 reference = Path(inputs["reference"])
             if test_set is None and inputs.get("test_set"):
                 test_set = Path(inputs["test_set"])
-    if (corpus is None) == (segments is None):
-        raise SpokenW2VError("give exactly one of --corpus TEXT.txt and --segments SEGS.tsv")
+    if sum(x is not None for x in (corpus, segments, word_units)) != 1:
+        raise SpokenW2VError("give exactly one of --corpus TEXT.txt, --segments SEGS.tsv and --word-units "
+                             "WORD-UNITS.tsv")
     if units is not None and segments is None:
         raise SpokenW2VError("--units needs --segments (the word boundaries)")
     if units is not None and not neural:
@@ -141,8 +147,13 @@ def train_command(
 
     # ---- tokens
     seg = None
+    wu = None
     if corpus is not None:
         sentences = io.read_corpus(corpus)
+    elif word_units is not None:
+        wu = io.read_word_units(word_units)
+        seg = wu.seg
+        sentences = _sentences_from_segments(seg)
     else:
         seg = io.read_segments(segments, require_words=True)
         sentences = _sentences_from_segments(seg)
@@ -161,6 +172,7 @@ def train_command(
         return str(Path(path).resolve()) if path else ""
 
     inputs = {"corpus": absolute(corpus), "segments": absolute(segments), "units": absolute(units),
+              "word_units": absolute(word_units),
               "reference": absolute(reference), "test_set": absolute(test_set)}
 
     def on_epoch(row: dict) -> None:
@@ -193,7 +205,16 @@ def train_command(
     from ..train import Hooks, NeuralTrainer
 
     skipped = None
-    if units is not None:
+    if wu is not None:
+        from ..frames import merge_duplicates
+
+        merge = bool(merge)  # taken as written unless --merge
+        seqs = [merge_duplicates(q) for q in wu.sequences] if merge else wu.sequences
+        stream = unit_stream(seqs, seg.word, seg.utt, wu.k, source=str(word_units))
+        stream.alphabet = wu.symbols
+        log(f"{stream.n_sequences} distinct symbol sequences among {len(stream)} tokens "
+            f"({wu.k} {'symbols' if wu.symbols else 'unit ids'})")
+    elif units is not None:
         u = io.read_units(units)
         try:
             seqs, kept = word_unit_sequences(u, seg, merge=True if merge is None else merge, source=str(segments),
@@ -274,7 +295,7 @@ def train_command(
         if token_vectors is not None:
             vec = trainer.token_vectors()
             if seg is not None:
-                rows = np.arange(len(seg)) if units is None else kept
+                rows = kept if units is not None else np.arange(len(seg))
                 utt_ids = [seg.utt[i] for i in rows]
                 start, end = seg.start[rows], seg.end[rows]
             else:
