@@ -174,7 +174,8 @@ def test_loss_decreases_and_vectors_load_in_gensim(tmp_path):
     assert (tmp_path / "last.pt").exists() and (tmp_path / "best.pt").exists()
     header = (tmp_path / "metrics.tsv").read_text().splitlines()[0].split("\t")
     assert header == ["epoch", "loss", "examples_per_s", "elapsed_s", "A", "B", "A_spearman", "B_spearman",
-                      "coverage"]
+                      "coverage", "A_partial", "B_partial", "A_sem", "A_orth", "A_rand", "dev_A", "dev_B",
+                      "dev_A_partial", "dev_B_partial", "dev_coverage"]
 
 
 def test_resume_after_interruption_reproduces_the_uninterrupted_run(tmp_path):
