@@ -27,8 +27,8 @@ other word token becomes one segment ``[start, end)`` in seconds:
   conversation), every utterance of that file is named ``UTT-CHANNEL``.
 
 Dropped labels (:attr:`ReadOptions.drop`, compared case-insensitively, ``*`` = any
-text): the empty label always, by default ``sil``, ``sp``, ``spn``, ``<unk>``, ``<eps>``,
-``<*>`` and ``[*]`` (noise marks such as ``[noise]``).  Zero-duration CTM words are
+text): the empty label always, by default ``sil``, ``sp``, ``spn``, ``!sil``, ``<unk>``,
+``<eps>``, ``<*>`` and ``[*]`` (marks such as ``<noise>``, ``<p:>`` or ``[noise]``).  Zero-duration CTM words are
 dropped; overlaps of consecutive words up to :attr:`ReadOptions.overlap_tolerance`
 seconds (rounding in 2-decimal files) are trimmed by ending the earlier word where the
 next starts.  Everything dropped, trimmed or renamed is counted in a :class:`ReadReport`.
@@ -85,8 +85,9 @@ FORMAT_NAMES: dict[AlignmentFormat, tuple[str, ...]] = {AlignmentFormat.CTM: ("c
 DEFAULT_TIERS: tuple[str, ...] = ("words", "word", "* - words", "* - word", "ORT-MAU", "ORT", "wrd")
 
 #: Non-word labels dropped by default (besides the empty label): silences, MFA's spoken
-#: noise and unknown word, Kaldi's epsilon, and bracketed marks such as [noise] or <sil>.
-DEFAULT_DROP: tuple[str, ...] = ("sil", "sp", "spn", "<unk>", "<eps>", "<*>", "[*]")
+#: noise and unknown word, Kaldi's silence word and epsilon, and bracketed marks such as
+#: [noise], <sil> or WebMAUS's <p:>.
+DEFAULT_DROP: tuple[str, ...] = ("sil", "sp", "spn", "!sil", "<unk>", "<eps>", "<*>", "[*]")
 
 #: Overlaps between consecutive words up to this many seconds are trimmed (rounding).
 DEFAULT_OVERLAP_TOLERANCE = 0.005
