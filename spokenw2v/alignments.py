@@ -478,8 +478,10 @@ def parse_ctm(text: str, source: str | os.PathLike, options: ReadOptions = _DEFA
         try:
             start, dur = float(start_text), float(dur_text)
         except ValueError:
+            hint = " (the first alternative of an <ALT_BEGIN> block needs times)" if alt else ""
             raise SpokenW2VError(
-                f"{where(source, lineno, utt)}: start and duration must be numbers, found {start_text!r} {dur_text!r}"
+                f"{where(source, lineno, utt)}: start and duration must be numbers, found {start_text!r} "
+                f"{dur_text!r}{hint}"
             ) from None
         if not (math.isfinite(start) and math.isfinite(dur)) or dur < 0 or start < 0:
             raise SpokenW2VError(f"{where(source, lineno, utt)}: bad time (start {start:g} s, duration {dur:g} s)")

@@ -339,6 +339,9 @@ def test_sclite_alternations_keep_the_first_alternative(tmp_path):
     assert len(read_alignment_file(f)) == 3
     with pytest.raises(SpokenW2VError, match=r"h.ctm:2: <ALT_BEGIN> block is not closed by <ALT_END>"):
         parse_ctm("u A 0 1 a\nu A * * <ALT_BEGIN>\nu A 1 1 b\n", "h.ctm")
+    with pytest.raises(SpokenW2VError, match=r"h.ctm:2 \(utterance u\): start and duration must be numbers, found "
+                                             r"'\*' '\*' \(the first alternative of an <ALT_BEGIN> block needs times\)"):
+        parse_ctm("u A * * <ALT_BEGIN>\nu A * * a\nu A * * <ALT_END>\n", "h.ctm")
     with pytest.raises(SpokenW2VError, match=r"h.ctm:1 \(utterance u\): <ALT> outside an <ALT_BEGIN>"):
         parse_ctm("u A * * <ALT>\n", "h.ctm")
     with pytest.raises(SpokenW2VError, match=r"h.ctm:3 \(utterance u\): <ALT_BEGIN> inside the block opened on line 1"):

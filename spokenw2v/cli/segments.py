@@ -25,14 +25,14 @@ def segments_command(
     tier: Optional[List[str]] = typer.Option(None, "--tier", help="TextGrid word tier: a name or pattern (* = any "
                                              "text, case-insensitive); repeat it to try several in order, the first "
                                              "that matches wins and all tiers it matches are read (one utterance "
-                                             "FILE-SPEAKER each). [default: " + ", ".join(DEFAULT_TIERS) + "]"),
+                                             "FILE-SPEAKER each). Default, in order: " + ", ".join(DEFAULT_TIERS) + "."),
     utt_id: UttId = typer.Option(UttId.NAME, "--utt-id", case_sensitive=False,
                                  help="TextGrid utterance ids: the file name without .TextGrid, or its path relative "
                                       "to the searched directory (used automatically when file names collide)."),
     drop: str = typer.Option(",".join(DEFAULT_DROP), "--drop", help="Comma-separated non-word labels to drop (* = any "
                              "text, case-insensitive); empty labels are always dropped; --drop '' keeps the rest."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="Text encoding of files without a byte-order mark "
-                                           "(e.g. gb18030, latin-1). [default: UTF-8]"),
+                                           "(e.g. gb18030, latin-1); default UTF-8."),
     overlap_tolerance: float = typer.Option(DEFAULT_OVERLAP_TOLERANCE, "--overlap-tolerance", help="Overlaps of "
                                             "consecutive words up to this many seconds (rounding) are trimmed; "
                                             "larger ones are an error."),
