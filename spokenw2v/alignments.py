@@ -133,6 +133,10 @@ class ReadOptions:
         return any(r.fullmatch(label) for r in self._drop_res)  # type: ignore[attr-defined]
 
 
+#: The summary line names this many dropped labels (the most frequent), then counts the rest.
+_SHOWN_LABELS = 12
+
+
 @dataclass
 class ReadReport:
     """What reading changed, for the summary line: nothing is dropped, trimmed or renamed silently."""
@@ -153,14 +157,18 @@ class ReadReport:
 
     def summary(self) -> str:
         """One line: files read and every change made to the input."""
-        n = sum(self.formats.values())
-        parts = [f"Read {n} file(s) (" + ", ".join(f"{k} {v}" for k, v in sorted(self.formats.items()))
-                 + (f"; tiers: " + ", ".join(f"'{k}' {v}" for k, v in self.tiers.most_common()) if self.tiers else "")
-                 + ")"]
+        files = ", ".join(f"{k} {v}" for k, v in sorted(self.formats.items()))
+        if self.tiers:
+            files += "; tiers: " + ", ".join(f"'{k}' {v}" for k, v in self.tiers.most_common())
+        parts = [f"Read {sum(self.formats.values())} file(s) ({files})"]
         if self.duplicates:
             parts.append(f"{self.duplicates} file(s) given twice, read once")
         if self.dropped:
-            labels = [f"{k or 'empty (silence)'} {v}" for k, v in sorted(self.dropped.items(), key=lambda kv: (-kv[1], kv[0]))]
+            counts = sorted(self.dropped.items(), key=lambda kv: (-kv[1], kv[0]))
+            labels = [f"{k or 'empty (silence)'} {v}" for k, v in counts[:_SHOWN_LABELS]]
+            if len(counts) > _SHOWN_LABELS:
+                rest = counts[_SHOWN_LABELS:]
+                labels.append(f"{len(rest)} other labels {sum(v for _, v in rest)}")
             parts.append(f"dropped {sum(self.dropped.values())} non-word labels: " + ", ".join(labels))
         if self.zero_duration:
             parts.append(f"dropped {self.zero_duration} zero-duration word(s)")
@@ -588,7 +596,8 @@ def _read_text(path: Path, options: ReadOptions) -> str:
         if options.encoding is None:
             raise SpokenW2VError(f"{where(path, line)}: not UTF-8 or UTF-16 text (byte 0x{data[exc.start]:02x}); "
                                  "give the file's encoding with --encoding, e.g. --encoding gb18030") from None
-        raise SpokenW2VError(f"{where(path, line)}: not {options.encoding} text (byte 0x{data[exc.start]:02x})") from None
+        raise SpokenW2VError(f"{where(path, line)}: not {options.encoding} text "
+                             f"(byte 0x{data[exc.start]:02x})") from None
 
 
 def _trim_overlaps(tokens: list[Token], path, options: ReadOptions, report: ReadReport | None) -> None:

@@ -362,6 +362,12 @@ def test_default_drop_list_and_counts():
     assert report.dropped == {"": 1, "<unk>": 1, "spn": 1, "sil": 1, "SP": 1, "<eps>": 1, "[noise]": 1}
 
 
+def test_summary_names_the_most_frequent_dropped_labels():
+    report = ReadReport(formats={"ctm": 1}, dropped={f"[n{i:02d}]": 20 - i for i in range(15)})
+    assert report.summary() == ("Read 1 file(s) (ctm 1); dropped 195 non-word labels: " + ", ".join(
+        f"[n{i:02d}] {20 - i}" for i in range(12)) + ", 3 other labels 21.")  # 8 + 7 + 6
+
+
 def test_drop_option_custom_and_empty():
     keep_all = ReadOptions(drop=("",))
     assert [t.word for t in parse_textgrid(MFA_MARKS, "m.TextGrid", "m", keep_all)] == [
