@@ -588,12 +588,12 @@ def _read_text(path: Path, options: ReadOptions) -> str:
                              "(Save as text file...)")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
-    encoding = options.encoding or "utf-8"
+    bom = data.startswith(codecs.BOM_UTF8)
     try:
-        return data.decode("utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding)
+        return data.decode("utf-8-sig" if bom or options.encoding is None else options.encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        if options.encoding is None:
+        if options.encoding is None or bom:
             raise SpokenW2VError(f"{where(path, line)}: not UTF-8 or UTF-16 text (byte 0x{data[exc.start]:02x}); "
                                  "give the file's encoding with --encoding, e.g. --encoding gb18030") from None
         raise SpokenW2VError(f"{where(path, line)}: not {options.encoding} text "

@@ -390,6 +390,9 @@ def test_legacy_encoding_needs_encoding_option(tmp_path):
     utf16 = tmp_path / "a.TextGrid"  # a BOM still decides
     utf16.write_text(long_textgrid([("words", fill(SPK1, 2.0))], 2.0), encoding="utf-16")
     assert len(read_alignment_file(utf16, options=ReadOptions(encoding="gb18030"))) == 2
+    utf8 = tmp_path / "b.ctm"
+    utf8.write_bytes("utt1 1 0.00 0.40 你好\n".encode("utf-8-sig"))
+    assert [t.word for t in read_alignment_file(utf8, options=ReadOptions(encoding="gb18030"))] == ["你好"]
     with pytest.raises(SpokenW2VError, match="unknown text encoding 'klingon'"):
         ReadOptions(encoding="klingon")
 
