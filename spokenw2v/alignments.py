@@ -325,7 +325,8 @@ def _tg_tiers(text: str, source) -> list[_Tier]:
     def take(kind: type, what: str):
         nonlocal pos
         if pos >= len(toks):
-            raise SpokenW2VError(f"{source}: TextGrid ends early (expected {what})")
+            last = len(_NEWLINE.findall(text.rstrip())) + 1
+            raise SpokenW2VError(f"{where(source, last)}: TextGrid ends early (expected {what})")
         value, lineno = toks[pos]
         if not isinstance(value, kind) or kind is str and value in _FLAGS:
             raise SpokenW2VError(f"{where(source, lineno)}: malformed TextGrid (expected {what}, found {value!r})")
@@ -418,9 +419,6 @@ def parse_textgrid(text: str, source: str | os.PathLike, utt: str, options: Read
                 raise SpokenW2VError(f"{source}: tiers {names[tier_utt]!r} and {tier.name!r} both give utterance "
                                      f"{tier_utt}; choose one with --tier")
             names[tier_utt] = tier.name
-        if report is not None:
-            report.speaker_files += 1
-            report.speaker_utts += len(chosen)
     tokens: list[Token] = []
     for k, tier in enumerate(chosen):
         tier_utt = utt if len(chosen) == 1 else f"{utt}-{_speaker(tier.name)}"
@@ -434,6 +432,9 @@ def parse_textgrid(text: str, source: str | os.PathLike, utt: str, options: Read
                 )
             tokens.append(Token(tier_utt, xmin, xmax, label, lineno))
     order = {u: k for k, u in enumerate(dict.fromkeys(t.utt for t in tokens))}
+    if len(chosen) > 1 and report is not None:
+        report.speaker_files += 1
+        report.speaker_utts += len(order)  # speakers with at least one word
     tokens.sort(key=lambda t: (order[t.utt], t.start))
     return tokens
 

@@ -194,6 +194,13 @@ def test_textgrid_errors_give_lines_after_multiline_labels():
         parse_textgrid(reversed_, "c.TextGrid", "c")
 
 
+def test_truncated_textgrid_names_its_last_line():
+    text = long_textgrid([("words", fill(SPK1, 2.0))], 2.0)
+    cut = text[: text.index('text = "there"')]
+    with pytest.raises(SpokenW2VError, match=r"^a.TextGrid:25: TextGrid ends early \(expected interval text\)$"):
+        parse_textgrid(cut, "a.TextGrid", "a")
+
+
 def test_crlf_long_format_and_old_short_header():
     crlf = long_textgrid([("words", fill(SPK1, 2.0))], 2.0).replace("\n", "\r\n")
     assert [t.line for t in parse_textgrid(crlf, "a.TextGrid", "a")] == [20, 24]
