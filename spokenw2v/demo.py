@@ -20,8 +20,17 @@ from .noise import boundary_scores
 
 #: Substitution rates of the short clustering-noise sweep (paper, section 5).
 SWEEP_RATES = (0.0, 0.1, 0.2, 0.4)
+#: The models of the table (the many-voice rung adds e2e-units-voices).
+MODELS = ("text", "two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units")
 #: Words whose nearest neighbours the demo table shows.
 DEMO_NEIGHBOURS = "god,king,water,said"
+
+
+#: The demo's speech: one espeak-ng voice at one rate (per-word pitch and rate jitter only).
+ONE_VOICE = ("en-us", "", "170")
+#: The harder rung: the synthesizer's default mix (2 voices x 4 variants x 3 rates, chosen per
+#: utterance), about twice as many distinct unit sequences per word type.
+VOICES = ("en-us,en-gb", "m1,m3,f1,f3", "140,170,200")
 
 
 @dataclass
@@ -35,8 +44,9 @@ class DemoConfig:
     k: int = 100  # k-means units over MFCC frames
     char_epochs: int = 45  # character models (e2e and two-stage)
     char_ae_epochs: int = 30  # auto-encoder epochs of the character two-stage model
-    unit_epochs: int = 5  # unit models (e2e and two-stage)
+    unit_epochs: int = 45  # unit models (e2e and two-stage) on the one-voice speech
     unit_ae_epochs: int = 5
+    voices_epochs: int = 15  # e2e on the units of the many-voice speech (0 = leave that rung out)
     sweep_rates: tuple[float, ...] = SWEEP_RATES
 
 
@@ -55,7 +65,15 @@ class Stage:
 def layout(out: Path) -> dict[str, Path]:
     """Where every file of a demo run lives, below ``out``."""
     speech = out / "speech"
+    voices = out / "speech-voices"
     return {
+        "speech_voices": voices,
+        "audio_voices": voices / "audio.tsv",
+        "segments_voices": voices / "segments.tsv",
+        "feats_voices": out / "mfcc-voices",
+        "codebook_voices": out / "codebook-voices.npz",
+        "units_voices": out / "units-voices.npz",
+        "stats_voices": out / "pipeline-voices.tsv",
         "text": out / "text.txt",
         "speech": speech,
         "audio": speech / "audio.tsv",
@@ -85,9 +103,11 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
     ref = runs / "text" / "vectors.vec"
     seed = str(cfg.seed)
     dev = ["--device", cfg.device]
+    voice, variant, rate = ONE_VOICE
     stages = [
-        Stage("synthesize", ["synthesize", str(p["text"]), "--out", str(p["speech"]), "--seed", seed,
-                             "--jobs", str(cfg.jobs)], p["segments"]),
+        Stage("synthesize", ["synthesize", str(p["text"]), "--out", str(p["speech"]), "--voices", voice,
+                             "--variants", variant, "--rates", rate, "--seed", seed, "--jobs", str(cfg.jobs)],
+              p["segments"]),
         Stage("featurize", ["featurize", str(p["audio"]), "--out", str(p["feats"]), "--feature", "mfcc",
                             "--segments", str(p["segments"]), "--device", "cpu"], p["feats"]),
         Stage("discretize", ["discretize", str(p["feats"]), "--out", str(p["units"]), "--codebook", str(p["codebook"]),
@@ -113,6 +133,24 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
                             str(cfg.unit_epochs), "--seed", seed, *dev],
               runs / "e2e-units" / "vectors.vec"),
     ]
+    if cfg.voices_epochs > 0:  # the harder rung: the same text in many voices
+        voices, variants, rates_ = VOICES
+        stages += [
+            Stage("synthesize-voices", ["synthesize", str(p["text"]), "--out", str(p["speech_voices"]), "--voices",
+                                        voices, "--variants", variants, "--rates", rates_, "--seed", seed,
+                                        "--jobs", str(cfg.jobs)], p["segments_voices"]),
+            Stage("featurize-voices", ["featurize", str(p["audio_voices"]), "--out", str(p["feats_voices"]),
+                                       "--feature", "mfcc", "--segments", str(p["segments_voices"]), "--device",
+                                       "cpu"], p["feats_voices"]),
+            Stage("discretize-voices", ["discretize", str(p["feats_voices"]), "--out", str(p["units_voices"]),
+                                        "--codebook", str(p["codebook_voices"]), "--k", str(cfg.k), "--segments",
+                                        str(p["segments_voices"]), "--in-words", "--seed", seed, "--device", "cpu"],
+                  p["units_voices"]),
+            Stage("e2e-units-voices", ["train", "e2e", "--segments", str(p["segments_voices"]), "--units",
+                                       str(p["units_voices"]), "--out", str(runs / "e2e-units-voices"),
+                                       "--reference", str(ref), "--epochs", str(cfg.voices_epochs), "--seed",
+                                       seed, *dev], runs / "e2e-units-voices" / "vectors.vec"),
+        ]
     rates = [f"{r:.2f}" for r in cfg.sweep_rates]
     stages.append(Stage("text-noise", ["text-noise", str(p["corpus"]), "--out", str(p["noise"]), "--substitute",
                                        ",".join(rates), "--seed", seed], p["noise"] / f"substitute-{rates[-1]}.txt"))
@@ -124,7 +162,8 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
         stages.append(Stage(f"text-substitute-{r}", ["train", "text", "--corpus", str(p["noise"] / f"substitute-{r}.txt"),
                                                      "--out", str(run), "--seed", str(cfg.seed + 1)],
                             run / "vectors.vec"))
-    models = [runs / n / "vectors.vec" for n in ("text", "two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units")]
+    names = MODELS + (("e2e-units-voices",) if cfg.voices_epochs > 0 else ())
+    models = [runs / n / "vectors.vec" for n in names]
     stages.append(Stage("evaluate", ["evaluate", *map(str, models), "--reference", str(ref), "--corpus", str(p["corpus"]),
                                      "--seed", seed, "--save-test-set", str(p["test_set"]), "--tsv", str(p["results"]),
                                      "--json", str(p["results_json"]), "--neighbours", DEMO_NEIGHBOURS],
@@ -133,7 +172,7 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
                                            str(ref), "--test-set", str(p["test_set"]), "--seed", seed, "--no-benchmarks",
                                            "--tsv", str(p["sweep"])],
                         p["sweep"], stdout=p["logs"] / "evaluate-sweep.txt"))
-    metrics = [runs / n / "metrics.tsv" for n in ("two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units")]
+    metrics = [runs / n / "metrics.tsv" for n in names[1:]]
     stages.append(Stage("plot-curves", ["plot", "curves", *map(str, metrics), "--out", str(p["curves"]), "--title",
                                         "Demo: A (solid) and B (dashed) per epoch"], p["curves"]))
     stages.append(Stage("plot-sweep", ["plot", "sweep", str(p["sweep"]), "--out", str(p["sweep_png"]), "--y", "A",

@@ -15,7 +15,8 @@ runner = CliRunner()
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("bible") is None, reason="needs the Debian package bible-kjv")]
 
-TINY = ["--words", "600", "--char-epochs", "1", "--unit-epochs", "1", "--ae-epochs", "1", "--k", "16", "--jobs", "1"]
+TINY = ["--words", "600", "--char-epochs", "1", "--unit-epochs", "1", "--voices-epochs", "1", "--ae-epochs", "1",
+        "--k", "16", "--jobs", "1"]
 
 
 def _text(result) -> str:
@@ -35,16 +36,24 @@ def test_demo_runs_every_stage_and_prints_one_table(tmp_path):
     logged = re.findall(r"^\[(\d+)/(\d+)\] ([\w.-]+): (spokenw2v .*)$", text, flags=re.M)
     names = [n for _, _, n, _ in logged]
     assert names[:5] == ["synthesize", "featurize", "discretize", "word-units", "text"]
-    assert {"two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units", "evaluate", "plot-curves"} <= set(names)
+    assert {"two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units", "synthesize-voices", "e2e-units-voices",
+            "evaluate", "plot-curves"} <= set(names)
+    # the demo's speech is one voice; the harder rung is the synthesizer's many voices
+    synth = dict((n, c) for _, _, n, c in logged)
+    assert "--voices en-us --variants '' --rates 170" in synth["synthesize"]
+    assert "--voices en-us,en-gb --variants m1,m3,f1,f3 --rates 140,170,200" in synth["synthesize-voices"]
     for f in ["speech/audio.tsv", "speech/segments.tsv", "units.npz", "codebook.npz", "word-units.tsv",
-              "runs/e2e-units/vectors.vec", "results.tsv", "sweep.tsv", "curves.png", "sweep.png", "pipeline.tsv"]:
+              "runs/e2e-units/vectors.vec", "runs/e2e-units-voices/vectors.vec", "results.tsv", "sweep.tsv",
+              "curves.png", "sweep.png", "pipeline.tsv", "pipeline-voices.tsv"]:
         assert (out / f).is_file(), f
     _, rows = read_tsv(out / "results.tsv", ["model", "A", "B"])
-    assert [r["model"] for _, r in rows] == ["text", "two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units"]
+    assert [r["model"] for _, r in rows] == ["text", "two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units",
+                                             "e2e-units-voices", "null:frequency", "null:spelling", "null:random"]
     assert float(rows[0][1]["A"]) == pytest.approx(1.0)
     _, sweep = read_tsv(out / "sweep.tsv", ["model", "A"])
-    assert [r["model"] for _, r in sweep] == ["substitute-0.00", "substitute-0.10", "substitute-0.20", "substitute-0.40"]
+    assert [r["model"] for _, r in sweep if r["row"] == "model"] == ["substitute-0.00", "substitute-0.10", "substitute-0.20", "substitute-0.40"]
     assert "e2e-units" in result.output and "Pipeline statistics" in result.output
+    assert "A_partial" in result.output and "null:frequency" in result.output
     stats = dict((r["statistic"], float(r["value"])) for _, r in read_tsv(out / "pipeline.tsv", ["statistic", "value"])[1])
     assert stats["tokens"] >= 600 and 1 <= stats["mean_units"] <= stats["mean_frames"]
     assert 0 < stats["boundary_recall"] <= 1

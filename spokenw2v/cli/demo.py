@@ -36,14 +36,14 @@ def _float(text: str) -> float:
         return math.nan
 
 
-def _ci(row: dict, key: str) -> str:
-    """``value  [low, high]`` padded to 24 characters."""
+def _ci(row: dict, key: str, width: int = 6) -> str:
+    """``value  [low, high]`` padded to ``width`` + 18 characters."""
     value = _float(row.get(key, ""))
     low, high = _float(row.get(f"{key}_low", "")), _float(row.get(f"{key}_high", ""))
-    text = f"{value:>+6.2f}" if not math.isnan(value) else f"{'-':>6}"
+    text = f"{value:>+{width}.2f}" if not math.isnan(value) else f"{'-':>{width}}"
     if not (math.isnan(low) or math.isnan(high)):
         text += f"  [{low:+.2f}, {high:+.2f}]"
-    return f"{text:<24}"
+    return f"{text:<{width + 18}}"
 
 
 def _first_last(metrics: Path) -> tuple[str, str, int]:
@@ -75,7 +75,10 @@ def demo_command(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda for the neural models."),
     k: int = typer.Option(100, "--k", help="Number of k-means units over the MFCC frames."),
     char_epochs: int = typer.Option(45, "--char-epochs", help="Epochs of the character models (two-stage, e2e)."),
-    unit_epochs: int = typer.Option(5, "--unit-epochs", help="Epochs of the unit models (two-stage, e2e)."),
+    unit_epochs: int = typer.Option(45, "--unit-epochs", help="Epochs of the unit models (two-stage, e2e) on the "
+                                    "one-voice speech."),
+    voices_epochs: int = typer.Option(15, "--voices-epochs", help="Epochs of e2e on the units of the same text "
+                                      "in 24 voice settings, the harder rung (0 = leave it out)."),
     ae_epochs: int = typer.Option(0, "--ae-epochs",
                                   help="Auto-encoder epochs of the two-stage models (0 = 30 for characters, 5 for units)."),
     quiet: bool = QuietOption,
@@ -98,14 +101,16 @@ def demo_command(
         if not quiet:
             err_console.print(message, highlight=False, markup=False, soft_wrap=True)
 
+    if voices_epochs < 0 or unit_epochs < 0 or char_epochs < 0:
+        raise SpokenW2VError("--char-epochs, --unit-epochs and --voices-epochs must be >= 0")
     if words < 200:
         raise SpokenW2VError(f"--words must be at least 200 (got {words})")
     cfg = DemoConfig(words=words, seed=seed, jobs=jobs if jobs > 0 else default_jobs(), device=device, k=k,
-                     char_epochs=char_epochs, unit_epochs=unit_epochs,
+                     char_epochs=char_epochs, unit_epochs=unit_epochs, voices_epochs=voices_epochs,
                      char_ae_epochs=ae_epochs or 30, unit_ae_epochs=ae_epochs or 5)
     p = layout(out)
     record = {"words": words, "seed": seed, "device": device, "k": k, "char_epochs": char_epochs,
-              "unit_epochs": unit_epochs, "ae_epochs": ae_epochs}
+              "unit_epochs": unit_epochs, "voices_epochs": voices_epochs, "ae_epochs": ae_epochs}
     out.mkdir(parents=True, exist_ok=True)
     record_path = out / DEMO_RECORD
     if record_path.is_file():
@@ -150,42 +155,68 @@ def demo_command(
         atomic_write_text(marker, f"{command}\n{timings[-1][1]:.1f} s\n")
 
     # pipeline statistics of the discretized speech
-    units = read_units(p["units"])
-    durations = dict(zip(units.frames.utt_ids, units.frames.durations.tolist()))
-    seg = read_segments(p["segments"], require_words=True, durations=durations)
-    stats = pipeline_statistics(units, seg)
-    write_tsv(p["stats"], ["statistic", "value"], [[key, value] for key, value in stats.items()])
+    def statistics(units_path: Path, segments_path: Path, tsv: Path) -> dict:
+        units = read_units(units_path)
+        durations = dict(zip(units.frames.utt_ids, units.frames.durations.tolist()))
+        seg = read_segments(segments_path, require_words=True, durations=durations)
+        found = pipeline_statistics(units, seg)
+        write_tsv(tsv, ["statistic", "value"], [[key, value] for key, value in found.items()])
+        return found
 
-    # one table: the models, their movement over training, and the noise sweep
+    stats = statistics(p["units"], p["segments"], p["stats"])
+    stats_voices = statistics(p["units_voices"], p["segments_voices"], p["stats_voices"]) \
+        if voices_epochs > 0 else None
+
+    # one table: the models and the nulls, their movement over training, and the noise sweep
     _, rows = read_tsv(p["results"], ["model", "A", "B"])
     _, sweep_rows = read_tsv(p["sweep"], ["model", "A"])
-    lines = [f"spokenw2v demo: {stats['tokens']:,} synthesized word tokens, {stats['types']:,} word types",
-             f"{'model':<17}{'A':>6}  {'95% CI':<16}{'B':>6}  {'95% CI':<16}{'A: epoch 0 → last':<19}"
-             f"{'B: epoch 0 → last':<19}epochs"]
+    split = next((r.get("split", "") for _, r in rows if r.get("split")), "")
+    lines = [f"spokenw2v demo: {stats['tokens']:,} synthesized word tokens, {stats['types']:,} word types"
+             + (f"; metrics on the {split} split of the test words" if split else ""),
+             f"{'model':<18}{'A':>6}  {'95% CI':<16}{'A_partial':>9}  {'95% CI':<16}{'B':>6}  {'95% CI':<16}"
+             f"{'A: epoch 0 → last':<19}{'B: epoch 0 → last':<19}epochs"]
+    nulls = [r for _, r in rows if r.get("row") == "null"]
     for _, row in rows:
+        if row.get("row", "model") != "model":
+            continue
         a_move, b_move, epochs = _first_last(p["runs"] / row["model"] / "metrics.tsv")
-        lines.append(f"{row['model']:<17}{_ci(row, 'A')}{_ci(row, 'B')}{a_move:<19}{b_move:<19}"
-                     f"{epochs if a_move else ''}".rstrip())
+        lines.append(f"{row['model']:<18}{_ci(row, 'A')}{_ci(row, 'A_partial', 9)}{_ci(row, 'B')}{a_move:<19}"
+                     f"{b_move:<19}{epochs if a_move else ''}".rstrip())
+    for row in nulls:
+        lines.append(f"{row['model']:<18}{_ci(row, 'A')}{_ci(row, 'A_partial', 9)}{_ci(row, 'B')}".rstrip())
     lines.append("")
     for _, row in sweep_rows:
-        lines.append(f"{row['model']:<17}{_ci(row, 'A')}{_ci(row, 'B')}".rstrip())
+        if row.get("row", "model") != "model":
+            continue
+        lines.append(f"{row['model']:<18}{_ci(row, 'A')}{_ci(row, 'A_partial', 9)}{_ci(row, 'B')}".rstrip())
     out_console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
     out_console.print(
         f"Models: text = gensim skipgram on the transcript (the reference); *-chars = character sequences "
-        f"of the words ({char_epochs} epochs); *-units = MFCC k-means units (k = {k}) of the synthesized "
-        f"words ({unit_epochs} epochs); two-stage = frozen auto-encoder + SGNS, e2e = end-to-end; "
-        f"substitute-R = text model (another seed) with a fraction R of the tokens replaced (clustering noise). "
-        f"A: Pearson r with the reference's distances (semantic); B: with edit distance (orthographic).",
+        f"of the words ({char_epochs} epochs); *-units = MFCC k-means units (k = {k}) of the words spoken by "
+        f"one synthesized voice (espeak-ng en-us, 170 wpm; {unit_epochs} epochs)"
+        + (f"; e2e-units-voices = the same on the text spoken in 24 synthesized voice settings (en-us, en-gb "
+           f"x 4 variants x 3 rates; {voices_epochs} epochs)" if voices_epochs > 0 else "")
+        + "; two-stage = frozen auto-encoder + SGNS, e2e = end-to-end; null:frequency / null:spelling / "
+          "null:random = distances from word frequencies alone, from spelling alone, from random vectors "
+          "(the floors); substitute-R = text model (another seed) with a fraction R of the tokens replaced "
+          "(clustering noise). A: Pearson r with the reference's distances (semantic); A_partial: A with "
+          "edit distance and frequency difference partialled out; B: r with edit distance (orthographic).",
         highlight=False, soft_wrap=True)
-    out_console.print(
-        f"Pipeline statistics (MFCC, k = {k}, {p['stats']}): {stats['mean_frames']:.1f} frames and "
-        f"{stats['mean_units']:.2f} units per word token (duplicates merged); "
-        f"{stats['mean_sequences_per_type']:.2f} distinct unit sequences per word type; "
-        f"{100 * stats['unique_fraction']:.1f}% of tokens have a sequence no other word shares; "
-        f"unit changes within {1000 * stats['boundary_tolerance']:.0f} ms of "
-        f"{100 * stats['boundary_recall']:.1f}% of word boundaries (precision "
-        f"{100 * stats['boundary_precision']:.1f}%: most unit changes lie inside words).",
-        highlight=False, soft_wrap=True)
+
+    def describe(name: str, found: dict, path: Path) -> str:
+        return (f"{name} (MFCC, k = {k}, {path}): {found['mean_frames']:.1f} frames and "
+                f"{found['mean_units']:.2f} units per word token (duplicates merged); "
+                f"{found['mean_sequences_per_type']:.2f} distinct unit sequences per word type; "
+                f"{100 * found['unique_fraction']:.1f}% of tokens have a sequence no other word shares; "
+                f"unit changes within {1000 * found['boundary_tolerance']:.0f} ms of "
+                f"{100 * found['boundary_recall']:.1f}% of word boundaries (precision "
+                f"{100 * found['boundary_precision']:.1f}%: most unit changes lie inside words).")
+
+    out_console.print(describe("Pipeline statistics, one voice", stats, p["stats"]), highlight=False,
+                      soft_wrap=True)
+    if stats_voices is not None:
+        out_console.print(describe("24 voice settings", stats_voices, p["stats_voices"]), highlight=False,
+                          soft_wrap=True)
     out_console.print(
         f"Figures: {p['curves']} (A and B per epoch), {p['sweep_png']} (noise sweep). Full evaluation with "
         f"word-similarity benchmarks and nearest neighbours: {p['logs'] / 'evaluate.txt'}, {p['results']}.",
