@@ -241,6 +241,14 @@ def missing_espeak_message(detail: str = "") -> str:
             f"sudo apt-get install {ESPEAK_PACKAGE}")
 
 
+#: ``espeak_TextToPhonemes`` mode: IPA (bit 1) with a space between phonemes (bits 8-23).
+_PHONEMES_IPA_SPACED = 0x02 | (ord(" ") << 8)
+#: Primary and secondary stress marks (dropped from the phonemes).
+_STRESS = str.maketrans("", "", "\u02c8\u02cc")
+#: The symbol written for a token espeak-ng gives no phonemes.
+NO_PHONEMES = "-"
+
+
 class Espeak:
     """espeak-ng's C library in synchronous mode: one instance per process.
 
@@ -265,6 +273,8 @@ class Espeak:
                                      ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
         lib.espeak_Info.restype = ctypes.c_char_p
         lib.espeak_Info.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
         self.sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, None, _INITIALIZE_DONT_EXIT)
         if self.sample_rate <= 0:
             raise SpokenW2VError(missing_espeak_message("its data files (espeak-ng-data) were not found"))
@@ -338,6 +348,17 @@ class Espeak:
         as (name, sample index) pairs.  Used to measure the mark-based alternative."""
         audio = self._synth(ssml, rate, pitch, _CHARS_UTF8 | _SSML)
         return audio, list(self._marks)
+
+    def phonemes(self, word: str) -> list[str]:
+        """The phonemes espeak-ng speaks for ``word`` in the current voice: IPA symbols, one
+        per phoneme (stress marks dropped), e.g. ``God`` in en-us -> ``['ɡ', 'ɑː', 'd']``."""
+        buf = ctypes.create_string_buffer(word.encode("utf-8"))
+        ptr = ctypes.c_void_p(ctypes.addressof(buf))
+        out: list[str] = []
+        while ptr.value:  # one call per clause of the text
+            text = self.lib.espeak_TextToPhonemes(ctypes.byref(ptr), _CHARS_UTF8, _PHONEMES_IPA_SPACED)
+            out.extend(p for p in (text or b"").decode("utf-8").translate(_STRESS).split() if p)
+        return out
 
     def _synth(self, text: str, rate: int, pitch: int, flags: int) -> np.ndarray:
         self.lib.espeak_SetParameter(_PARAM_RATE, int(rate), 0)
@@ -612,6 +633,33 @@ def _check_config(out_dir: Path, config: SynthesisConfig, fingerprint: str) -> N
         atomic_write_text(path, json.dumps(wanted, indent=2) + "\n")
 
 
+def token_phonemes(words: Sequence[str], voices: Sequence[str]) -> list[list[str]]:
+    """espeak-ng's phonemes of every token ``words[i]`` in the voice ``voices[i]`` (a name
+    espeak-ng accepts); a token without phonemes gets :data:`NO_PHONEMES`."""
+    engine = espeak()
+    cache: dict[tuple[str, str], list[str]] = {}
+    out = []
+    for word, voice in zip(words, voices):
+        key = (voice, word)
+        if key not in cache:
+            engine.set_voice(voice)
+            cache[key] = engine.phonemes(word) or [NO_PHONEMES]
+        out.append(cache[key])
+    return out
+
+
+def write_phonemes(path: Path, seg: Segments, utt_voices: Sequence[str], utt_words: Sequence[int],
+                   resolved: dict[str, str]) -> None:
+    """``phonemes.tsv`` in the word-units layout (utt start end word units): the phonemes of
+    every token in its utterance's voice (``utt_voices[j]`` for the ``utt_words[j]`` tokens
+    of utterance j), for ``spokenw2v train --word-units``."""
+    voices = [resolved[v] for v, n in zip(utt_voices, utt_words) for _ in range(n)]
+    phones = token_phonemes(seg.word, voices)
+    write_tsv(path, ["utt", "start", "end", "word", "units"], (
+        [seg.utt[i], f"{seg.start[i]:.4f}", f"{seg.end[i]:.4f}", seg.word[i], " ".join(phones[i])]
+        for i in range(len(seg))))
+
+
 def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLike, config: SynthesisConfig,
                       jobs: int = 1, progress: Callable[[int], None] | None = None,
                       source: str = "corpus", limit: int = 0) -> SynthesisResult:
@@ -621,7 +669,8 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
     ``words/UTT.tsv`` (that utterance's segments) for each utterance, each atomically, and
     skips utterances whose two files already exist; then ``audio.tsv`` (utt path),
     ``segments.tsv`` (utt start end word), ``corpus.txt`` (tokens, one utterance per line),
-    ``utterances.tsv`` (the seeded choices) and ``synthesis.json`` (config and corpus
+    ``utterances.tsv`` (the seeded choices), ``phonemes.tsv`` (espeak-ng's phonemes of every
+    token in its utterance's voice, in the word-units layout) and ``synthesis.json`` (config and corpus
     fingerprint; a resume with other settings or another corpus is refused).
     ``progress(n)`` is called with the number of utterances finished since the last call.
     ``jobs`` worker processes (spawned; each loads its own espeak-ng); the work is
@@ -693,5 +742,6 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
     write_corpus(out_dir / "corpus.txt", [words_of[u.utt] for u in utterances])
     write_tsv(out_dir / "utterances.tsv",
               ["utt", "line", "voice", "variant", "rate", "pitch", "gain", "words", "duration"], rows)
+    write_phonemes(out_dir / "phonemes.tsv", all_seg, [r[2] for r in rows], [len(p) for p in parts], voices)
     return SynthesisResult(len(utterances), len(all_seg), sum(needed), skipped, durations,
                            time.perf_counter() - t0, per_voice)

@@ -53,7 +53,8 @@ def synthesize_command(
     has exactly one segment with real silence at its boundaries.  Voice, variant and
     rate are chosen per utterance, pitch and rate jitter per word, all seeded.
     Writes OUT/audio/UTT.wav, OUT/words/UTT.tsv, OUT/audio.tsv, OUT/segments.tsv,
-    OUT/corpus.txt, OUT/utterances.tsv and OUT/synthesis.json.  Re-running the same
+    OUT/corpus.txt, OUT/utterances.tsv, OUT/phonemes.tsv (espeak-ng phonemes of every token, for
+    train --word-units) and OUT/synthesis.json.  Re-running the same
     command resumes: complete utterances are kept.
     """
     from ..synthesize import SynthesisConfig, check_espeak, read_text_lines, synthesize_corpus
