@@ -650,7 +650,107 @@ def text_noise(sentences: Sequence[Sequence[str]], config: TextNoiseConfig) -> t
     return out, counts
 
 
-def counts_dict(counts: SegmentNoiseCounts | TextNoiseCounts) -> dict[str, float | int]:
+# --------------------------------------------------------------------------- unit edits
+
+
+@dataclass
+class UnitNoiseConfig:
+    """Edits inside every word token's unit (or phoneme) sequence.  Rates in [0, 1], per unit.
+
+    With random numbers drawn per input unit (so with one seed the edits at a higher rate
+    include those at a lower rate):
+
+    1. **substitute**: each unit is replaced with probability ``substitute`` by a *different*
+       symbol of the alphabet, drawn uniformly;
+    2. **delete**: each unit is deleted with probability ``delete``, except that a token
+       keeps at least one unit (its first surviving draw order: the unit with the largest
+       draw is kept when every unit of the token was drawn for deletion);
+    3. **insert**: after each unit, with probability ``insert``, a uniformly drawn symbol is
+       inserted (expected insertions = ``insert`` x units).
+    """
+
+    substitute: float = 0.0
+    delete: float = 0.0
+    insert: float = 0.0
+    seed: int = 0
+
+    def check(self) -> None:
+        for name in ("substitute", "delete", "insert"):
+            _check_rate(name, getattr(self, name))
+
+
+@dataclass
+class UnitNoiseCounts:
+    """What :func:`unit_noise` did; realised rates divide by the input units."""
+
+    tokens: int
+    units_in: int
+    units_out: int
+    substituted: int
+    deleted: int
+    inserted: int
+
+    @property
+    def realised(self) -> dict[str, float]:
+        return {"substitute": _rate(self.substituted, self.units_in), "delete": _rate(self.deleted, self.units_in),
+                "insert": _rate(self.inserted, self.units_in)}
+
+
+def unit_noise(sequences: Sequence[np.ndarray], k: int, config: UnitNoiseConfig) -> tuple[list[np.ndarray], UnitNoiseCounts]:
+    """Edit every token's sequence (``sequences[i]`` (L_i,) ids in ``[0, k)``) as described in
+    :class:`UnitNoiseConfig`.  Returns the edited sequences (one per token, never empty)
+    and the counts."""
+    config.check()
+    if (config.substitute > 0 or config.insert > 0) and k < 2:
+        raise SpokenW2VError("substitution and insertion need an alphabet of at least two symbols")
+    lengths = np.asarray([len(q) for q in sequences], dtype=np.int64)
+    if len(lengths) and lengths.min() < 1:
+        raise SpokenW2VError("every token needs at least one unit")
+    flat = np.concatenate([np.asarray(q, dtype=np.int64) for q in sequences]) if len(sequences) else \
+        np.zeros(0, np.int64)
+    n = len(flat)
+    r_sub, r_del, r_ins = [np.random.default_rng(x) for x in np.random.SeedSequence(config.seed).spawn(3)]
+    u_sub, u_del, u_ins = r_sub.random(n), r_del.random(n), r_ins.random(n)
+    # a different symbol: id + 1..k-1 (mod k), uniform over the others
+    other = (flat + 1 + r_sub.integers(0, max(k - 1, 1), size=n)) % max(k, 1)
+    inserted_symbol = r_ins.integers(0, max(k, 1), size=n)
+    substituted = u_sub < config.substitute
+    values = np.where(substituted, other, flat)
+    delete = u_del < config.delete
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(lengths) else np.zeros(0, np.int64)
+    token = np.repeat(np.arange(len(lengths)), lengths)
+    if delete.any():  # keep one unit of a token that would lose all: the one drawn last for deletion
+        gone = np.bincount(token, weights=delete, minlength=len(lengths)) == lengths
+        for t in np.flatnonzero(gone):
+            a, b = starts[t], starts[t] + lengths[t]
+            delete[a + int(np.argmax(u_del[a:b]))] = False
+    insert = u_ins < config.insert
+    out: list[np.ndarray] = []
+    for t in range(len(lengths)):
+        a, b = starts[t], starts[t] + lengths[t]
+        keep = ~delete[a:b]
+        parts = []
+        for j in range(a, b):
+            if keep[j - a]:
+                parts.append(values[j])
+            if insert[j]:
+                parts.append(inserted_symbol[j])
+        out.append(np.asarray(parts, dtype=np.int64))
+    counts = UnitNoiseCounts(tokens=len(lengths), units_in=n, units_out=int(sum(len(q) for q in out)),
+                             substituted=int(substituted[~delete].sum()), deleted=int(delete.sum()),
+                             inserted=int(insert.sum()))
+    return out, counts
+
+
+def sequences_per_type(sequences: Sequence[np.ndarray], words: Sequence[str]) -> float:
+    """Distinct sequences per word type, averaged over the types."""
+    per: dict[str, set] = {}
+    for q, w in zip(sequences, words):
+        per.setdefault(w, set()).add(np.asarray(q).tobytes())
+    return float(np.mean([len(v) for v in per.values()])) if per else 0.0
+
+
+def counts_dict(counts: SegmentNoiseCounts | TextNoiseCounts | UnitNoiseCounts) -> dict[str, float | int]:
     """Counts and realised rates (``realised_<op>``) as one flat JSON-ready dict."""
     out: dict[str, float | int] = asdict(counts)
     out.update({f"realised_{k}": v for k, v in counts.realised.items()})

@@ -242,6 +242,64 @@ def text_noise_command(
                   f"text-noise: {corpus} ({results[0][2]['tokens_in']} tokens, seed {seed})", TEXT_COLUMNS)
 
 
+UNIT_COLUMNS = [
+    ("output", "output", _path), ("units_out", "units", str), ("realised_substitute", "substitute", _f3),
+    ("realised_delete", "delete", _f3), ("realised_insert", "insert", _f3),
+    ("sequences_per_type", "seqs/type", lambda x: f"{x:.2f}"),
+]
+
+
+@app.command("unit-noise")
+@guarded
+def unit_noise_command(
+    word_units: Path = typer.Argument(..., help="Word-units TSV (utt start end word units): the word-units output, "
+                                                "synthesize's phonemes.tsv or any tool's units."),
+    out: Path = typer.Option(..., "--out", "-o", help="Edited word-units TSV; a directory when an option lists "
+                                                      "several values."),
+    substitute: str = typer.Option("0", "--substitute", help="Probability that a unit is replaced by another "
+                                                             "symbol; or a comma-separated list."),
+    delete: str = typer.Option("0", "--delete", help="Probability that a unit is deleted (a token keeps at "
+                                                     "least one); or a list."),
+    insert: str = typer.Option("0", "--insert", help="Probability that a random symbol is inserted after a "
+                                                     "unit; or a list."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (the same seed gives the same output)."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a list, one object "
+                                                                 "per output)."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Edit the units of every word token (substitute, delete, insert units; seeded) and report
+    the realised rates and the distinct sequences per word type: how inconsistent units
+    must become before a model stops learning (train the outputs with --word-units)."""
+    from ..io import read_word_units, write_tsv
+
+    log = Log(quiet)
+    options = {name: parse_values(value, f"--{name}")
+               for name, value in (("substitute", substitute), ("delete", delete), ("insert", insert))}
+    plan = plan_outputs(out, options, ".tsv")
+    wu = read_word_units(word_units)
+    names = wu.symbols if wu.symbols is not None else [str(i) for i in range(wu.k)]
+    before = noise.sequences_per_type(wu.sequences, wu.seg.word)
+    results = []
+    for values, path in plan:
+        try:
+            edited, counts = noise.unit_noise(wu.sequences, wu.k, noise.UnitNoiseConfig(**values, seed=seed))
+        except SpokenW2VError as exc:
+            raise SpokenW2VError(f"{word_units}: {exc}") from None
+        run = {"output": str(path), "input": str(word_units), "seed": seed, **values, **noise.counts_dict(counts),
+               "sequences_per_type_in": before, "sequences_per_type": noise.sequences_per_type(edited, wu.seg.word)}
+        results.append((path, edited, run))
+
+    def write(path: Path, edited: list) -> None:
+        seg = wu.seg
+        write_tsv(path, ["utt", "start", "end", "word", "units"], (
+            [seg.utt[i], f"{seg.start[i]:.4f}", f"{seg.end[i]:.4f}", seg.word[i],
+             " ".join(names[j] for j in edited[i].tolist())] for i in range(len(seg))))
+
+    write_outputs(log, results, write, report,
+                  f"unit-noise: {word_units} ({results[0][2]['units_in']} units in {results[0][2]['tokens']} tokens, "
+                  f"{before:.2f} sequences per word type, seed {seed})", UNIT_COLUMNS)
+
+
 @app.command("label-segments")
 @guarded
 def label_segments_command(
