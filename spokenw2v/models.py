@@ -221,7 +221,13 @@ class PadInvariantBiGRU(nn.Module):
                       embedding: torch.Tensor | None = None, all_steps: bool = False) -> torch.Tensor:
         """The fused recurrence over ``x`` (n, L, in), or over ``embedding[tokens]`` (tokens
         (n, L), embedding (symbols, in)) with the first layer's input projection as a table.
-        Same results as the ``nn.GRU`` path (past each length, ``all_steps`` rows are 0)."""
+        Same results as the ``nn.GRU`` path (past each length, ``all_steps`` rows are 0).
+        Runs in float32 with autocast off (as the GRUs do under CUDA autocast)."""
+        device_type = (x if x is not None else tokens).device.type
+        if torch.is_autocast_enabled(device_type):
+            with torch.autocast(device_type=device_type, enabled=False):
+                return self.fused_forward(lengths, None if x is None else x.float(), tokens,
+                                          None if embedding is None else embedding.float(), all_steps)
         width = (x if x is not None else tokens).shape[1]
         n = lengths.shape[0]
         device = lengths.device
