@@ -157,7 +157,7 @@ class PadInvariantBiGRU(nn.Module):
     step, and for the first layer the input projection ``W_ih x + b_ih`` of every symbol
     computed once per call as a (symbols, 3*hidden) table and looked up, instead of a
     matrix product per sequence position.  The parameters are the ``nn.GRU`` modules' own,
-    so checkpoints are the same either way.  On the CPU this is several times faster
+    so checkpoints are the same either way.  On the CPU this trains about twice as fast
     (bench/RESULTS.md).
     """
 
