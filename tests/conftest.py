@@ -31,3 +31,11 @@ def cuda_available() -> bool:
 
 
 requires_cuda = pytest.mark.skipif(not cuda_available(), reason="needs a CUDA GPU")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``requires_cuda`` also carry the ``cuda`` marker: ``pytest -m cuda`` runs them."""
+    reason = requires_cuda.kwargs["reason"]
+    for item in items:
+        if any(m.name == "skipif" and m.kwargs.get("reason") == reason for m in item.iter_markers()):
+            item.add_marker(pytest.mark.cuda)
