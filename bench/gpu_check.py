@@ -77,15 +77,26 @@ def sync(torch, device) -> None:
 
 
 class Step:
-    """What one step records: figures (name, value, unit, note) and free-form details."""
+    """What one step records: figures (name, value, unit, note) and free-form details, saved to
+    ``part`` (JSON) after every figure, so a step killed at its time limit keeps its figures."""
 
-    def __init__(self, name: str, dry_run: bool, budget: float):
+    def __init__(self, name: str, dry_run: bool, budget: float, part: Path | None = None):
         self.name = name
         self.dry_run = dry_run
         self.budget = budget
+        self.part = part
         self.t0 = time.perf_counter()
         self.figures: list[dict] = []
         self.details: dict = {}
+
+    def save(self, status: str = "running", error: str = "") -> None:
+        if self.part is None:
+            return
+        record = {"step": self.name, "status": status, "error": error,
+                  "seconds": round(time.perf_counter() - self.t0, 1), "figures": self.figures, "details": self.details}
+        tmp = self.part.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=1, default=str))
+        tmp.replace(self.part)
 
     def left(self) -> float:
         return self.budget - (time.perf_counter() - self.t0)
@@ -97,6 +108,7 @@ class Step:
             row["target"] = f"{op} {target:g}"
             row["met"] = bool(value >= target if op == ">=" else value <= target)
         self.figures.append(row)
+        self.save()
         met = "" if "met" not in row else (" (target " + row["target"] + ": " + ("met" if row["met"] else "MISSED") + ")")
         print(f"[{self.name}] {name} = {value:.4g} {unit}{met}{'  ' + note if note else ''}", flush=True)
 
@@ -317,7 +329,7 @@ def train_variant(stream, cfg, device, variant: str, steps: int, warmup: int, se
     values = torch.stack(losses).float().cpu().numpy()
     return {"variant": variant, "words_per_s": words / wall if wall > 0 else float("nan"), "steps": n + 1 - warmup,
             "losses": [float(x) for x in values], "finite": bool(np.all(np.isfinite(values))),
-            "gru_dtype": ",".join(sorted(gru_dtypes)), "scale": float(scaler.get_scale()) if scaler.is_enabled() else None}
+            "gru_dtype": ",".join(sorted(gru_dtypes)), "loss_scale": float(scaler.get_scale()) if scaler.is_enabled() else None}
 
 
 def step_train(st: Step, work: Path) -> None:
@@ -339,12 +351,14 @@ def step_train(st: Step, work: Path) -> None:
     print("corpus:", st.details["corpus"], flush=True)
     scales = (1, 4)
     batch_sizes = (32,) if st.dry_run else (512, 4096)  # 512: the training default; 4096: a GPU-sized step
-    runs = []
+    runs: list[dict] = []
+    st.details["runs"] = runs
     n_runs = len(scales) * len(batch_sizes) * len(VARIANTS)
     for s in scales:
         for bt in batch_sizes:
             cfg = TrainConfig(vocab_size=stream.vocab_size, symbols=stream.symbols, scale=s, batch_tokens=bt,
                               seed=0).resolved()
+            ref = None  # the float32-GRU run of this scale and batch size (the first variant)
             for variant in VARIANTS:
                 per_run = max(2.0, (st.left() - 5) / max(1, n_runs - len(runs)) - 4)
                 steps = 2 if st.dry_run else 400
@@ -355,21 +369,23 @@ def step_train(st: Step, work: Path) -> None:
                 r.update(scale=s, batch_tokens=bt)
                 runs.append(r)
                 print(json.dumps({k: v for k, v in r.items() if k != "losses"}), flush=True)
-    st.details["runs"] = runs
-    for s in scales:
-        for bt in batch_sizes:
-            group = [r for r in runs if r["scale"] == s and r["batch_tokens"] == bt and "error" not in r]
-            ref = next((r for r in group if r["variant"].startswith("gru-fp32")), None)
-            for r in group:
+                if "error" in r:
+                    st.save()
+                    continue
+                if variant.startswith("gru-fp32"):
+                    ref = r
+                note = f"GRU {r['gru_dtype']}; finite loss {r['finite']}"
                 if ref is not None:  # same seed, same batches: the loss curves should agree
                     m = min(len(r["losses"]), len(ref["losses"]))
-                    a, b = np.array(r["losses"][:m]), np.array(ref["losses"][:m])
-                    r["max_rel_loss_diff_vs_fp32"] = float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-6)))
-                name = f"train_s{s}_b{bt}_{r['variant'].split()[0]}_words_per_s"
-                note = f"GRU {r['gru_dtype']}; finite loss {r['finite']}"
-                if "max_rel_loss_diff_vs_fp32" in r:
-                    note += f"; max rel. loss diff vs fp32 GRUs {r['max_rel_loss_diff_vs_fp32']:.3g}"
-                st.figure(name, r["words_per_s"], "centre words/s", note)
+                    x, y = np.array(r["losses"][:m]), np.array(ref["losses"][:m])
+                    r["max_rel_loss_diff_vs_fp32"] = float(np.max(np.abs(x - y) / np.maximum(np.abs(y), 1e-6)))
+                    r["final_loss_rel_diff_vs_fp32"] = float(abs(x[-1] - y[-1]) / max(abs(y[-1]), 1e-6))
+                    note += (f"; rel. loss diff vs fp32 GRUs over {m} steps: max {r['max_rel_loss_diff_vs_fp32']:.3g}, "
+                             f"last {r['final_loss_rel_diff_vs_fp32']:.3g}")
+                if r["loss_scale"] is not None:
+                    note += f"; final loss scale {r['loss_scale']:g}"
+                st.figure(f"train_s{s}_b{bt}_{variant.split()[0]}_words_per_s", r["words_per_s"], "centre words/s",
+                          note)
         product = [r for r in runs if r["scale"] == s and "error" not in r and r["variant"].startswith("gru-fp32")]
         if product:
             best = max(product, key=lambda r: r["words_per_s"])
@@ -500,7 +516,7 @@ def step_kmeans(st: Step, work: Path) -> None:
     ladder = []
     last = None
     for total in sizes:
-        if last is not None and st.left() < 3.0 * last["seconds_total"] * total / last["frames"] + 10:
+        if last is not None and st.left() < 1.5 * last["seconds_total"] * total / last["frames"] + 10:
             break  # the next size would not fit the budget
         shards = work / f"shards-{total}"
         shards.mkdir()
@@ -540,9 +556,11 @@ STEPS = {"env": step_env, "cuda-tests": step_cuda_tests, "train": step_train, "f
 
 def run_step(name: str, part: Path, dry_run: bool, budget: float) -> int:
     """Run one step in this process; write its record to ``part`` (JSON) whatever happens."""
-    st = Step(name, dry_run, budget)
+    st = Step(name, dry_run, budget, part)
     status, error = "ok", ""
-    work = Path(tempfile.mkdtemp(prefix=f"gpu-check-{name}-"))
+    work = part.parent / f"{name}-work"  # the caller removes it, also after a kill
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
     try:
         STEPS[name](st, work)
     except BaseException as exc:  # recorded, then the step's process ends; the other steps go on
@@ -552,11 +570,7 @@ def run_step(name: str, part: Path, dry_run: bool, budget: float) -> int:
         status, error = "failed", f"{type(exc).__name__}: {exc}"
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    record = {"step": name, "status": status, "error": error, "seconds": round(time.perf_counter() - st.t0, 1),
-              "figures": st.figures, "details": st.details}
-    tmp = part.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1, default=str))
-    tmp.replace(part)
+    st.save(status, error)
     return 0 if status == "ok" else 1
 
 
@@ -634,6 +648,10 @@ def check(args) -> int:
                 rc, took = _run_child(cmd, log, budget + 15)
                 if part.exists():
                     rec = json.loads(part.read_text())
+                    if rc is None or rec["status"] == "running":  # killed: keep the figures it had
+                        rec["status"] = "timeout" if rc is None else "crashed"
+                        rec["error"] = (f"the step {'timed out' if rc is None else f'exited with {rc}'} after "
+                                        f"{took:.0f} s; figures until then kept")
                 else:
                     why = "timed out" if rc is None else f"exited with {rc} (crashed)"
                     rec = {"step": name, "status": "timeout" if rc is None else "crashed",

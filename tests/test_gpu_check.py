@@ -81,6 +81,17 @@ def test_targets_are_judged_on_the_gpu_only():
     assert "met" not in dry.figures[0]
 
 
+def test_every_figure_is_saved_at_once(tmp_path):
+    """A step killed at its time limit keeps the figures it had (the record is saved after each)."""
+    part = tmp_path / "train.json"
+    st = gc.Step("train", dry_run=True, budget=10, part=part)
+    st.figure("first", 2.0, "s")
+    rec = json.loads(part.read_text())
+    assert rec["status"] == "running" and [f["name"] for f in rec["figures"]] == ["first"]
+    st.figure("second", 3.0, "s")
+    assert len(json.loads(part.read_text())["figures"]) == 2
+
+
 def test_a_step_past_its_budget_is_killed(tmp_path):
     with open(tmp_path / "log", "w") as log:
         t = time.perf_counter()
