@@ -315,8 +315,9 @@ def train_variant(stream, cfg, device, variant: str, steps: int, warmup: int, se
                 loss = model(batch)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else 1e9)
+            if cfg.grad_clip > 0:  # as the trainer does
+                scaler.unscale_(opt)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             scaler.step(opt)
             scaler.update()
             losses.append(loss.detach())
@@ -326,6 +327,8 @@ def train_variant(stream, cfg, device, variant: str, steps: int, warmup: int, se
                 break
     sync(torch, device)
     wall = time.perf_counter() - (t0 if t0 is not None else time.perf_counter())
+    if hasattr(source, "close"):
+        source.close()  # stops the prefetch thread
     hook.remove()
     values = torch.stack(losses).float().cpu().numpy()
     return {"variant": variant, "words_per_s": words / wall if wall > 0 else float("nan"), "steps": n + 1 - warmup,
