@@ -9,7 +9,7 @@ import typer
 
 from ..alignments import AlignmentFormat, read_alignments
 from ..io import write_segments
-from .common import Log, QuietOption, app, guarded
+from .common import Log, QuietOption, app, check_paths, guarded
 
 
 @app.command("segments")
@@ -26,6 +26,7 @@ def segments_command(
 ) -> None:
     """Convert word alignments into a segments TSV (silences dropped, one row per word token)."""
     log = Log(quiet)
+    check_paths(alignments, [out])
     seg = read_alignments(alignments, fmt, lowercase=not keep_case)
     write_segments(out, seg)
     words = seg.word or []
