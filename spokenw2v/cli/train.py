@@ -159,7 +159,12 @@ def train_command(
     if reference is not None and dist.main:  # metrics are rank 0's job under torchrun
         ref = io.read_vectors(reference)
         ts = io.read_test_set(test_set) if test_set is not None else None
-        evaluator = Evaluator.build(ref, sentences, seed=test_seed, test_set=ts)
+        source = test_set if test_set is not None else corpus or segments
+        try:
+            evaluator = Evaluator.build(ref, sentences, seed=test_seed, test_set=ts)
+            evaluator(ref)  # at least one test pair must have both words in the reference
+        except SpokenW2VError as exc:
+            raise SpokenW2VError(f"{source} and {reference}: {exc}") from None
         log(f"metrics on {len(evaluator.test_set)} test pairs against {reference}")
 
     def write_test_set() -> None:
