@@ -556,7 +556,19 @@ def _ragged_from(arrays: dict, path: Path) -> Ragged:
             u = bad if name == "durations" else int(np.searchsorted(offsets, bad, side="right") - 1)
             raise SpokenW2VError(f"{where(path, utt=utt_ids[u])}: non-finite {name[:-1] if name == 'values' else 'duration'}"
                                  f" (NaN or infinity)")
-    return Ragged(utt_ids, offsets, values, arrays["durations"].astype(np.float64), FrameInfo.from_arrays(arrays))
+    return Ragged(utt_ids, offsets, values, arrays["durations"].astype(np.float64), _frame_info(arrays, path))
+
+
+def _frame_info(arrays: dict, path: Path) -> FrameInfo:
+    try:
+        info = FrameInfo.from_arrays(arrays)
+    except (TypeError, ValueError):
+        raise SpokenW2VError(f"{path}: corrupt file (frame_rate, frame_offset, frame_width, layer or sample_rate "
+                             f"is not a number)") from None
+    if not (math.isfinite(info.frame_rate) and info.frame_rate > 0 and math.isfinite(info.frame_offset)
+            and math.isfinite(info.frame_width)):
+        raise SpokenW2VError(f"{path}: corrupt file (non-finite or non-positive frame rate, offset or width)")
+    return info
 
 
 def npz_files(path: str | os.PathLike) -> list[Path]:
@@ -743,8 +755,11 @@ def read_codebook(path: str | os.PathLike) -> Codebook:
     c = a["centroids"].astype(np.float32)
     if c.ndim != 2 or a["mean"].shape != (c.shape[1],) or a["std"].shape != (c.shape[1],):
         raise SpokenW2VError(f"{path}: corrupt codebook (centroid/mean/std shapes disagree)")
+    if not all(a[key].dtype.kind in "biuf" and np.isfinite(a[key]).all() for key in ("centroids", "mean", "std")) \
+            or not (a["std"] > 0).all():
+        raise SpokenW2VError(f"{path}: corrupt codebook (non-finite centroids, mean or std, or std <= 0)")
     return Codebook(c, a["mean"].astype(np.float32), a["std"].astype(np.float32), int(a["seed"]),
-                    FrameInfo.from_arrays(a), float(a["sample_fraction"]), float(a["inertia"]))
+                    _frame_info(a, path), float(a["sample_fraction"]), float(a["inertia"]))
 
 
 # --------------------------------------------------------------------------- word units TSV
@@ -984,6 +999,8 @@ def read_durations(path: str | os.PathLike) -> dict[str, float]:
         utts, durs = arrays["utt_ids"].tolist(), arrays["durations"].astype(np.float64).tolist()
         if len(utts) != len(durs):
             raise SpokenW2VError(f"{f}: corrupt file (utt_ids and durations differ in length)")
+        if not all(math.isfinite(d) and d >= 0 for d in durs):
+            raise SpokenW2VError(f"{f}: non-finite or negative utterance durations")
         for u, d in zip(utts, durs):
             if str(u) in out:
                 raise SpokenW2VError(f"{f}: utterance {u} appears in more than one shard")
@@ -1031,5 +1048,7 @@ def read_token_vectors(path: str | os.PathLike) -> TokenVectors:
     n = v.shape[0]
     if not (len(a["words"]) == len(a["utt_ids"]) == len(a["start"]) == len(a["end"]) == n):
         raise SpokenW2VError(f"{path}: corrupt file (array lengths differ)")
+    if not np.isfinite(v).all():
+        raise SpokenW2VError(f"{path}: non-finite token vector values (NaN or infinity)")
     return TokenVectors(v, [str(w) for w in a["words"].tolist()], [str(u) for u in a["utt_ids"].tolist()],
                         a["start"].astype(np.float64), a["end"].astype(np.float64))

@@ -203,6 +203,10 @@ def _bad_inputs(w: Path) -> None:
     (w / "dup.tsv").write_text("utt\tstart\tend\tword\tword\nutt000\t0.1\t0.2\ta\tb\n", encoding="utf-8")
     (w / "spaced.tsv").write_text("utt\tstart\tend\tword\nu1\t0.1\t0.2\tthe cat\n", encoding="utf-8")
     (w / "rare.txt").write_text("one two three\nfour five six\n", encoding="utf-8")
+    (w / "one.txt").write_text("cat cat\ncat\n", encoding="utf-8")
+    a = dict(np.load(w / "cb.npz"))
+    a["centroids"][0, 0] = np.inf
+    np.savez(w / "nan-cb.npz", **a)
     (w / "const").mkdir()
     info = io.FrameInfo(100.0, 0.0125, 0.025, "mfcc")
     io.write_features(w / "const" / "f.npz", io.Ragged.from_list(["u"], [np.ones((500, 3), np.float16)], [5.0], info))
@@ -237,6 +241,11 @@ READER_CASES = [
     ("kmeans-constant-features", ["discretize", "{w}/const", "--out", "{w}/u.npz", "--codebook", "{w}/c.npz",
                                   "--k", "4", "--sample-fraction", "1"], ["const", "distinct"]),
     ("demo-k-0", ["demo", "{w}/demo", "--k", "0"], ["--k"]),
+    ("text-noise-one-word-type", ["text-noise", "{w}/one.txt", "--out", "{w}/o.txt", "--substitute", "0.1"],
+     ["one.txt", "two word types"]),
+    ("codebook-with-nan", ["discretize", "{w}/feats.npz", "--use-codebook", "{w}/nan-cb.npz", "--out", "{w}/u.npz"],
+     ["nan-cb.npz", "non-finite"]),
+    ("synthesize-corpus-dir", ["synthesize", "{w}/adir", "--out", "{w}/s"], ["adir", "is a directory"]),
     ("train-reference-shares-no-word", ["train", "e2e", "--corpus", "{w}/rare.txt", "--out", "{w}/r",
                                         "--reference", "{w}/ref/vectors.vec"], ["rare.txt", "vectors.vec"]),
     ("train-test-set-no-usable-pair", ["train", "e2e", "--corpus", "{w}/corpus.txt", "--out", "{w}/r",

@@ -236,7 +236,10 @@ def text_noise_command(
     results = []
     for values, path in plan:
         config = noise.TextNoiseConfig(**values, weighting=weighting, seed=seed)
-        noisy, counts = noise.text_noise(sentences, config)
+        try:
+            noisy, counts = noise.text_noise(sentences, config)
+        except SpokenW2VError as exc:
+            raise SpokenW2VError(f"{corpus}: {exc}") from None
         run = {"output": str(path), "input": str(corpus), "seed": seed, **values, "weighting": weighting.value}
         run.update(noise.counts_dict(counts))
         results.append((path, noisy, run))

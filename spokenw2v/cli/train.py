@@ -126,10 +126,10 @@ def train_command(
             corpus = Path(inputs["corpus"]) if inputs.get("corpus") else None
             segments = Path(inputs["segments"]) if inputs.get("segments") else None
             units = Path(inputs["units"]) if inputs.get("units") else None
-            if reference is None and inputs.get("reference"):
-                reference = Path(inputs["reference"])
-            if test_set is None and inputs.get("test_set"):
-                test_set = Path(inputs["test_set"])
+        if reference is None and inputs.get("reference"):
+            reference = Path(inputs["reference"])
+        if test_set is None and inputs.get("test_set"):
+            test_set = Path(inputs["test_set"])
         if token_vectors is None and inputs.get("token_vectors"):
             token_vectors = Path(inputs["token_vectors"])
     if (corpus is None) == (segments is None):
