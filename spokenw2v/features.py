@@ -69,7 +69,8 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, AudioInfo, find_audio, load_audio, probe_audio
 from .errors import SpokenW2VError, where
-from .io import _PART_RE, FrameInfo, Ragged, Segments, atomic_write_text, part_name, write_features
+from .io import (_DONE_RE, _PART_RE, FrameInfo, Ragged, Segments, atomic_write_text, part_done_name, part_name,
+                 write_features)
 
 
 class FeatureKind(str, Enum):
@@ -541,7 +542,7 @@ def check_features_dir(out: Path) -> None:
                              f"there); nothing was touched")
     foreign = sorted(e.name for e in out.iterdir()
                      if not ((e.name == FEATURES_MARKER and e.is_file())
-                             or (_PART_RE.match(e.name) and e.is_file())
+                             or ((_PART_RE.match(e.name) or _DONE_RE.match(e.name)) and e.is_file())
                              or (_STAGING_RE.match(e.name) and e.is_dir())))
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
@@ -713,6 +714,7 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
             _run(items, featurizer, writer, opts, summary, progress)
             writer.flush()
             (tmp / FEATURES_MARKER).write_text("spokenw2v features shards\n", encoding="utf-8")
+            (tmp / part_done_name(0, 1)).write_text("".join(f.name + "\n" for f in writer.files), encoding="utf-8")
             (tmp / STAGING_MARKER).unlink()
         summary.files = [out / f.name for f in writer.files]
         return summary
@@ -737,10 +739,13 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
         _run(items, featurizer, writer, opts, summary, progress)
         writer.flush()
         prefix = f"part-{opts.shard_index:05d}-of-{opts.shard_count:05d}-"
+        done = out / part_done_name(opts.shard_index, opts.shard_count)
+        done.unlink(missing_ok=True)  # until the new list is written, readers see the part as unfinished
         for old in out.glob(prefix + "*.npz"):
             old.unlink()
         for f in writer.files:
             os.replace(f, out / f.name)
+        atomic_write_text(done, "".join(f.name + "\n" for f in writer.files))
         summary.files = [out / f.name for f in writer.files]
     finally:
         shutil.rmtree(stage, ignore_errors=True)

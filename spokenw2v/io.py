@@ -593,10 +593,20 @@ def part_name(index: int, count: int, number: int) -> str:
     return f"part-{index:05d}-of-{count:05d}-{number:05d}.npz"
 
 
+_DONE_RE = re.compile(r"^part-(\d+)-of-(\d+)\.done$")
+
+
+def part_done_name(index: int, count: int) -> str:
+    """``part-00000-of-00002.done``: the list of a finished part's shard files, written last."""
+    return f"part-{index:05d}-of-{count:05d}.done"
+
+
 def check_shard_set(directory: Path, files: Sequence[Path]) -> None:
     """A directory of ``part-i-of-n-k.npz`` shards must be complete: one ``n`` for all, every
-    part ``i`` in 0..n-1 present and its files numbered 0, 1, ... without a gap.  Directories
-    of other ``.npz`` names are not checked."""
+    part ``i`` in 0..n-1 present and its files numbered 0, 1, ... without a gap; when the
+    directory has ``part-i-of-n.done`` lists (featurize writes one when a part is finished),
+    every part needs its list and holds exactly the files it names.  Directories of other
+    ``.npz`` names are not checked."""
     parts: dict[int, list[int]] = {}
     counts: dict[int, str] = {}
     for f in files:
@@ -623,6 +633,18 @@ def check_shard_set(directory: Path, files: Sequence[Path]) -> None:
         if sorted(numbers) != list(range(len(numbers))):
             gap = min(set(range(max(numbers) + 1)) - set(numbers))
             raise SpokenW2VError(f"{directory}: incomplete shard set: {part_name(i, n, gap)} missing")
+    done = [p for p in directory.glob("part-*.done") if _DONE_RE.match(p.name)]
+    if not done:
+        return  # written before the lists existed
+    for i, numbers in sorted(parts.items()):
+        listing = directory / part_done_name(i, n)
+        if not listing.is_file():
+            raise SpokenW2VError(f"{directory}: part {i}/{n} is unfinished (no {listing.name}: its featurize "
+                                 f"run stopped while moving its files in; run featurize --shard {i}/{n} again)")
+        listed = sorted(read_text(listing).split())
+        if listed != sorted(part_name(i, n, k) for k in numbers):
+            raise SpokenW2VError(f"{listing}: lists other files than the directory holds for part {i}/{n} "
+                                 f"(run featurize --shard {i}/{n} again)")
 
 
 def write_features(path: str | os.PathLike, feats: Ragged) -> None:

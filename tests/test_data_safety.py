@@ -321,6 +321,10 @@ def test_incomplete_shard_set_is_refused_before_any_reader_uses_it(work):
     assert invoke("featurize", work / "tiny" / "audio", "--out", half, "--shard", "1/2", "--shard-frames", "100",
                   "-q").exit_code == 0
     assert len(io.read_durations(half)) == 6
+    # a part whose run was killed while moving its files in has no finished-list
+    (half / "part-00001-of-00002.done").unlink()
+    with pytest.raises(SpokenW2VError, match="part 1/2 is unfinished"):
+        io.npz_files(half)
 
 
 # --------------------------------------------------------------------------- 5, 6, 7: train runs
