@@ -81,7 +81,7 @@ def _named(exc: OSError) -> str:
 def _real(path: Path) -> Path:
     """``path`` made absolute with every symbolic link resolved (also for parts that do
     not exist yet)."""
-    return Path(os.path.abspath(path)).resolve()
+    return Path(path).resolve()
 
 
 def check_paths(inputs: Iterable[Optional[os.PathLike]], outputs: Iterable[Optional[os.PathLike]]) -> None:
