@@ -405,3 +405,15 @@ def test_resume_restores_token_vectors(work):
     assert tokens.is_file() and tokens.read_bytes() != first
     assert io.read_token_vectors(tokens).vectors.shape[0] == sum(len(s) for s in io.read_corpus(work / "corpus.txt"))
     assert json.loads((run / "config.json").read_text())["kind"] == "e2e"
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_all_finite_by_exponent_bits(dtype):
+    finfo = np.finfo(dtype)
+    assert io.all_finite(np.array([finfo.max, -finfo.max, finfo.tiny, finfo.smallest_subnormal, -0.0, 0.0], dtype))
+    for bad in (np.nan, np.inf, -np.inf):
+        a = np.ones((5, 3), dtype)
+        a[4, 2] = bad
+        assert not io.all_finite(a) and not io.all_finite(a, chunk=2)
+        assert not io.all_finite(a.T)  # not contiguous: the np.isfinite path
+    assert io.all_finite(np.arange(4)) and io.all_finite(np.zeros((0, 3), dtype))
