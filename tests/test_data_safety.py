@@ -245,6 +245,8 @@ READER_CASES = [
      ["one.txt", "two word types"]),
     ("codebook-with-nan", ["discretize", "{w}/feats.npz", "--use-codebook", "{w}/nan-cb.npz", "--out", "{w}/u.npz"],
      ["nan-cb.npz", "non-finite"]),
+    ("output-under-a-file", ["text-noise", "{w}/corpus.txt", "--out", "{w}/one.txt/x.txt", "--substitute", "0.1"],
+     ["one.txt", "not a directory"]),
     ("synthesize-corpus-dir", ["synthesize", "{w}/adir", "--out", "{w}/s"], ["adir", "is a directory"]),
     ("train-reference-shares-no-word", ["train", "e2e", "--corpus", "{w}/rare.txt", "--out", "{w}/r",
                                         "--reference", "{w}/ref/vectors.vec"], ["rare.txt", "vectors.vec"]),

@@ -52,10 +52,12 @@ def guarded(func: Callable) -> Callable:
             fail(f"{_named(exc)}: is a directory (expected a file)")
         except NotADirectoryError as exc:
             fail(f"{_named(exc)}: a part of the path is a file, not a directory")
+        except FileExistsError as exc:
+            fail(f"{_named(exc)}: exists and is not a directory (a directory was expected there)")
         except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES):
-                fail(f"{_named(exc)}: {exc.strerror}")
-            raise
+            if exc.filename is None and exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            fail(f"{_named(exc)}: {exc.strerror or exc}")
         except KeyboardInterrupt:
             err_console.print("Interrupted; no partial output was kept.")
             raise typer.Exit(130)
@@ -68,7 +70,7 @@ def _named(exc: OSError) -> str:
     (``.NAME.XXXX.tmp...`` beside the output) is reported as the output ``NAME`` itself."""
     name = exc.filename if exc.filename is not None else exc.filename2
     if name is None:
-        return "file"
+        return "output"
     path = Path(os.fsdecode(name))
     from ..io import output_of_temporary
 
