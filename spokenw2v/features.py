@@ -61,6 +61,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Callable, Iterator, Protocol, Sequence
 
@@ -68,7 +69,8 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, AudioInfo, find_audio, load_audio, probe_audio
 from .errors import SpokenW2VError, where
-from .io import FrameInfo, Ragged, Segments, write_features
+from .io import (_DONE_RE, _PART_RE, FrameInfo, Ragged, Segments, atomic_write_text, part_done_name, part_name,
+                 write_features)
 
 
 class FeatureKind(str, Enum):
@@ -521,12 +523,64 @@ def _batches(lengths: dict[str, int], max_samples: int) -> list[list[str]]:
     return out
 
 
-_PART_RE = re.compile(r"^part-(\d+)-of-(\d+)-(\d+)\.npz$")
+#: Marks a directory of features shards as featurize's own (it may then be replaced).
+FEATURES_MARKER = ".spokenw2v-features"
+#: Marks a hidden staging folder of a running featurize (``pid host`` inside); a rerun removes
+#: the staging folders of processes that no longer run.
+STAGING_MARKER = ".spokenw2v-staging"
+_STAGING_RE = re.compile(r"^\.part-\d+-of-\d+\..+$")
 
 
-def part_name(index: int, count: int, number: int) -> str:
-    """Shard file name: ``part-00000-of-00001-00000.npz`` (sorts in corpus order)."""
-    return f"part-{index:05d}-of-{count:05d}-{number:05d}.npz"
+def check_features_dir(out: Path) -> None:
+    """An existing ``--out`` directory is replaced (or parts are added to it) only when it holds
+    nothing but featurize's own files: shards ``part-*.npz``, the marker and hidden staging
+    folders.  Anything else: a one-line error and nothing is touched."""
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir():
+        raise SpokenW2VError(f"{out}: exists and is not a directory (featurize writes a directory of shards "
+                             f"there); nothing was touched")
+    foreign = sorted(e.name for e in out.iterdir()
+                     if not ((e.name == FEATURES_MARKER and e.is_file())
+                             or ((_PART_RE.match(e.name) or _DONE_RE.match(e.name)) and e.is_file())
+                             or (_STAGING_RE.match(e.name) and e.is_dir())))
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise SpokenW2VError(f"{out}: holds files that featurize did not write ({shown}); nothing was touched "
+                             f"(give a new or empty directory)")
+
+
+def _mark_staging(folder: Path) -> None:
+    import socket
+
+    (folder / STAGING_MARKER).write_text(f"{os.getpid()} {socket.gethostname()}\n", encoding="utf-8")
+
+
+def _stale(folder: Path) -> bool:
+    """True for a staging folder whose marker names a process of this host that no longer runs."""
+    import socket
+
+    try:
+        pid_text, host = (folder / STAGING_MARKER).read_text(encoding="utf-8").split()
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return False
+    if host != socket.gethostname() or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def remove_stale_staging(folders: Iterator[Path]) -> None:
+    """Remove the staging folders (ours by name and marker) left by killed featurize runs."""
+    for folder in folders:
+        if folder.is_dir() and not folder.is_symlink() and _stale(folder):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class _ShardWriter:
@@ -591,6 +645,11 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
         raise SpokenW2VError(f"{out}: --shard needs a directory for --out (several processes write parts into it)")
     if opts.shard_frames <= 0:
         raise SpokenW2VError("--shard-frames must be positive")
+    if single and out.is_dir():
+        raise SpokenW2VError(f"{out}: is a directory (a .npz --out is one file; give a new name, or a name "
+                             f"without .npz for a directory of shards)")
+    if not single:
+        check_features_dir(out)
 
     found = find_audio(audio)
     skipped: collections.Counter = collections.Counter()
@@ -646,15 +705,25 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
     if opts.shard_count == 1:
         from .io import atomic_path
 
+        check_features_dir(out)
+        remove_stale_staging(out.parent.glob(f".{glob_escape(out.name)}.*.tmp"))
         with atomic_path(out, suffix="") as tmp:
             tmp.mkdir()
+            _mark_staging(tmp)
             writer = _ShardWriter(tmp, None, featurizer.info, dtype, 0, 1, opts.shard_frames)
             _run(items, featurizer, writer, opts, summary, progress)
             writer.flush()
+            (tmp / FEATURES_MARKER).write_text("spokenw2v features shards\n", encoding="utf-8")
+            (tmp / part_done_name(0, 1)).write_text("".join(f.name + "\n" for f in writer.files), encoding="utf-8")
+            (tmp / STAGING_MARKER).unlink()
         summary.files = [out / f.name for f in writer.files]
         return summary
 
+    check_features_dir(out)
     out.mkdir(parents=True, exist_ok=True)
+    if not (out / FEATURES_MARKER).is_file():
+        atomic_write_text(out / FEATURES_MARKER, "spokenw2v features shards\n")
+    remove_stale_staging(out.glob(f".part-{opts.shard_index:05d}-of-{opts.shard_count:05d}.*"))
     for f in out.glob("part-*.npz"):
         m = _PART_RE.match(f.name)
         if m and int(m.group(2)) != opts.shard_count:
@@ -664,15 +733,19 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
             )
     stage = Path(tempfile.mkdtemp(prefix=f".part-{opts.shard_index:05d}-of-{opts.shard_count:05d}.", dir=out))
     try:
+        _mark_staging(stage)
         writer = _ShardWriter(stage, None, featurizer.info, dtype, opts.shard_index, opts.shard_count,
                               opts.shard_frames)
         _run(items, featurizer, writer, opts, summary, progress)
         writer.flush()
         prefix = f"part-{opts.shard_index:05d}-of-{opts.shard_count:05d}-"
+        done = out / part_done_name(opts.shard_index, opts.shard_count)
+        done.unlink(missing_ok=True)  # until the new list is written, readers see the part as unfinished
         for old in out.glob(prefix + "*.npz"):
             old.unlink()
         for f in writer.files:
             os.replace(f, out / f.name)
+        atomic_write_text(done, "".join(f.name + "\n" for f in writer.files))
         summary.files = [out / f.name for f in writer.files]
     finally:
         shutil.rmtree(stage, ignore_errors=True)

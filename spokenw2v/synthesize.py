@@ -188,13 +188,10 @@ def utterance_words(text: str) -> tuple[list[str], list[bool]]:
 
 def read_text_lines(path: str | os.PathLike) -> list[Utterance]:
     """The non-empty lines of a text corpus as utterances ``utt`` = ``utt`` + 6-digit line number."""
+    from .io import read_text
+
     path = Path(path)
-    if not path.is_file():
-        raise SpokenW2VError(f"{path}: no such file")
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise SpokenW2VError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    lines = read_text(path, "text corpus (UTF-8, one utterance per line)").splitlines()
     out = [Utterance(f"utt{i:06d}", i, line.strip()) for i, line in enumerate(lines, start=1) if tokenize(line)]
     if not out:
         raise SpokenW2VError(f"{path}: the corpus has no words")

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from ..errors import SpokenW2VError
-from .common import QuietOption, app, err_console, guarded, out_console
+from .common import QuietOption, app, check_output_dir, err_console, guarded, out_console
 
 DEMO_RECORD = "demo.json"
 
@@ -100,6 +100,11 @@ def demo_command(
 
     if words < 200:
         raise SpokenW2VError(f"--words must be at least 200 (got {words})")
+    if k < 2:
+        raise SpokenW2VError(f"--k must be at least 2 (got {k})")
+    if char_epochs < 1 or unit_epochs < 1 or ae_epochs < 0 or jobs < 0:
+        raise SpokenW2VError("--char-epochs and --unit-epochs must be >= 1, --ae-epochs and --jobs >= 0")
+    check_output_dir(out, DEMO_RECORD, "a demo run directory")
     cfg = DemoConfig(words=words, seed=seed, jobs=jobs if jobs > 0 else default_jobs(), device=device, k=k,
                      char_epochs=char_epochs, unit_epochs=unit_epochs,
                      char_ae_epochs=ae_epochs or 30, unit_ae_epochs=ae_epochs or 5)

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import SpokenW2VError
-from .common import Log, QuietOption, app, guarded
+from .common import Log, QuietOption, app, check_paths, guarded
 
 
 class _Bars:
@@ -73,11 +73,7 @@ def discretize_command(
                                  f"not with --use-codebook")
     if in_words != (segments is not None):
         raise SpokenW2VError("--in-words needs --segments SEGS.tsv, and --segments is only used with --in-words")
-    for path in (out, codebook):
-        if path is not None and path.resolve() == features.resolve():
-            raise SpokenW2VError(f"{path}: an output would overwrite the input features")
-    if codebook is not None and codebook.resolve() == out.resolve():
-        raise SpokenW2VError(f"{out}: --out and --codebook must be different files")
+    check_paths([features, use_codebook, segments], [out, codebook])
 
     dev = resolve_device(device)
     n_shards = len(npz_files(features))
@@ -127,6 +123,7 @@ def word_units_command(
     from ..io import read_segments, read_units, write_word_units
 
     log = Log(quiet)
+    check_paths([units, segments], [out])
     u = read_units(units)
     durations = dict(zip(u.frames.utt_ids, u.frames.durations.tolist()))
     seg = read_segments(segments, durations=durations)

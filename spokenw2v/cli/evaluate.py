@@ -18,7 +18,7 @@ from .. import evaluate as ev
 from ..errors import SpokenW2VError
 from ..io import (TestSet, WordVectors, atomic_path, atomic_write_text, read_corpus, read_segments,
                   read_similarity_pairs, read_test_set, read_tsv, read_vectors, write_test_set, write_tsv)
-from .common import Log, QuietOption, app, out_console, guarded
+from .common import Log, QuietOption, app, check_paths, out_console, guarded
 
 #: Columns of ``--tsv`` (one row per model, per seed group and per null); user similarity files add
 #: ``NAME`` and ``NAME_oov``.
@@ -143,6 +143,7 @@ def evaluate_command(
     B partial, coverage, bootstrap intervals) beside three null rows, word-similarity benchmarks
     and nearest neighbours; one table row per model and the mean ± sd of NAME.seedN runs."""
     log = Log(quiet)
+    check_paths([*vectors, reference, corpus, test_set, *similarity], [save_test_set, json_out, tsv_out])
     if (corpus is not None or test_set is not None) and reference is None:
         raise SpokenW2VError("--corpus/--test-set need --reference REF.vec (the target model of metric A)")
     if reference is not None and corpus is None and test_set is None:
@@ -367,6 +368,7 @@ def curves_command(
     from ..plots import Run, numeric_columns, plot_curves
 
     log = Log(quiet)
+    check_paths(metrics, [out])
     if label and len(label) != len(metrics):
         raise SpokenW2VError(f"--label was given {len(label)} time(s) for {len(metrics)} metrics file(s)")
     labels = label or unique_names(metrics, run_label)
@@ -406,6 +408,7 @@ def sweep_command(
     from ..plots import numeric_columns, plot_sweep, rate_from_name
 
     log = Log(quiet)
+    check_paths([table], [out])
     header, rows = read_tsv(table, [y] + ([group] if group else []))
     if "row" in header:  # an 'evaluate --tsv' table: its seed-group and null rows are not points of a sweep
         rows = [(lineno, row) for lineno, row in rows if row["row"] in ("", "model")]

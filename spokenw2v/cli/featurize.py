@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import SpokenW2VError
-from .common import Log, QuietOption, app, guarded
+from .common import Log, QuietOption, app, check_paths, guarded
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -65,6 +65,7 @@ def featurize_command(
     from ..io import read_segments
 
     log = Log(quiet)
+    check_paths([audio, segments, *(alignments or [])], [out])
     index, count = parse_shard(shard)
     if segments is not None and alignments:
         raise SpokenW2VError("give --segments or --alignments, not both")

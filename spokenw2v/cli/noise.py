@@ -23,7 +23,7 @@ from rich.table import Table
 from .. import noise
 from ..errors import SpokenW2VError
 from ..io import atomic_write_text, read_corpus, read_durations, read_segments, write_corpus, write_segments
-from .common import Log, QuietOption, app, err_console, guarded
+from .common import Log, QuietOption, app, check_paths, err_console, guarded
 
 # --------------------------------------------------------------------------- sweeps
 
@@ -179,6 +179,7 @@ def segment_noise_command(
     if not (math.isfinite(min_duration) and min_duration > 0):
         raise SpokenW2VError(f"--min-duration: expected seconds > 0, found {min_duration:g}")
     plan = plan_outputs(out, options, ".tsv")
+    check_paths([segments, durations], [path for _, path in plan] + [report])
     durs = load_durations(durations) if durations is not None else None
     seg = read_segments(segments, durations=durs)
     results = []
@@ -230,11 +231,15 @@ def text_noise_command(
         "split": parse_values(split, "--split"),
     }
     plan = plan_outputs(out, options, ".txt")
+    check_paths([corpus], [path for _, path in plan] + [report])
     sentences = read_corpus(corpus)
     results = []
     for values, path in plan:
         config = noise.TextNoiseConfig(**values, weighting=weighting, seed=seed)
-        noisy, counts = noise.text_noise(sentences, config)
+        try:
+            noisy, counts = noise.text_noise(sentences, config)
+        except SpokenW2VError as exc:
+            raise SpokenW2VError(f"{corpus}: {exc}") from None
         run = {"output": str(path), "input": str(corpus), "seed": seed, **values, "weighting": weighting.value}
         run.update(noise.counts_dict(counts))
         results.append((path, noisy, run))
@@ -263,6 +268,7 @@ def label_segments_command(
     of the boundaries file.
     """
     log = Log(quiet)
+    check_paths([boundaries, gold], [out, report])
     gold_seg = read_segments(gold, require_words=True)
     hyp = read_segments(boundaries)
     gold_utts = set(gold_seg.utt)

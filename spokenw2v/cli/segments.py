@@ -11,7 +11,7 @@ from rich.markup import escape
 from ..alignments import (DEFAULT_DROP, DEFAULT_OVERLAP_TOLERANCE, DEFAULT_TIERS, AlignmentFormat, ReadOptions,
                           ReadReport, UttId, read_alignments)
 from ..io import write_segments
-from .common import Log, QuietOption, app, err_console, guarded
+from .common import Log, QuietOption, app, check_paths, err_console, guarded
 
 
 @app.command("segments")
@@ -43,6 +43,7 @@ def segments_command(
     """Convert word alignments into a segments TSV (silences and non-word labels dropped, one row per
     word token); a summary line says what was dropped, trimmed or renamed."""
     log = Log(quiet)
+    check_paths(alignments, [out])
     options = ReadOptions(tiers=tuple(tier) if tier else DEFAULT_TIERS, drop=tuple(drop.split(",")), utt_id=utt_id,
                           encoding=encoding, overlap_tolerance=overlap_tolerance)
     report = ReadReport()

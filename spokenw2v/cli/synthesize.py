@@ -9,7 +9,7 @@ import typer
 
 from ..errors import SpokenW2VError
 from ..io import tokenize
-from .common import Log, QuietOption, app, guarded
+from .common import Log, QuietOption, app, check_output_dir, check_paths, guarded
 
 
 def parse_list(text: str, what: str) -> tuple[str, ...]:
@@ -59,6 +59,8 @@ def synthesize_command(
     from ..synthesize import SynthesisConfig, check_espeak, read_text_lines, synthesize_corpus
 
     log = Log(quiet)
+    check_paths([corpus], [out])
+    check_output_dir(out, "synthesis.json", "a synthesize output directory")
     config = SynthesisConfig(voices=parse_list(voices, "voices"), variants=parse_list(variants, "variants"),
                              rates=parse_rates(rates), seed=seed)
     if max_utterances < 0:
