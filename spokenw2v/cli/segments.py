@@ -9,7 +9,7 @@ import typer
 
 from ..alignments import AlignmentFormat, read_alignments
 from ..io import write_segments
-from .common import Log, QuietOption, app, guarded
+from .common import Log, QuietOption, app, guarded, refuse_stdio, shown
 
 
 @app.command("segments")
@@ -17,7 +17,8 @@ from .common import Log, QuietOption, app, guarded
 def segments_command(
     alignments: List[Path] = typer.Argument(..., help="Alignment files or directories (searched recursively for "
                                                        "*.alignment.txt, *.TextGrid, *.ctm)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Segments TSV to write (utt start end word, seconds)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Segments TSV to write (utt start end word, seconds); "
+                                                       "- for standard output."),
     fmt: AlignmentFormat = typer.Option(AlignmentFormat.AUTO, "--format", case_sensitive=False,
                                         help="Alignment format; auto detects it from each file's name or contents."),
     keep_case: bool = typer.Option(False, "--keep-case", help="Keep the words' case (default: lower-case them, "
@@ -26,7 +27,9 @@ def segments_command(
 ) -> None:
     """Convert word alignments into a segments TSV (silences dropped, one row per word token)."""
     log = Log(quiet)
+    for path in alignments:
+        refuse_stdio(path, "ALIGNMENTS", "alignment files are found and recognised by their names")
     seg = read_alignments(alignments, fmt, lowercase=not keep_case)
     write_segments(out, seg)
     words = seg.word or []
-    log(f"Wrote {out}: {len(seg)} word tokens, {len(set(words))} word types, {len(seg.utterances())} utterances.")
+    log(f"Wrote {shown(out)}: {len(seg)} word tokens, {len(set(words))} word types, {len(seg.utterances())} utterances.")
