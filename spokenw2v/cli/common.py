@@ -45,9 +45,9 @@ def guarded(func: Callable) -> Callable:
             fail(f"{exc.filename}: no such file")
         except PermissionError as exc:
             fail(f"{exc.filename}: permission denied")
-        except BrokenPipeError:
+        except BrokenPipeError:  # the reader of `--out -` stopped early (`| head`): quiet, as Unix tools are
             _silence_stdout()
-            fail("-: standard output was closed before the output was complete (broken pipe)")
+            raise typer.Exit(141)  # 128 + SIGPIPE, the status a shell reports for a tool killed by SIGPIPE
         except KeyboardInterrupt:
             err_console.print("Interrupted; no partial output was kept.")
             raise typer.Exit(130)
