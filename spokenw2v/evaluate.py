@@ -35,11 +35,17 @@ from .io import SimilarityPairs, TestSet, WordVectors
 
 __all__ = [
     "Benchmark",
+    "Null",
+    "Protocol",
+    "Split",
     "benchmark_path",
     "build_test_set",
     "cosine_distances",
     "edit_distances",
+    "log_frequency_distances",
     "nearest_neighbours",
+    "null_metrics",
+    "partial_correlation",
     "paper_metrics",
     "pearson",
     "spearman",
@@ -81,6 +87,38 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     return pearson(rankdata(x), rankdata(y))
 
 
+def residuals(y: np.ndarray, covariates: np.ndarray) -> np.ndarray:
+    """``y`` (N,) minus its least-squares fit on an intercept and ``covariates`` (N, K), float64.
+
+    Residuals that are rounding noise (sum of squares below 1e-20 of ``y``'s own, or ``y``
+    constant) are returned as exact zeros: ``y`` is a function of the covariates."""
+    y = np.asarray(y, dtype=np.float64)
+    design = np.column_stack([np.ones(len(y)), np.asarray(covariates, dtype=np.float64).reshape(len(y), -1)])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    res = y - design @ coef
+    total = float(((y - y.mean()) ** 2).sum()) if len(y) else 0.0
+    if float((res * res).sum()) <= 1e-20 * total or total == 0.0:
+        return np.zeros_like(res)
+    return res
+
+
+def _residual_pearson(rx: np.ndarray, ry: np.ndarray) -> float:
+    """Pearson r of two residual vectors; 0 when either is all zeros (a variable the covariates
+    explain entirely has nothing left that could agree with anything)."""
+    if rx.size < 2:
+        return float("nan")
+    if not rx.any() or not ry.any():
+        return 0.0
+    return pearson(rx, ry)
+
+
+def partial_correlation(x: np.ndarray, y: np.ndarray, covariates: np.ndarray) -> float:
+    """Partial Pearson r of (N,) ``x`` and ``y`` controlling for ``covariates`` (N, K): the Pearson
+    r of their residuals after a least-squares fit (with intercept) on the covariates.  0 when
+    ``x`` or ``y`` is a linear function of the covariates; NaN when N < 2."""
+    return _residual_pearson(residuals(x, covariates), residuals(y, covariates))
+
+
 def _unit(vectors: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (float64); zero rows stay zero (cosine 0 with anything)."""
     v = np.asarray(vectors, dtype=np.float64)
@@ -111,7 +149,27 @@ def edit_distances(word1: Sequence[str], word2: Sequence[str]) -> np.ndarray:
                                      dtype=np.float64), dtype=np.float64)
 
 
+def log_frequency_distances(freq1: Sequence[int], freq2: Sequence[int]) -> np.ndarray:
+    """``|log f1 - log f2|`` (P,) float64 for corpus counts (>= 1) of the two words of each pair."""
+    return np.abs(np.log(np.asarray(freq1, dtype=np.float64)) - np.log(np.asarray(freq2, dtype=np.float64)))
+
+
 # --------------------------------------------------------------------------- test set
+
+
+class Protocol(str, enum.Enum):
+    """How the random words of the test set are drawn (see :func:`build_test_set`)."""
+
+    PAPER = "paper"  # from the whole neighbour vocabulary, as the paper describes
+    AUTHORS = "authors"  # from the frequent-word pool, as the authors' released code
+
+
+class Split(str, enum.Enum):
+    """Which test words a metric is computed on."""
+
+    DEV = "dev"
+    TEST = "test"
+    ALL = "all"
 
 
 def word_frequencies(sentences: Iterable[Sequence[str]]) -> collections.Counter:
@@ -129,7 +187,7 @@ def _ranked(frequencies: collections.Counter) -> list[str]:
 
 def build_test_set(reference: WordVectors, frequencies: collections.Counter, *, n_frequent: int = 5000,
                    skip_top: int = 200, n_test: int = 2000, n_semantic: int = 5, n_orthographic: int = 5,
-                   n_random: int = 10, seed: int = 0) -> TestSet:
+                   n_random: int = 10, seed: int = 0, protocol: Protocol = Protocol.PAPER) -> TestSet:
     """Draw the paper's test set, seeded.
 
     * Corpus words are ranked by frequency (ties alphabetical).  The candidate test words are
@@ -145,6 +203,13 @@ def build_test_set(reference: WordVectors, frequencies: collections.Counter, *, 
       in the reference model, its ``n_orthographic`` nearest words by normalized Levenshtein
       distance (ties: more frequent first) and ``n_random`` distinct random words, all from the
       neighbour vocabulary and never the word itself (fewer when the vocabulary is smaller).
+    * ``protocol=Protocol.AUTHORS`` follows the authors' released code where it is not a bug:
+      the skip is the true top ``skip_top`` (no cap at a tenth), and the random words come from
+      the frequent-word pool -- the ``n_frequent`` most frequent words the reference knows --
+      minus the test words.
+    * Every pair carries the corpus counts of its two words (``freq1``/``freq2``), and the
+      test words are split in halves by a seeded permutation: ``n // 2`` ``dev`` words (for
+      choosing checkpoints and settings) and the rest ``test`` (for reports).
 
     Returns a :class:`TestSet` of ``n_test * (n_semantic + n_orthographic + n_random)`` pairs,
     grouped by test word in frequency order.  Raises :class:`SpokenW2VError` when no candidate
@@ -159,7 +224,8 @@ def build_test_set(reference: WordVectors, frequencies: collections.Counter, *, 
     ranked = _ranked(frequencies)
     if not ranked:
         raise SpokenW2VError("the corpus has no words")
-    skip = min(skip_top, len(ranked) // 10)
+    protocol = Protocol(protocol)
+    skip = skip_top if protocol == Protocol.AUTHORS else min(skip_top, len(ranked) // 10)
     candidates = [w for w in ranked[skip:n_frequent] if w in reference]
     if not candidates:
         raise SpokenW2VError(
@@ -176,7 +242,12 @@ def build_test_set(reference: WordVectors, frequencies: collections.Counter, *, 
 
     k_sem = min(n_semantic, len(vocab) - 1)
     k_ort = min(n_orthographic, len(vocab) - 1)
-    k_rnd = min(n_random, len(vocab) - 1)
+    if protocol == Protocol.AUTHORS:
+        chosen_set = set(test_words)
+        pool = np.asarray([i for i, w in enumerate(vocab[:n_frequent]) if w not in chosen_set], dtype=np.int64)
+    else:
+        pool = np.arange(len(vocab), dtype=np.int64)
+    k_rnd = min(n_random, len(vocab) - 1 if protocol == Protocol.PAPER else len(pool))
     semantic = _semantic_neighbours(reference, vocab, test_pos, k_sem)
     orthographic = _orthographic_neighbours(vocab, test_pos, k_ort)
 
@@ -184,8 +255,11 @@ def build_test_set(reference: WordVectors, frequencies: collections.Counter, *, 
     word2: list[str] = []
     relation: list[str] = []
     for t, (word, pos) in enumerate(zip(test_words, test_pos)):
-        randoms = rng.choice(len(vocab) - 1, size=k_rnd, replace=False)
-        randoms = randoms + (randoms >= pos)  # skip the test word itself
+        if protocol == Protocol.AUTHORS:  # the pool holds no test word
+            randoms = pool[rng.choice(len(pool), size=k_rnd, replace=False)]
+        else:
+            randoms = rng.choice(len(vocab) - 1, size=k_rnd, replace=False)
+            randoms = randoms + (randoms >= pos)  # skip the test word itself
         for rel, idx in (("semantic", semantic[t]), ("orthographic", orthographic[t]), ("random", randoms)):
             for i in idx:
                 word1.append(word)
@@ -196,8 +270,14 @@ def build_test_set(reference: WordVectors, frequencies: collections.Counter, *, 
         "n_test": str(n_test), "n_test_used": str(n), "n_semantic": str(n_semantic),
         "n_orthographic": str(n_orthographic), "n_random": str(n_random),
         "corpus_vocabulary": str(len(ranked)), "neighbour_vocabulary": str(len(vocab)),
+        "protocol": protocol.value, "split_dev": str(n // 2), "split_test": str(n - n // 2),
     }
-    return TestSet(word1, word2, relation, int(seed), params)
+    # the split has its own stream, so the words and pairs drawn do not depend on it
+    dev = set(np.random.default_rng([seed, 1]).permutation(n)[: n // 2].tolist())
+    half = {w: ("dev" if t in dev else "test") for t, w in enumerate(test_words)}
+    freq1 = [int(frequencies[w]) for w in word1]
+    freq2 = [int(frequencies[w]) for w in word2]
+    return TestSet(word1, word2, relation, int(seed), params, freq1, freq2, [half[w] for w in word1])
 
 
 def _semantic_neighbours(reference: WordVectors, vocab: list[str], test_pos: np.ndarray, k: int) -> np.ndarray:
@@ -255,55 +335,153 @@ def _pair_indices(wv: WordVectors, test_set: TestSet) -> tuple[np.ndarray, np.nd
     return i1, i2
 
 
-def paper_metrics(model: WordVectors, reference: WordVectors, test_set: TestSet, *, bootstrap: int = 0,
-                  seed: int = 0) -> dict[str, float]:
-    """Metrics A and B of the paper for ``model`` on ``test_set``.
+#: Relation -> the key of A restricted to it.
+RELATION_KEYS = {"semantic": "A_sem", "orthographic": "A_orth", "random": "A_rand"}
+
+
+class Null(str, enum.Enum):
+    """The floors every score is printed beside (see :func:`null_metrics`)."""
+
+    FREQUENCY = "null:frequency"  # distance = |log f1 - log f2|
+    SPELLING = "null:spelling"  # distance = normalized edit distance
+    RANDOM = "null:random"  # cosine distance of seeded Gaussian vectors
+
+
+def _split_mask(test_set: TestSet, split: Split) -> np.ndarray:
+    """(P,) bool: the pairs whose test word is in ``split`` (a test set without a recorded
+    split counts as all ``test``)."""
+    split = Split(split)
+    n = len(test_set)
+    if split == Split.ALL:
+        return np.ones(n, dtype=bool)
+    halves = test_set.split if len(test_set.split) == n else ["test"] * n
+    mask = np.fromiter((h == split.value for h in halves), dtype=bool, count=n)
+    if not mask.any():
+        raise SpokenW2VError(f"the test set has no pairs in the {split.value} split")
+    return mask
+
+
+def paper_metrics(model: WordVectors, reference: WordVectors, test_set: TestSet, *, split: Split = Split.ALL,
+                  bootstrap: int = 0, seed: int = 0) -> dict[str, float]:
+    """Metrics A and B of the paper for ``model`` on the pairs of ``split``, with their controls.
 
     Only pairs whose two words are in both ``model`` and ``reference`` (exact match) are used;
-    ``coverage`` = usable pairs / all pairs.  Distances are cosine distances ``1 - cos``.
+    ``coverage`` = usable pairs / pairs of the split.  Distances are cosine distances ``1 - cos``.
 
     * ``A`` / ``A_spearman``: Pearson r / Spearman rho between the model's and the reference's
-      distances;
+      distances; ``A_sem``, ``A_orth``, ``A_rand``: Pearson r on the semantic, orthographic and
+      random pairs alone;
+    * ``A_partial``: partial Pearson r between the model's and the reference's distances
+      controlling for the pair's normalized edit distance and ``|log f1 - log f2|`` (corpus
+      counts; NaN when the test set has none): what is left of A once spelling and
+      frequency, which a model can learn without any meaning, are taken out;
     * ``B`` / ``B_spearman``: the same between the model's distances and normalized Levenshtein
-      distance (edits / length of the longer word);
-    * with ``bootstrap > 0``: ``A_low``, ``A_high``, ``B_low``, ``B_high``, the 2.5th and 97.5th
-      percentiles of Pearson r over ``bootstrap`` resamples of the *test words* (each resample
-      draws test words with replacement and takes all their usable pairs, since the pairs of
-      one test word are not independent), seeded by ``seed``;
+      distance (edits / length of the longer word); ``B_partial``: B controlling for the
+      reference's distance;
+    * with ``bootstrap > 0``: ``A_low``, ``A_high``, ``B_low``, ``B_high``, ``A_partial_low``,
+      ``A_partial_high``, ``B_partial_low``, ``B_partial_high``, the 2.5th and 97.5th
+      percentiles over ``bootstrap`` resamples of the *test words* (each resample draws test
+      words with replacement and takes all their usable pairs, since the pairs of one test word
+      are not independent), seeded by ``seed``; the partial r is resampled on the residuals of
+      the full-sample fit;
     * ``pairs``: the number of usable pairs.
 
     A metric is NaN when fewer than two pairs are usable or a distance is constant.  Raises
-    :class:`SpokenW2VError` when no pair is usable.
+    :class:`SpokenW2VError` when no pair is usable or the split has no pairs.
     """
     n_all = len(test_set)
     if n_all == 0:
         raise SpokenW2VError("the test set has no pairs")
+    in_split = _split_mask(test_set, split)
     m1, m2 = _pair_indices(model, test_set)
     r1, r2 = _pair_indices(reference, test_set)
-    usable = (m1 >= 0) & (m2 >= 0) & (r1 >= 0) & (r2 >= 0)
-    n = int(usable.sum())
-    if n == 0:
-        missing_ref = not bool(((r1 >= 0) & (r2 >= 0)).any())
+    usable = in_split & (m1 >= 0) & (m2 >= 0) & (r1 >= 0) & (r2 >= 0)
+    if not usable.any():
+        missing_ref = not bool((in_split & (r1 >= 0) & (r2 >= 0)).any())
         which = "the reference model" if missing_ref else "the model"
-        raise SpokenW2VError(f"no test pair has both words in {which} (0 of {n_all} pairs usable)")
+        raise SpokenW2VError(f"no test pair has both words in {which} (0 of {int(in_split.sum())} pairs usable)")
     d_model = cosine_distances(model, m1[usable], m2[usable])
+    return _metrics(d_model, reference, test_set, usable, int(in_split.sum()), bootstrap, seed)
+
+
+def null_metrics(reference: WordVectors, test_set: TestSet, null: Null, *, split: Split = Split.ALL,
+                 bootstrap: int = 0, seed: int = 0) -> dict[str, float]:
+    """:func:`paper_metrics` of a floor on the pairs of ``split`` that the reference covers.
+
+    ``Null.FREQUENCY``: distance ``|log f1 - log f2|`` of the corpus counts;
+    ``Null.SPELLING``: normalized edit distance; ``Null.RANDOM``: cosine distance of Gaussian
+    vectors (the reference's dimension, drawn with ``seed`` for the distinct words of the test
+    set in sorted order).  None is tuned on the test set.  A frequency null needs the test
+    set's frequencies (:class:`SpokenW2VError` otherwise).
+    """
+    null = Null(null)
+    in_split = _split_mask(test_set, split)
+    r1, r2 = _pair_indices(reference, test_set)
+    usable = in_split & (r1 >= 0) & (r2 >= 0)
+    if not usable.any():
+        raise SpokenW2VError(f"no test pair has both words in the reference model "
+                             f"(0 of {int(in_split.sum())} pairs usable)")
+    idx = np.flatnonzero(usable)
+    if null == Null.FREQUENCY:
+        if len(test_set.freq1) != len(test_set):
+            raise SpokenW2VError("the test set has no corpus frequencies (needed by null:frequency)")
+        d = log_frequency_distances([test_set.freq1[i] for i in idx], [test_set.freq2[i] for i in idx])
+    elif null == Null.SPELLING:
+        d = edit_distances([test_set.word1[i] for i in idx], [test_set.word2[i] for i in idx])
+    else:
+        words = sorted(set(test_set.word1) | set(test_set.word2))
+        gauss = np.random.default_rng(seed).standard_normal((len(words), reference.dim)).astype(np.float32)
+        wv = WordVectors(words, gauss)
+        g1, g2 = _pair_indices(wv, test_set)
+        d = cosine_distances(wv, g1[usable], g2[usable])
+    return _metrics(d, reference, test_set, usable, int(in_split.sum()), bootstrap, seed)
+
+
+def _metrics(d_model: np.ndarray, reference: WordVectors, test_set: TestSet, usable: np.ndarray, n_split: int,
+             bootstrap: int, seed: int) -> dict[str, float]:
+    """The metrics of :func:`paper_metrics` for distances ``d_model`` (U,) of the ``usable`` (P,) pairs."""
+    n = int(usable.sum())
+    idx = np.flatnonzero(usable)
+    r1, r2 = _pair_indices(reference, test_set)
     d_ref = cosine_distances(reference, r1[usable], r2[usable])
-    w1 = [w for w, u in zip(test_set.word1, usable) if u]
-    w2 = [w for w, u in zip(test_set.word2, usable) if u]
-    d_edit = edit_distances(w1, w2)
+    w1 = [test_set.word1[i] for i in idx]
+    d_edit = edit_distances(w1, [test_set.word2[i] for i in idx])
+    relation = np.asarray([test_set.relation[i] for i in idx])
     out = {
         "A": pearson(d_model, d_ref),
         "A_spearman": spearman(d_model, d_ref),
         "B": pearson(d_model, d_edit),
         "B_spearman": spearman(d_model, d_edit),
-        "coverage": n / n_all,
-        "pairs": float(n),
     }
+    for rel, key in RELATION_KEYS.items():
+        sel = relation == rel
+        out[key] = pearson(d_model[sel], d_ref[sel])
+    has_freq = len(test_set.freq1) == len(test_set) and len(test_set.freq2) == len(test_set)
+    res_a = None
+    if has_freq:
+        d_freq = log_frequency_distances([test_set.freq1[i] for i in idx], [test_set.freq2[i] for i in idx])
+        covariates = np.column_stack([d_edit, d_freq])
+        res_a = (residuals(d_model, covariates), residuals(d_ref, covariates))
+        out["A_partial"] = _residual_pearson(*res_a)
+    else:
+        out["A_partial"] = float("nan")
+    res_b = (residuals(d_model, d_ref), residuals(d_edit, d_ref))
+    out["B_partial"] = _residual_pearson(*res_b)
+    out["coverage"] = n / n_split
+    out["pairs"] = float(n)
     if bootstrap > 0:
         codes: dict[str, int] = {}
         cluster = np.fromiter((codes.setdefault(w, len(codes)) for w in w1), dtype=np.int64, count=n)
         low_high = _cluster_bootstrap(cluster, d_model, (d_ref, d_edit), bootstrap, seed)
         (out["A_low"], out["A_high"]), (out["B_low"], out["B_high"]) = low_high
+        for key, res in (("A_partial", res_a), ("B_partial", res_b)):
+            if res is None:
+                out[key + "_low"] = out[key + "_high"] = float("nan")
+            elif not res[0].any() or not res[1].any():  # nothing left: 0 in every resample
+                out[key + "_low"] = out[key + "_high"] = 0.0
+            else:
+                out[key + "_low"], out[key + "_high"] = _cluster_bootstrap(cluster, res[0], (res[1],),
+                                                                           bootstrap, seed)[0]
     return out
 
 

@@ -840,6 +840,9 @@ def read_vectors(path: str | os.PathLike) -> WordVectors:
 # --------------------------------------------------------------------------- evaluation test set
 
 TEST_SET_RELATIONS = ("semantic", "orthographic", "random")
+#: Halves of the test words: ``dev`` for choices (best checkpoint, settings), ``test`` for reports.
+TEST_SET_SPLITS = ("dev", "test")
+TEST_SET_COLUMNS = ["word1", "word2", "relation", "freq1", "freq2", "split"]
 
 
 @dataclass
@@ -848,8 +851,11 @@ class TestSet:
 
     ``word1``, ``word2`` and ``relation`` are parallel lists of length P (one entry per
     pair); ``word1`` is the test word, ``relation`` is ``semantic``, ``orthographic`` or
-    ``random``.  ``seed`` is the seed that drew the test words (-1 when not recorded) and
-    ``params`` the other construction settings, both written as ``# key=value`` lines.
+    ``random``.  ``freq1``/``freq2`` (P,) are the corpus token counts of the two words (the
+    corpus the test set was drawn from) and ``split`` (P,) the half of the pair's test word,
+    ``dev`` or ``test``; empty lists when not known (a test set built by hand in code).
+    ``seed`` is the seed that drew the test words (-1 when not recorded) and ``params`` the
+    other construction settings, both written as ``# key=value`` lines.
     """
 
     __test__ = False  # not a pytest test class
@@ -859,6 +865,9 @@ class TestSet:
     relation: list[str]
     seed: int = -1
     params: dict[str, str] = field(default_factory=dict)
+    freq1: list[int] = field(default_factory=list)
+    freq2: list[int] = field(default_factory=list)
+    split: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.word1)
@@ -870,18 +879,32 @@ class TestSet:
 
 def write_test_set(path: str | os.PathLike, ts: TestSet) -> None:
     """Write a test-set TSV atomically: ``# key=value`` provenance lines (seed first),
-    then the header ``word1  word2  relation`` and one row per pair."""
+    then the header ``word1  word2  relation  freq1  freq2  split`` and one row per pair."""
+    n = len(ts)
+    if len(ts.freq1) != n or len(ts.freq2) != n or len(ts.split) != n:
+        raise SpokenW2VError(f"{path}: a test set is saved with the corpus frequencies and the dev/test split "
+                             f"of every pair (draw it with evaluate.build_test_set)")
     lines = ["# spokenw2v test set", f"# seed={ts.seed}"]
     lines += [f"# {k}={v}" for k, v in ts.params.items() if k != "seed"]
-    lines.append("word1\tword2\trelation")
-    lines += [f"{a}\t{b}\t{r}" for a, b, r in zip(ts.word1, ts.word2, ts.relation)]
+    lines.append("\t".join(TEST_SET_COLUMNS))
+    lines += [f"{a}\t{b}\t{r}\t{f1}\t{f2}\t{sp}"
+              for a, b, r, f1, f2, sp in zip(ts.word1, ts.word2, ts.relation, ts.freq1, ts.freq2, ts.split)]
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def read_test_set(path: str | os.PathLike) -> TestSet:
     """Read a test-set TSV written by :func:`write_test_set` (or by hand: the ``#`` lines
-    are optional).  Raises a one-line error naming the file and line when it does not parse."""
-    _, rows = read_tsv(path, ["word1", "word2", "relation"])
+    are optional).  Raises a one-line error naming the file and line when it does not parse,
+    and one saying how to regenerate the file when it lacks the frequency and split columns
+    (test sets saved by earlier versions)."""
+    path = Path(path)
+    header, rows = read_tsv(path, ["word1", "word2", "relation"])
+    missing = [c for c in TEST_SET_COLUMNS if c not in header]
+    if missing:
+        raise SpokenW2VError(
+            f"{path}: test set without the column(s) {', '.join(missing)} (saved by an older spokenw2v, which "
+            f"kept no corpus frequencies or dev/test split); regenerate it: spokenw2v evaluate MODEL.vec "
+            f"--reference REF.vec --corpus CORPUS --seed SEED --save-test-set {path.name}")
     params: dict[str, str] = {}
     with open_text(path) as fh:
         for line in fh:
@@ -892,7 +915,7 @@ def read_test_set(path: str | os.PathLike) -> TestSet:
             key, sep, value = line[1:].strip().partition("=")
             if sep and key.strip() and " " not in key.strip():
                 params[key.strip()] = value.strip()
-    w1, w2, rel = [], [], []
+    w1, w2, rel, f1, f2, split = [], [], [], [], [], []
     for lineno, row in rows:
         a, b, r = row["word1"].strip(), row["word2"].strip(), row["relation"].strip()
         if not a or not b:
@@ -901,9 +924,22 @@ def read_test_set(path: str | os.PathLike) -> TestSet:
             raise SpokenW2VError(
                 f"{where(path, lineno)}: relation must be one of {', '.join(TEST_SET_RELATIONS)}, found {r!r}"
             )
+        counts = []
+        for col in ("freq1", "freq2"):
+            text = row[col].strip()
+            if not text.isdigit() or int(text) < 1:
+                raise SpokenW2VError(f"{where(path, lineno)}: {col} must be a corpus count >= 1, found {text!r}")
+            counts.append(int(text))
+        sp = row["split"].strip()
+        if sp not in TEST_SET_SPLITS:
+            raise SpokenW2VError(
+                f"{where(path, lineno)}: split must be one of {', '.join(TEST_SET_SPLITS)}, found {sp!r}")
         w1.append(a)
         w2.append(b)
         rel.append(r)
+        f1.append(counts[0])
+        f2.append(counts[1])
+        split.append(sp)
     if not w1:
         raise SpokenW2VError(f"{path}: the test set has no pairs (only a header)")
     seed_text = params.pop("seed", "-1")
@@ -911,7 +947,7 @@ def read_test_set(path: str | os.PathLike) -> TestSet:
         seed = int(seed_text)
     except ValueError:
         raise SpokenW2VError(f"{path}: '# seed=' must be an integer, found {seed_text!r}") from None
-    return TestSet(w1, w2, rel, seed, params)
+    return TestSet(w1, w2, rel, seed, params, f1, f2, split)
 
 
 # --------------------------------------------------------------------------- word-similarity pairs

@@ -31,8 +31,12 @@ from .errors import SpokenW2VError
 from .io import TestSet, WordVectors, atomic_path, write_tsv
 from .models import (Kind, SequenceAutoencoder, SkipGram, TrainConfig, build_skipgram, describe_differences)
 
-METRICS_COLUMNS = ["epoch", "loss", "examples_per_s", "elapsed_s", "A", "B", "A_spearman", "B_spearman",
-                   "coverage"]
+#: Metrics logged per epoch; the plain names are the test split, ``dev_*`` the dev split (which
+#: chooses ``best.pt``).
+METRIC_KEYS = ["A", "B", "A_spearman", "B_spearman", "coverage", "A_partial", "B_partial", "A_sem", "A_orth",
+               "A_rand"]
+DEV_KEYS = ["A", "B", "A_partial", "B_partial", "coverage"]
+METRICS_COLUMNS = ["epoch", "loss", "examples_per_s", "elapsed_s", *METRIC_KEYS, *[f"dev_{k}" for k in DEV_KEYS]]
 CHECKPOINT_FORMAT = "spokenw2v-checkpoint"
 CHECKPOINT_VERSION = 1
 
@@ -42,7 +46,8 @@ CHECKPOINT_VERSION = 1
 
 @dataclass
 class Evaluator:
-    """Metrics A/B of the paper against a reference model on a fixed test set."""
+    """Metrics A/B of the paper (and their controls) against a reference model on a fixed test
+    set, for its test and dev halves: ``{"A": ..., "dev_A": ...}``."""
 
     reference: WordVectors
     test_set: TestSet
@@ -56,7 +61,16 @@ class Evaluator:
         return cls(reference, test_set)
 
     def __call__(self, model: WordVectors) -> dict[str, float]:
-        return evaluate.paper_metrics(model, self.reference, self.test_set)
+        out = {k: math.nan for k in METRIC_KEYS + [f"dev_{k}" for k in DEV_KEYS]}
+        for split, prefix in ((evaluate.Split.TEST, ""), (evaluate.Split.DEV, "dev_")):
+            try:
+                m = evaluate.paper_metrics(model, self.reference, self.test_set, split=split)
+            except SpokenW2VError:
+                if split == evaluate.Split.TEST:
+                    raise
+                continue  # no dev words (a test set of one word) or none usable: dev_* stay NaN
+            out.update({prefix + k: m[k] for k in (METRIC_KEYS if not prefix else DEV_KEYS)})
+        return out
 
 
 def metrics_row(epoch: int, loss: float | None, examples_per_s: float | None, elapsed_s: float,
@@ -65,13 +79,13 @@ def metrics_row(epoch: int, loss: float | None, examples_per_s: float | None, el
     row = {"epoch": epoch, "loss": "" if loss is None else float(loss),
            "examples_per_s": "" if examples_per_s is None else float(examples_per_s),
            "elapsed_s": float(elapsed_s)}
-    for key in ("A", "B", "A_spearman", "B_spearman", "coverage"):
+    for key in METRICS_COLUMNS[4:]:
         row[key] = "" if metrics is None else float(metrics[key])
     return row
 
 
 def write_metrics(path: str | os.PathLike, rows: Sequence[dict]) -> None:
-    write_tsv(path, METRICS_COLUMNS, ([r[c] for c in METRICS_COLUMNS] for r in rows))
+    write_tsv(path, METRICS_COLUMNS, ([r.get(c, "") for c in METRICS_COLUMNS] for r in rows))
 
 
 # --------------------------------------------------------------------------- text baseline (gensim)
@@ -344,7 +358,7 @@ class NeuralTrainer:
     """Trains ``e2e`` or ``two-stage`` on a :class:`TokenStream`.
 
     Writes into ``out_dir`` (rank 0 only): ``last.pt`` after every epoch (epoch 0 = before
-    training), ``best.pt`` (highest metric A with an evaluator, else lowest loss) and
+    training), ``best.pt`` (highest metric A on the dev split with an evaluator, else lowest loss) and
     ``metrics.tsv``.  Under DDP only rank 0 needs an ``evaluator`` (other ranks ignore it and
     may pass None) and only rank 0 computes the final word-type vectors; the ranks meet at
     the same collective operations either way.  With ``resume`` it continues from ``out_dir/last.pt``; its
@@ -578,9 +592,10 @@ class NeuralTrainer:
         return losses
 
     def _score(self, row: dict, initial: bool = False) -> float:
-        """Higher is better: metric A with an evaluator, else minus the loss."""
+        """Higher is better: metric A on the dev split with an evaluator (never the reported
+        test split), else minus the loss."""
         if self.evaluator is not None:
-            a = row["A"]
+            a = row["dev_A"]
             return float(a) if a != "" and math.isfinite(float(a)) else -math.inf
         if initial or row["loss"] == "":
             return -math.inf

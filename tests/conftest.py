@@ -5,29 +5,24 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_SAMPLE = REPO.parent / "shared" / "data" / "librispeech-sample"
+from helpers import SHARED_SAMPLE, cuda_available
 
 
 @pytest.fixture
-def librispeech_sample() -> Path:
+def librispeech_sample():
     """The real LibriSpeech sample beside the project; skips cleanly when absent."""
     if not (SHARED_SAMPLE / "dev-clean").is_dir():
         pytest.skip("../shared/data/librispeech-sample is not present")
     return SHARED_SAMPLE
 
 
-def cuda_available() -> bool:
-    try:
-        import torch
-
-        return torch.cuda.is_available()
-    except Exception:
-        return False
-
-
-requires_cuda = pytest.mark.skipif(not cuda_available(), reason="needs a CUDA GPU")
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``cuda`` run for real on a machine with a CUDA GPU and skip elsewhere."""
+    if cuda_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)

@@ -26,6 +26,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_SAMPLE = REPO.parent / "shared" / "data" / "librispeech-sample"
+
+#: Marks a test that needs a CUDA GPU; conftest.py skips it when none is present.
+requires_cuda = pytest.mark.cuda
+
+
+def cuda_available() -> bool:
+    try:
+        import torch
+
+        return torch.cuda.is_available()
+    except Exception:
+        return False
+
 
 VOCABULARY = ("the", "cat", "sat", "on", "mat", "dog", "ran", "a", "big", "red")
 
@@ -123,3 +140,59 @@ def write_librispeech_alignment(tiny: TinySpeech, path: Path) -> Path:
         lines.append(f'{utt} "{",".join(words)}" "{",".join(f"{t:.6f}" for t in ends)}" ')
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+# --------------------------------------------------------------------------- tiny models and corpora
+
+#: Sizes of the tiny self-supervised speech models the tests save and load.
+TINY_SSL = dict(hidden_size=32, num_hidden_layers=3, num_attention_heads=2, intermediate_size=64,
+            conv_dim=(16,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)
+
+
+def save_tiny_model(directory, kind, **overrides):
+    """Save a tiny randomly initialised HuBERT / wav2vec2 / WavLM model (``kind``) with
+    ``save_pretrained`` into ``directory``; ``overrides`` change its config."""
+    import torch
+    from transformers import (HubertConfig, HubertModel, Wav2Vec2Config, Wav2Vec2Model, WavLMConfig,
+                              WavLMModel)
+
+    classes = {"hubert": (HubertConfig, HubertModel), "wav2vec2": (Wav2Vec2Config, Wav2Vec2Model),
+               "wavlm": (WavLMConfig, WavLMModel)}
+    cfg_cls, model_cls = classes[kind]
+    kw = dict(TINY_SSL, **overrides)
+    if kind == "wavlm":
+        kw.update(num_buckets=32, max_bucket_distance=100)
+    torch.manual_seed(0)
+    model_cls(cfg_cls(**kw)).save_pretrained(directory)
+    return directory
+
+
+def noise_waves(*lengths, seed=0):
+    """Seeded low-amplitude noise waveforms (float32) of the given lengths in samples."""
+    rng = np.random.default_rng(seed)
+    return [(0.1 * rng.standard_normal(n)).astype(np.float32) for n in lengths]
+
+
+#: Sizes of the tiny skipgram models the training tests build.
+TINY_TRAIN = dict(embed_dim=8, hidden=8, dim=16, negatives=5, pool_size=64, batch_tokens=64, window=2, warmup=0)
+
+
+def topic_corpus(n_sentences: int = 120, seed: int = 0) -> list[list[str]]:
+    """Sentences drawn from two topics with disjoint vocabularies plus shared function words."""
+    rng = np.random.default_rng(seed)
+    topics = [["cat", "dog", "mouse", "horse", "cow", "sheep", "goat", "bird"],
+              ["red", "blue", "green", "yellow", "black", "white", "pink", "brown"]]
+    shared = ["the", "a", "and", "of"]
+    out = []
+    for _ in range(n_sentences):
+        words = topics[rng.integers(2)]
+        out.append([str(rng.choice(words)) if rng.random() < 0.7 else str(rng.choice(shared))
+                    for _ in range(rng.integers(5, 12))])
+    return out
+
+
+def tiny_cfg(stream, **more):
+    """A tiny resolved TrainConfig for ``stream`` (TINY_TRAIN sizes, ``more`` overrides)."""
+    from spokenw2v.models import TrainConfig
+
+    return TrainConfig(vocab_size=stream.vocab_size, symbols=stream.symbols, **{**TINY_TRAIN, **more}).resolved()

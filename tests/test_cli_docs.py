@@ -6,7 +6,7 @@ import sys
 import typer
 from typer.testing import CliRunner
 
-from conftest import REPO
+from helpers import REPO
 from spokenw2v.cli import app
 
 runner = CliRunner()

@@ -8,11 +8,9 @@ import pytest
 import torch
 
 import spokenw2v.train as T
-from conftest import requires_cuda
+from helpers import make_tiny_speech, noise_waves, requires_cuda, save_tiny_model, tiny_cfg, topic_corpus
 from spokenw2v.data import char_stream
 from spokenw2v.train import Distributed, NeuralTrainer
-from test_features import _save_tiny, _waves
-from test_train import tiny_cfg, topic_corpus
 
 
 # --------------------------------------------------------------------------- train
@@ -128,8 +126,8 @@ def test_distributed_on_cuda_uses_nccl_the_local_gpu_and_cuda_tensors(monkeypatc
 @pytest.fixture(scope="module")
 def tiny_ssl(tmp_path_factory):
     root = tmp_path_factory.mktemp("ssl")
-    return {"hubert": _save_tiny(root / "hubert", "hubert"),
-            "stable": _save_tiny(root / "stable", "wav2vec2", do_stable_layer_norm=True,
+    return {"hubert": save_tiny_model(root / "hubert", "hubert"),
+            "stable": save_tiny_model(root / "stable", "wav2vec2", do_stable_layer_norm=True,
                                  feat_extract_norm="layer")}
 
 
@@ -140,7 +138,7 @@ def test_half_precision_batches_emulated_on_cpu(tiny_ssl, name, kind, monkeypatc
     from spokenw2v.features import make_featurizer
 
     f = make_featurizer(kind, tiny_ssl[name], layer=3, device="cpu")
-    waves = _waves(16000, 9001, 400, 12345, seed=2)
+    waves = noise_waves(16000, 9001, 400, 12345, seed=2)
     ref = [f([w])[0] for w in waves]
     real = torch.autocast
     monkeypatch.setattr(torch, "autocast", lambda device_type, dtype=None, enabled=True:
@@ -182,7 +180,6 @@ def test_nccl_world_of_one_trains_and_resumes_on_cpu(tmp_path, monkeypatch):
 def test_non_finite_model_output_names_the_half_precision_cause(tmp_path, monkeypatch):
     """fp16 autocast (CUDA) can overflow inside the model; --dtype float32 would not help then."""
     import spokenw2v.features as F
-    from helpers import make_tiny_speech
 
     tiny = make_tiny_speech(tmp_path, n_utts=2, seed=1)
     real = F.make_featurizer
@@ -223,7 +220,7 @@ def test_float16_checkpoint_loads_in_float32(tmp_path):
     model.float().save_pretrained(tmp_path / "float")
     half = make_featurizer("hubert", tmp_path / "half", layer=1, device="cpu")
     assert next(half.model.parameters()).dtype == torch.float32
-    (wave,) = _waves(16000, seed=4)
+    (wave,) = noise_waves(16000, seed=4)
     np.testing.assert_allclose(half([wave])[0], make_featurizer("hubert", tmp_path / "float", layer=1,
                                                                 device="cpu")([wave])[0], rtol=0, atol=1e-5)
 

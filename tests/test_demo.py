@@ -12,7 +12,8 @@ from spokenw2v.io import read_tsv
 
 runner = CliRunner()
 
-pytestmark = pytest.mark.skipif(shutil.which("bible") is None, reason="needs the Debian package bible-kjv")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("bible") is None, reason="needs the Debian package bible-kjv")]
 
 TINY = ["--words", "600", "--char-epochs", "1", "--unit-epochs", "1", "--ae-epochs", "1", "--k", "16", "--jobs", "1"]
 

@@ -202,15 +202,24 @@ def test_test_set_round_trip(tmp_path, corpus, two_models):
     back = read_test_set(path)
     assert (back.word1, back.word2, back.relation, back.seed, back.params) == (
         ts.word1, ts.word2, ts.relation, 5, ts.params)
+    assert (back.freq1, back.freq2, back.split) == (ts.freq1, ts.freq2, ts.split)
     assert path.read_text().startswith("# spokenw2v test set\n# seed=5\n")
+
+
+HEAD = "word1\tword2\trelation\tfreq1\tfreq2\tsplit\n"
 
 
 @pytest.mark.parametrize("text, message", [
     ("word1\tword2\nA\tB\n", "header lacks column"),
-    ("word1\tword2\trelation\ncat\tdog\n", ":2: expected 3 tab-separated fields"),
-    ("word1\tword2\trelation\ncat\tdog\tcousin\n", ":2: relation must be one of"),
-    ("word1\tword2\trelation\n", "no pairs"),
-    ("# seed=x\nword1\tword2\trelation\ncat\tdog\trandom\n", "seed"),
+    ("word1\tword2\trelation\ncat\tdog\trandom\n", "without the column.s. freq1, freq2, split .*regenerate it: "
+                                                     "spokenw2v evaluate .*--save-test-set ts.tsv"),
+    (HEAD + "cat\tdog\t3\t4\ttest\n", ":2: expected 6 tab-separated fields"),
+    (HEAD + "cat\tdog\tcousin\t3\t4\ttest\n", ":2: relation must be one of"),
+    (HEAD + "cat\tdog\trandom\t3\tx\ttest\n", ":2: freq2 must be a corpus count"),
+    (HEAD + "cat\tdog\trandom\t0\t4\ttest\n", ":2: freq1 must be a corpus count"),
+    (HEAD + "cat\tdog\trandom\t3\t4\ttrain\n", ":2: split must be one of dev, test"),
+    (HEAD, "no pairs"),
+    ("# seed=x\n" + HEAD + "cat\tdog\trandom\t3\t4\ttest\n", "seed"),
 ])
 def test_test_set_that_does_not_parse(tmp_path, text, message):
     path = tmp_path / "ts.tsv"
@@ -284,7 +293,7 @@ def test_evaluate_command_writes_tsv_json_and_reuses_the_test_set(files):
     assert r.exit_code == 0, r.output
     assert "run" in r.stdout and "Nearest neighbours of 'dog'" in r.stdout
     header, rows = read_tsv(files / "a.tsv", ev_columns())
-    assert [row["model"] for _, row in rows] == ["run", "ref"]
+    assert [row["model"] for _, row in rows] == ["run", "ref", "null:frequency", "null:spelling", "null:random"]
     assert float(rows[1][1]["A"]) == pytest.approx(1.0)
     assert 0.6 < float(rows[0][1]["A"]) < 0.999
     doc = json.loads((files / "a.json").read_text())
@@ -351,10 +360,10 @@ def test_bad_vectors_give_one_line_errors(files, tmp_path, content, message):
 
 
 def test_bad_test_set_and_reference_give_one_line_errors(files, tmp_path):
-    (tmp_path / "ts.tsv").write_text("word1\tword2\trelation\ndog\tcat\tsemantic\ndog\n")
+    (tmp_path / "ts.tsv").write_text(HEAD + "dog\tcat\tsemantic\t3\t4\ttest\ndog\n")
     r = runner.invoke(app, ["evaluate", str(files / "ref.vec"), "--reference", str(files / "ref.vec"),
                             "--test-set", str(tmp_path / "ts.tsv"), "--quiet"])
-    assert r.exit_code == 1 and "ts.tsv:3: expected 3 tab-separated fields" in r.output
+    assert r.exit_code == 1 and "ts.tsv:3: expected 6 tab-separated fields" in r.output
     (tmp_path / "other.vec").write_text("2 2\nzz 1 2\nqq 3 1\n")
     r = runner.invoke(app, ["evaluate", str(files / "ref.vec"), "--reference", str(tmp_path / "other.vec"),
                             "--corpus", str(files / "corpus.txt"), "--quiet"])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SHARED_SAMPLE
+from helpers import REPO, SHARED_SAMPLE, make_tiny_speech, write_librispeech_alignment
 from spokenw2v.io import read_segments, read_tsv, read_units, read_vectors
 
 EXAMPLES = REPO / "examples"
@@ -90,6 +90,7 @@ def _demo_or_generated_corpus(tmp_path: Path) -> list[str]:
     return [str(corpus)]
 
 
+@pytest.mark.slow
 def test_char_scale_tiny(tmp_path):
     out = tmp_path / "char"
     result = _run([EXAMPLES / "char_scale.sh", *_demo_or_generated_corpus(tmp_path), out], _env(), tmp_path)
@@ -167,6 +168,7 @@ def _run_librispeech(tmp_path: Path, audio: Path, alignments: Path, model: Path)
     return out
 
 
+@pytest.mark.slow
 def test_librispeech_hubert_tiny_on_the_sample(librispeech_sample, tiny_hubert, tmp_path):
     """The recipe on the real LibriSpeech sample (49 utterances of dev-clean)."""
     out = _run_librispeech(tmp_path, librispeech_sample / "dev-clean", librispeech_sample / "alignments" / "dev-clean",
@@ -177,9 +179,9 @@ def test_librispeech_hubert_tiny_on_the_sample(librispeech_sample, tiny_hubert, 
 
 @pytest.mark.skipif((SHARED_SAMPLE / "dev-clean").is_dir(),
                     reason="the LibriSpeech sample is present; the recipe runs on it instead")
+@pytest.mark.slow
 def test_librispeech_hubert_tiny_on_generated_speech(tiny_hubert, tmp_path):
     """Without the sample: the same recipe on generated audio with a librispeech-alignments file."""
-    from helpers import make_tiny_speech, write_librispeech_alignment
 
     vocabulary = ("the", "cat", "sat", "on", "mat", "dog", "ran", "a", "big", "red", "hat", "bat", "sun", "run",
                   "fun", "car", "far", "star", "tree", "free", "sea", "see", "bird", "word", "house", "mouse")

@@ -26,6 +26,7 @@ def kjv_lines(n_words: int) -> list[str]:
         pytest.skip(str(exc))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 def test_noise_sweep_tiny(tmp_path):
     corpus = tmp_path / "corpus.txt"

@@ -5,29 +5,12 @@ import pytest
 import soundfile as sf
 import torch
 
+from helpers import TINY_SSL, noise_waves, save_tiny_model
 from spokenw2v.audio import find_audio, load_audio, probe_audio, resampled_length
 from spokenw2v.errors import SpokenW2VError
 from spokenw2v.features import (FEATURE_TABLE, FeatureKind, MFCCFeaturizer, Normalize, SSLFeaturizer,
                                 conv_geometry, conv_num_frames, make_featurizer)
 from spokenw2v.frames import frame_time
-
-TINY = dict(hidden_size=32, num_hidden_layers=3, num_attention_heads=2, intermediate_size=64,
-            conv_dim=(16,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)
-
-
-def _save_tiny(directory, kind, **overrides):
-    from transformers import (HubertConfig, HubertModel, Wav2Vec2Config, Wav2Vec2Model, WavLMConfig,
-                              WavLMModel)
-
-    classes = {"hubert": (HubertConfig, HubertModel), "wav2vec2": (Wav2Vec2Config, Wav2Vec2Model),
-               "wavlm": (WavLMConfig, WavLMModel)}
-    cfg_cls, model_cls = classes[kind]
-    kw = dict(TINY, **overrides)
-    if kind == "wavlm":
-        kw.update(num_buckets=32, max_bucket_distance=100)
-    torch.manual_seed(0)
-    model_cls(cfg_cls(**kw)).save_pretrained(directory)
-    return directory
 
 
 @pytest.fixture(scope="module")
@@ -35,18 +18,13 @@ def tiny_models(tmp_path_factory):
     """Tiny randomly initialised models saved with save_pretrained."""
     root = tmp_path_factory.mktemp("models")
     return {
-        "hubert": _save_tiny(root / "hubert", "hubert"),
-        "wav2vec2": _save_tiny(root / "wav2vec2", "wav2vec2"),
-        "wavlm": _save_tiny(root / "wavlm", "wavlm"),
+        "hubert": save_tiny_model(root / "hubert", "hubert"),
+        "wav2vec2": save_tiny_model(root / "wav2vec2", "wav2vec2"),
+        "wavlm": save_tiny_model(root / "wavlm", "wavlm"),
         # pre-LN ("stable layer norm") front-end and encoder, as in the large models
-        "wav2vec2-stable": _save_tiny(root / "wav2vec2-stable", "wav2vec2", do_stable_layer_norm=True,
+        "wav2vec2-stable": save_tiny_model(root / "wav2vec2-stable", "wav2vec2", do_stable_layer_norm=True,
                                       feat_extract_norm="layer"),
     }
-
-
-def _waves(*lengths, seed=0):
-    rng = np.random.default_rng(seed)
-    return [(0.1 * rng.standard_normal(n)).astype(np.float32) for n in lengths]
 
 
 # --------------------------------------------------------------------------- frame timing
@@ -65,7 +43,7 @@ def test_mfcc_frames_and_timing():
     assert f.dim == 39
     assert (f.info.frame_rate, f.info.frame_offset, f.info.frame_width) == (100.0, 0.0, 0.025)
     for n in (201, 1000, 16000, 16159, 16160):
-        (out,) = f(_waves(n))
+        (out,) = f(noise_waves(n))
         assert out.shape == (1 + n // 160, 39) == (f.n_frames(n), 39)
     # a click at 0.5 s (sample 8000) has its energy peak in the frame centred on it: frame 50
     wave = np.zeros(16000, np.float32)
@@ -74,7 +52,7 @@ def test_mfcc_frames_and_timing():
     assert int(np.argmax(out[:, 0])) == 50
     assert frame_time(50, f.info) == pytest.approx(0.5)
     # deltas of a constant signal are zero
-    (const,) = f([np.full(4000, 0.3, np.float32) + _waves(4000)[0] * 1e-3])
+    (const,) = f([np.full(4000, 0.3, np.float32) + noise_waves(4000)[0] * 1e-3])
     assert np.abs(const[2:-2, 13:]).mean() < 0.1 * np.abs(const[2:-2, :13]).mean()
 
 
@@ -88,8 +66,8 @@ def test_ssl_frame_count_equals_model_output_and_timing(tiny_models):
     ref = HubertModel.from_pretrained(tiny_models["hubert"]).eval()
     for n in (400, 719, 720, 5000, 16000):
         with torch.no_grad():
-            model_frames = ref(torch.from_numpy(_waves(n)[0])[None]).last_hidden_state.shape[1]
-        assert f.n_frames(n) == model_frames == f(_waves(n))[0].shape[0] == (n - 400) // 320 + 1
+            model_frames = ref(torch.from_numpy(noise_waves(n)[0])[None]).last_hidden_state.shape[1]
+        assert f.n_frames(n) == model_frames == f(noise_waves(n))[0].shape[0] == (n - 400) // 320 + 1
 
 
 # --------------------------------------------------------------------------- layer definition
@@ -118,7 +96,7 @@ def test_layer_n_is_hidden_states_n_and_output_of_block_n(tiny_models, name, kin
     import transformers
 
     ref = getattr(transformers, cls_name).from_pretrained(tiny_models[name]).eval()
-    wave = _waves(7000)[0]
+    wave = noise_waves(7000)[0]
     x = torch.from_numpy(wave)[None]
     with torch.no_grad():
         hidden = ref(x, output_hidden_states=True).hidden_states
@@ -135,7 +113,7 @@ def test_wavlm_truncated_run_equals_full_hidden_states(tiny_models):
     from transformers import WavLMModel
 
     ref = WavLMModel.from_pretrained(tiny_models["wavlm"]).eval()
-    wave = _waves(6000)[0]
+    wave = noise_waves(6000)[0]
     with torch.no_grad():
         hidden = ref(torch.from_numpy(wave)[None], output_hidden_states=True).hidden_states
     for n in (0, 2, 3):
@@ -148,7 +126,7 @@ def test_wavlm_truncated_run_equals_full_hidden_states(tiny_models):
                                         ("wav2vec2-stable", "wav2vec2")])
 def test_padded_batch_equals_one_at_a_time(tiny_models, name, kind):
     f = make_featurizer(kind, tiny_models[name], layer=3)
-    waves = _waves(16000, 9001, 400, 12345, seed=1)
+    waves = noise_waves(16000, 9001, 400, 12345, seed=1)
     batch = f(waves)
     for w, b in zip(waves, batch):
         (single,) = f([w])
@@ -173,11 +151,11 @@ def test_normalisation_policy(tiny_models, tmp_path):
 
     assert SSLFeaturizer("hubert", tiny_models["hubert"], 1).normalize is False  # group norm, no preprocessor
     assert SSLFeaturizer("wav2vec2", tiny_models["wav2vec2-stable"], 1).normalize is True  # layer norm front-end
-    d = _save_tiny(tmp_path / "with-preprocessor", "hubert")
+    d = save_tiny_model(tmp_path / "with-preprocessor", "hubert")
     Wav2Vec2FeatureExtractor(do_normalize=True).save_pretrained(d)
     f = SSLFeaturizer("hubert", d, 1)
     assert f.normalize is True
-    wave = _waves(8000)[0]
+    wave = noise_waves(8000)[0]
     scaled = f([wave * 7 + 0.2])[0]
     np.testing.assert_allclose(scaled, f([wave])[0], atol=1e-4)  # gain and offset are normalised away
     assert SSLFeaturizer("hubert", d, 1, normalize=Normalize.OFF).normalize is False
@@ -236,12 +214,12 @@ def test_find_audio_tree_list_and_duplicates(tmp_path):
 
 # --------------------------------------------------------------------------- devices
 
-from conftest import cuda_available, requires_cuda  # noqa: E402
+from helpers import cuda_available, requires_cuda  # noqa: E402
 
 
 @requires_cuda
 def test_cuda_fp16_batches_match_cpu(tiny_models):
-    waves = _waves(16000, 9001, 400, 12345, seed=2)
+    waves = noise_waves(16000, 9001, 400, 12345, seed=2)
     cpu = make_featurizer("hubert", tiny_models["hubert"], layer=3, device="cpu")
     gpu = make_featurizer("hubert", tiny_models["hubert"], layer=3, device="cuda")
     assert gpu.half

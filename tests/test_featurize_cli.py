@@ -5,7 +5,7 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from helpers import make_tiny_speech, write_librispeech_alignment
+from helpers import make_tiny_speech, requires_cuda, save_tiny_model, write_librispeech_alignment
 from spokenw2v.cli import app
 from spokenw2v.io import iter_features, npz_files, read_features, read_segments
 
@@ -42,9 +42,8 @@ def tiny(tmp_path):
 
 @pytest.fixture(scope="module")
 def tiny_hubert(tmp_path_factory):
-    from test_features import _save_tiny
 
-    return _save_tiny(tmp_path_factory.mktemp("m") / "hubert", "hubert")
+    return save_tiny_model(tmp_path_factory.mktemp("m") / "hubert", "hubert")
 
 
 def test_segments_then_featurize_mfcc(tiny, tmp_path):
@@ -194,7 +193,6 @@ def test_librispeech_sample_mfcc(librispeech_sample, tmp_path):
                               librispeech_sample / "alignments"), "has segments but no audio")
 
 
-from conftest import requires_cuda  # noqa: E402
 
 
 @requires_cuda

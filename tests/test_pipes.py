@@ -20,8 +20,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import REPO
-from helpers import VOCABULARY
+from helpers import REPO, VOCABULARY
 from spokenw2v import io
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
@@ -102,12 +101,13 @@ def test_readers_take_standard_input_once_and_writers_match_files(tmp_path, stdi
 
 
 def test_test_set_and_vectors_from_standard_input(tmp_path, stdin_bytes):
-    ts = io.TestSet(["cat", "cat"], ["dog", "mat"], ["semantic", "orthographic"], seed=7, params={"n_test": "1"})
+    ts = io.TestSet(["cat", "cat"], ["dog", "mat"], ["semantic", "orthographic"], seed=7, params={"n_test": "1"},
+                    freq1=[5, 5], freq2=[3, 2], split=["test", "test"])
     io.write_test_set(tmp_path / "ts.tsv", ts)
     stdin_bytes((tmp_path / "ts.tsv").read_bytes())
     back = io.read_test_set("-")  # reads the pairs and the '#' lines: two passes over one stdin
-    assert (back.word1, back.word2, back.relation, back.seed, back.params) == (ts.word1, ts.word2, ts.relation, 7,
-                                                                               {"n_test": "1"})
+    assert (back.word1, back.word2, back.relation, back.seed, back.params, back.freq2, back.split) == \
+        (ts.word1, ts.word2, ts.relation, 7, {"n_test": "1"}, [3, 2], ["test", "test"])
     wv = io.WordVectors(["cat", "dog"], np.asarray([[1, 0], [0.5, 0.25]], dtype=np.float32))
     io.write_vectors(tmp_path / "v.vec", wv)
     stdin_bytes((tmp_path / "v.vec").read_bytes())
@@ -202,7 +202,7 @@ def test_evaluate_writes_tsv_or_json_to_stdout_and_its_tables_to_stderr(tmp_path
                           "--bootstrap", "20", "--seed", "0", "--json", "-", "--neighbours", "cat"],
                          Path("model.vec").read_bytes()))
     doc = json.loads(result.stdout)
-    row = [r for _, r in io.read_tsv("res.tsv", ["model", "A"])[1]][0]
+    row = [r for _, r in io.read_tsv("res.tsv", ["model", "A", "row"])[1] if r["row"] == "model"][0]
     assert doc["models"][0]["A"] == pytest.approx(float(row["A"]), abs=1e-6)
     assert "Nearest neighbours" in result.stderr
     result = _ok(_invoke(["evaluate", "model.vec", "--test-set", "-", *common[:2], "--no-benchmarks", "--bootstrap",
@@ -273,6 +273,7 @@ def test_three_stages_through_shell_pipes_equal_the_files(librispeech_sample, tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["labelled.tsv", "middle.tsv", "noisy.tsv", "segs.tsv"]
 
 
+@pytest.mark.slow
 def test_alignments_to_trained_vectors_through_pipes(librispeech_sample, tmp_path):
     align = librispeech_sample / "alignments"
     segs, noisy = tmp_path / "segs.tsv", tmp_path / "noisy.tsv"
@@ -325,7 +326,8 @@ def test_makefile_tiny_runs_once_and_then_only_what_changed(tmp_path):
     for name in ("results-k16.tsv", "results-k16.json", "sweep.tsv", "curves-k16.png", "sweep.png",
                  "word-units-k16.tsv", "test-set.tsv"):
         assert (out / name).is_file(), name
-    _, rows = io.read_tsv(out / "results-k16.tsv", ["model", "A"])
+    _, rows = io.read_tsv(out / "results-k16.tsv", ["model", "A", "row"])
+    rows = [(n, r) for n, r in rows if r["row"] == "model"]  # not the null rows
     assert [r["model"] for _, r in rows] == ["text", "two-stage-chars", "e2e-chars", "two-stage-units-k16",
                                              "e2e-units-k16"]
     assert float(rows[0][1]["A"]) == pytest.approx(1.0)

@@ -110,6 +110,7 @@ def test_resume_keeps_files_and_gives_identical_outputs(spoken, tmp_path):
     assert _digest(out) == before  # the re-made utterance is identical
 
 
+@pytest.mark.slow
 def test_same_seed_same_output_across_processes_and_limit(spoken, tmp_path):
     corpus = _corpus(tmp_path)
     # two worker processes, and first a partial run that the full run then resumes

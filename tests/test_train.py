@@ -6,33 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import requires_cuda
+from helpers import TINY_TRAIN, requires_cuda, tiny_cfg, topic_corpus
 from spokenw2v import io
 from spokenw2v.data import (EpochBatches, NoiseSampler, TokenBatch, char_stream, plan_batch, span_batch,
                             subsample_mask, type_token_choice, unit_stream)
 from spokenw2v.errors import SpokenW2VError
 from spokenw2v.models import PadInvariantBiGRU, SkipGram, TrainConfig, build_skipgram, sgns_loss
 from spokenw2v.train import (Distributed, Hooks, NeuralTrainer, TextConfig, train_oracle, train_text)
-
-TINY = dict(embed_dim=8, hidden=8, dim=16, negatives=5, pool_size=64, batch_tokens=64, window=2, warmup=0)
-
-
-def topic_corpus(n_sentences: int = 120, seed: int = 0) -> list[list[str]]:
-    """Sentences drawn from two topics with disjoint vocabularies plus shared function words."""
-    rng = np.random.default_rng(seed)
-    topics = [["cat", "dog", "mouse", "horse", "cow", "sheep", "goat", "bird"],
-              ["red", "blue", "green", "yellow", "black", "white", "pink", "brown"]]
-    shared = ["the", "a", "and", "of"]
-    out = []
-    for _ in range(n_sentences):
-        words = topics[rng.integers(2)]
-        out.append([str(rng.choice(words)) if rng.random() < 0.7 else str(rng.choice(shared))
-                    for _ in range(rng.integers(5, 12))])
-    return out
-
-
-def tiny_cfg(stream, **more) -> TrainConfig:
-    return TrainConfig(vocab_size=stream.vocab_size, symbols=stream.symbols, **{**TINY, **more}).resolved()
 
 
 def unit_tokens(seed: int = 0):
@@ -194,7 +174,8 @@ def test_loss_decreases_and_vectors_load_in_gensim(tmp_path):
     assert (tmp_path / "last.pt").exists() and (tmp_path / "best.pt").exists()
     header = (tmp_path / "metrics.tsv").read_text().splitlines()[0].split("\t")
     assert header == ["epoch", "loss", "examples_per_s", "elapsed_s", "A", "B", "A_spearman", "B_spearman",
-                      "coverage"]
+                      "coverage", "A_partial", "B_partial", "A_sem", "A_orth", "A_rand", "dev_A", "dev_B",
+                      "dev_A_partial", "dev_B_partial", "dev_coverage"]
 
 
 def test_resume_after_interruption_reproduces_the_uninterrupted_run(tmp_path):
@@ -339,6 +320,7 @@ def _ddp_worker(rank: int, world: int, port: int, out: str, result: str) -> None
     dist.destroy_process_group()
 
 
+@pytest.mark.slow
 def test_ddp_two_processes_stay_in_sync(tmp_path):
     import torch.multiprocessing as mp
 

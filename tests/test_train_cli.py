@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from spokenw2v import io
 from spokenw2v.cli import app
-from test_train import topic_corpus
+from helpers import REPO, topic_corpus
 
 runner = CliRunner()
 
@@ -171,7 +171,6 @@ def test_help_names_every_kind():
 def test_readme_train_examples_use_real_options():
     import re
 
-    from conftest import REPO
 
     readme = (REPO / "README.md").read_text()
     section = readme.split("<!-- section:train -->", 1)[1].split("<!-- section:", 1)[0]
@@ -245,6 +244,7 @@ def _cli_rank(rank: int, world: int, port: int, args: list[str], result: str) ->
         json.dump({"exit_code": r.exit_code, "output": r.output, "builds": len(builds)}, f)
 
 
+@pytest.mark.slow
 def test_torchrun_ranks_other_than_0_are_quiet_and_skip_the_metrics(tmp_path, corpus):
     import torch.multiprocessing as mp
 

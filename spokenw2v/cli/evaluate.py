@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
+import statistics
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -20,9 +22,16 @@ from ..io import (TestSet, WordVectors, atomic_path, atomic_write_text, is_stdio
                   read_similarity_pairs, read_test_set, read_text, read_tsv, read_vectors, write_test_set, write_tsv)
 from .common import Log, QuietOption, app, check_stdio, out_console, guarded, refuse_stdio, shown
 
-#: Columns of ``--tsv`` (one row per model); user similarity files add ``NAME`` and ``NAME_oov``.
+#: Columns of ``--tsv`` (one row per model, per seed group and per null); user similarity files add
+#: ``NAME`` and ``NAME_oov``.
 TSV_COLUMNS = ["model", "A", "A_spearman", "A_low", "A_high", "B", "B_spearman", "B_low", "B_high", "coverage",
-               "wordsim353", "wordsim353_oov", "simlex999", "simlex999_oov"]
+               "wordsim353", "wordsim353_oov", "simlex999", "simlex999_oov",
+               "A_partial", "A_partial_low", "A_partial_high", "A_sem", "A_orth", "A_rand",
+               "B_partial", "B_partial_low", "B_partial_high", "row", "split", "seeds"]
+#: Metrics averaged over the seeds of a group (``--tsv`` adds ``NAME_sd`` for each).
+SEED_METRICS = ["A", "A_partial", "A_sem", "A_orth", "A_rand", "B", "B_partial"]
+#: A run named ``NAME.seedN`` or ``NAME-seedN`` is seed N of the group ``NAME``.
+SEED_NAME = re.compile(r"^(?P<group>.+?)[.-]seed(?P<seed>\d+)$")
 
 
 def model_name(path: Path) -> str:
@@ -69,6 +78,31 @@ def _segments_header(text: str) -> bool:
     return False
 
 
+def seed_groups(names: List[str]) -> dict[str, List[int]]:
+    """Groups of runs that differ only in their training seed: ``{group: [row indices]}`` for
+    every ``NAME`` with at least two ``NAME.seedN`` / ``NAME-seedN`` runs, in order of first
+    appearance."""
+    groups: dict[str, List[int]] = {}
+    for i, name in enumerate(names):
+        m = SEED_NAME.match(name)
+        if m:
+            groups.setdefault(m.group("group"), []).append(i)
+    return {g: rows for g, rows in groups.items() if len(rows) >= 2}
+
+
+def group_row(name: str, members: List[dict]) -> dict:
+    """Mean and sample standard deviation (``KEY_sd``) over seeds of each :data:`SEED_METRICS`
+    and the mean coverage; a metric that is NaN in some seed is NaN."""
+    row: dict = {"model": name, "row": "seeds", "seeds": len(members), "members": [m["model"] for m in members]}
+    for key in SEED_METRICS + ["coverage"]:
+        values = [float(m.get(key, math.nan)) for m in members]
+        if any(math.isnan(v) for v in values):
+            row[key], row[key + "_sd"] = math.nan, math.nan
+        else:
+            row[key], row[key + "_sd"] = statistics.fmean(values), statistics.stdev(values)
+    return row
+
+
 def _num(value: float | None) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
@@ -97,7 +131,13 @@ def evaluate_command(
     skip_top: int = typer.Option(200, "--skip-top", help="...skipping the M most frequent (at most a tenth of "
                                  "the corpus vocabulary)."),
     n_test: int = typer.Option(2000, "--n-test", help="Number of test words (fewer if the corpus has fewer)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the test-set draw and of the bootstrap."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the test-set draw (and its dev/test split), of the "
+                             "bootstrap and of the null:random vectors."),
+    split: ev.Split = typer.Option(ev.Split.TEST, "--split", help="Test words to score: test (the reported half), "
+                                   "dev (the half for choosing checkpoints and settings) or all."),
+    protocol: ev.Protocol = typer.Option(ev.Protocol.PAPER, "--protocol", help="Test-set construction: paper "
+                                         "(random words from the whole vocabulary) or authors (from the top "
+                                         "--n-frequent words minus the test words, true --skip-top skip)."),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples of the test words for the 95% "
                                   "intervals of A and B (0: none)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results as JSON (- for standard "
@@ -113,8 +153,9 @@ def evaluate_command(
                                     "(bundled with gensim)."),
     quiet: bool = QuietOption,
 ) -> None:
-    """Score word vectors: the paper's metrics A and B (with coverage and bootstrap intervals),
-    word-similarity benchmarks and nearest neighbours; one table row per model."""
+    """Score word vectors: the paper's metrics A and B with their controls (A per relation, A and
+    B partial, coverage, bootstrap intervals) beside three null rows, word-similarity benchmarks
+    and nearest neighbours; one table row per model and the mean ± sd of NAME.seedN runs."""
     log = Log(quiet)
     if (corpus is not None or test_set is not None) and reference is None:
         raise SpokenW2VError("--corpus/--test-set need --reference REF.vec (the target model of metric A)")
@@ -140,7 +181,7 @@ def evaluate_command(
             freqs = ev.word_frequencies(corpus_sentences(corpus))
             try:
                 ts = ev.build_test_set(ref_wv, freqs, n_frequent=n_frequent, skip_top=skip_top, n_test=n_test,
-                                       seed=seed)
+                                       seed=seed, protocol=protocol)
             except SpokenW2VError as exc:
                 raise SpokenW2VError(f"{corpus} and {reference}: {exc}") from None
             ts_source = f"drawn from {corpus}"
@@ -148,12 +189,12 @@ def evaluate_command(
             log(f"Test set: {len(ts.test_words())} test words x {len(ts) // max(1, len(ts.test_words()))} pairs "
                 f"= {len(ts)} pairs (ranks {int(used['skip_used']) + 1}.."
                 f"{min(int(used['n_frequent']), int(used['corpus_vocabulary']))} of "
-                f"{used['corpus_vocabulary']} corpus words, seed {seed}).")
+                f"{used['corpus_vocabulary']} corpus words, seed {seed}, protocol {protocol.value}; "
+                f"{used['split_dev']} dev and {used['split_test']} test words).")
         try:
-            ev.paper_metrics(ref_wv, ref_wv, ts)
-        except SpokenW2VError:
-            raise SpokenW2VError(f"{test_set or corpus}: no test pair has both words in the reference "
-                                 f"{reference}") from None
+            ev.paper_metrics(ref_wv, ref_wv, ts, split=split)
+        except SpokenW2VError as exc:
+            raise SpokenW2VError(f"{test_set or corpus}: {exc} (reference {reference})") from None
         if save_test_set is not None:
             write_test_set(save_test_set, ts)
             log(f"Wrote {shown(save_test_set)}.")
@@ -173,10 +214,12 @@ def evaluate_command(
         task = progress.add_task("Evaluating", total=len(vectors))
         for path, name in zip(vectors, names):
             wv = read_vectors(path)
-            row: dict = {"model": name, "path": str(path), "words": len(wv), "dim": wv.dim}
+            row: dict = {"model": name, "row": "model", "path": str(path), "words": len(wv), "dim": wv.dim}
+            if ts is not None:
+                row["split"] = split.value
             if ts is not None:
                 try:
-                    row.update(ev.paper_metrics(wv, ref_wv, ts, bootstrap=bootstrap, seed=seed))
+                    row.update(ev.paper_metrics(wv, ref_wv, ts, split=split, bootstrap=bootstrap, seed=seed))
                 except SpokenW2VError as exc:
                     raise SpokenW2VError(f"{path}: {exc} (test set {ts_source})") from None
             for pairs in sims:
@@ -188,26 +231,39 @@ def evaluate_command(
             results.append(row)
             progress.advance(task)
 
+    groups = [group_row(g, [results[i] for i in rows]) for g, rows in seed_groups(names).items()] \
+        if ts is not None else []
+    nulls: list[dict] = []
+    if ts is not None:
+        for null in ev.Null:
+            row = {"model": null.value, "row": "null", "split": split.value,
+                   **ev.null_metrics(ref_wv, ts, null, split=split, bootstrap=bootstrap, seed=seed)}
+            if null == ev.Null.RANDOM:
+                row.update(words=len(set(ts.word1) | set(ts.word2)), dim=ref_wv.dim)
+            nulls.append(row)
     # when an output goes to standard output, the tables go to stderr: a pipe carries only data
     with contextlib.redirect_stdout(sys.stderr) if to_stdout else contextlib.nullcontext():
-        _print_table(results, ts is not None, [p.name for p in sims])
+        _print_table(results, groups, nulls, ts is not None, [p.name for p in sims])
         if query:
             _print_neighbours(nbrs, names, top)
 
     if tsv_out is not None:
         extra = [c for p in sims for c in (p.name, f"{p.name}_oov") if c not in TSV_COLUMNS]
-        columns = TSV_COLUMNS + extra + ["pairs", "words", "dim", "path"]
-        write_tsv(tsv_out, columns, ([_tsv_value(r.get(c)) for c in columns] for r in results))
+        columns = TSV_COLUMNS + [k + "_sd" for k in SEED_METRICS] + extra + ["pairs", "words", "dim", "path"]
+        write_tsv(tsv_out, columns, ([_tsv_value(r.get(c)) for c in columns] for r in results + groups + nulls))
         log(f"Wrote {shown(tsv_out)}.")
     if json_out is not None:
         doc = {
             "reference": None if reference is None else str(reference),
             "test_set": None if ts is None else {
-                "source": ts_source, "pairs": len(ts), "test_words": len(ts.test_words()), "seed": ts.seed,
                 **ts.params,
+                "source": ts_source, "pairs": len(ts), "test_words": len(ts.test_words()), "seed": ts.seed,
+                "split": split.value,
             },
             "bootstrap": bootstrap if ts is not None else 0,
             "models": [{k: _num(v) for k, v in r.items()} for r in results],
+            "seed_groups": [{k: _num(v) for k, v in r.items()} for r in groups],
+            "nulls": [{k: _num(v) for k, v in r.items()} for r in nulls],
             "neighbours": {w: {m: [[n, round(s, 6)] for n, s in lst] for m, lst in per.items()}
                            for w, per in nbrs.items()},
         }
@@ -219,13 +275,16 @@ def _tsv_value(value) -> object:
     return "" if value is None else value
 
 
-def _print_table(results: list[dict], paper: bool, sim_names: list[str]) -> None:
-    table = Table(title="Word vectors", title_justify="left", header_style="bold")
+def _print_table(results: list[dict], groups: list[dict], nulls: list[dict], paper: bool,
+                 sim_names: list[str]) -> None:
+    split = next((r["split"] for r in results if "split" in r), "")
+    title = "Word vectors" + (f" ({split} split)" if split else "")
+    table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("model", no_wrap=True)
     table.add_column("words x dim", justify="right", no_wrap=True)
     if paper:
         ci = " [95% CI]" if any("A_low" in r for r in results) else ""
-        for col in (f"A{ci}", "A rho", f"B{ci}", "B rho", "coverage"):
+        for col in (f"A{ci}", f"A_partial{ci}", "A_sem", "A_orth", "A_rand", f"B{ci}", "B_partial", "coverage"):
             table.add_column(col, justify="right", no_wrap=True)
     for name in sim_names:
         table.add_column(f"{name} rho (oov)", justify="right", no_wrap=True)
@@ -235,14 +294,33 @@ def _print_table(results: list[dict], paper: bool, sim_names: list[str]) -> None
             return _cell(r[m])
         return f"{_cell(r[m])} [{_cell(r[m + '_low'])}, {_cell(r[m + '_high'])}]"
 
+    def size(r: dict) -> str:
+        return f"{r['words']} x {r['dim']}" if "words" in r else "-"
+
     for r in results:
-        cells = [r["model"], f"{r['words']} x {r['dim']}"]
+        cells = [r["model"], size(r)]
         if paper:
-            cells += [with_ci(r, "A"), _cell(r["A_spearman"]), with_ci(r, "B"), _cell(r["B_spearman"]),
-                      f"{r['coverage']:.1%}"]
+            cells += [with_ci(r, "A"), with_ci(r, "A_partial"), _cell(r["A_sem"]), _cell(r["A_orth"]),
+                      _cell(r["A_rand"]), with_ci(r, "B"), _cell(r["B_partial"]), f"{r['coverage']:.1%}"]
         for name in sim_names:
             cells.append(f"{_cell(r[name])} ({r[name + '_oov']:.0%})")
         table.add_row(*cells)
+
+    def mean_sd(r: dict, m: str) -> str:
+        return f"{_cell(r[m])} ± {_cell(r[m + '_sd'])}"
+
+    if groups:
+        table.add_section()
+    for r in groups:
+        table.add_row(f"{r['model']} ({r['seeds']} seeds)", "mean ± sd", mean_sd(r, "A"), mean_sd(r, "A_partial"),
+                      mean_sd(r, "A_sem"), mean_sd(r, "A_orth"), mean_sd(r, "A_rand"), mean_sd(r, "B"),
+                      mean_sd(r, "B_partial"), f"{r['coverage']:.1%}", *["" for _ in sim_names])
+    if nulls:
+        table.add_section()
+    for r in nulls:
+        table.add_row(r["model"], size(r), with_ci(r, "A"), with_ci(r, "A_partial"), _cell(r["A_sem"]),
+                      _cell(r["A_orth"]), _cell(r["A_rand"]), with_ci(r, "B"), _cell(r["B_partial"]),
+                      f"{r['coverage']:.1%}", *["" for _ in sim_names])
     _print_wide(table)
 
 
@@ -353,6 +431,8 @@ def sweep_command(
     log = Log(quiet)
     refuse_stdio(out, "--out", "a PNG figure is a binary file")
     header, rows = read_tsv(table, [y] + ([group] if group else []))
+    if "row" in header:  # an 'evaluate --tsv' table: its seed-group and null rows are not points of a sweep
+        rows = [(lineno, row) for lineno, row in rows if row["row"] in ("", "model")]
     if not rows:
         raise SpokenW2VError(f"{table}: no rows (only a header)")
     band = f"{y}_low" in header and f"{y}_high" in header

@@ -52,7 +52,8 @@ def train_command(
                                       "end of its audio) instead of stopping; the skipped tokens are "
                                       "counted in a summary on stderr and in config.json."),
     reference: Optional[Path] = typer.Option(None, "--reference", help="Reference text model (.vec): log metrics "
-                                             "A and B after every epoch."),
+                                             "A and B with their controls after every epoch, on the test "
+                                             "and dev halves of the test set; best.pt is chosen by A on dev."),
     test_set: Optional[Path] = typer.Option(None, "--test-set", help="Test-set TSV for the metrics (default: "
                                             "drawn from the training tokens with --test-seed)."),
     test_seed: int = typer.Option(0, "--test-seed", help="Seed of the drawn test set."),
@@ -160,7 +161,8 @@ def train_command(
         ref = io.read_vectors(reference)
         ts = io.read_test_set(test_set) if test_set is not None else None
         evaluator = Evaluator.build(ref, sentences, seed=test_seed, test_set=ts)
-        log(f"metrics on {len(evaluator.test_set)} test pairs against {reference}")
+        log(f"metrics on {len(evaluator.test_set)} test pairs against {reference} (test split reported, "
+            f"best.pt chosen on the dev split)")
         io.write_test_set(out / "test_set.tsv", evaluator.test_set)  # for `evaluate --test-set`
 
     def absolute(path: Optional[Path]) -> str:
@@ -171,7 +173,8 @@ def train_command(
 
     def on_epoch(row: dict) -> None:
         log(f"epoch {row['epoch']}: loss {_fmt(row['loss'])}, {_rate(row['examples_per_s'])} words/s, "
-            f"A {_fmt(row['A'])}, B {_fmt(row['B'])}")
+            f"A {_fmt(row['A'])} (dev {_fmt(row['dev_A'])}), A_partial {_fmt(row['A_partial'])}, "
+            f"B {_fmt(row['B'])}")
 
     if not neural:
         tcfg = TextConfig(dim=dims or 100, window=window or 5, negatives=negatives or 5, min_count=min_count,
