@@ -189,7 +189,8 @@ def test_ctm():
     with pytest.raises(SpokenW2VError, match=r"a.ctm:2: expected 'utt channel start duration word"):
         parse_ctm("utt1 1 0.5 0.3 a\nutt1 1 0.9 hello", "a.ctm")
     with pytest.raises(SpokenW2VError, match=r"a.ctm:1 \(utterance utt1\): bad time"):
-        parse_ctm("utt1 1 0.5 0 a", "a.ctm")
+        parse_ctm("utt1 1 0.5 -0.1 a", "a.ctm")
+    assert parse_ctm("utt1 1 0.5 0 a", "a.ctm") == []  # zero duration: dropped and counted
 
 
 def test_overlapping_ctm_words_are_an_error(tmp_path):
