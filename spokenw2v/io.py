@@ -25,6 +25,11 @@ Formats (each documented with a literal example in README.md, "File formats"):
 All NPZ files carry ``format`` and ``version`` keys, use named arrays, store ragged
 data as ``values`` + ``offsets`` and are always loaded with ``allow_pickle=False``.
 All outputs are written atomically (temporary name, then rename).
+
+Standard input and output: every text reader accepts ``-`` for standard input (read
+whole, once per process) and every text writer ``-`` for standard output (the output is
+finished in a temporary file first and copied to stdout only once it is complete, so a
+stage that fails writes nothing).  Binary files (NPZ) and directories cannot be ``-``.
 """
 
 from __future__ import annotations
@@ -36,11 +41,13 @@ import math
 import os
 import re
 import shutil
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from io import StringIO
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence, TextIO
 
 import numpy as np
 
@@ -51,17 +58,83 @@ UNITS_FORMAT = "spokenw2v-units"
 CODEBOOK_FORMAT = "spokenw2v-codebook"
 FORMAT_VERSION = 1
 
+# --------------------------------------------------------------------------- standard input/output
+
+#: The file name that means standard input (for a reader) or standard output (for a writer).
+STDIO = "-"
+
+
+def is_stdio(path: str | os.PathLike | None) -> bool:
+    """True when ``path`` is ``-`` (standard input or output)."""
+    return path is not None and os.fspath(path) == STDIO
+
+
+class _StdinCache:
+    """Standard input can be read once; every reader of ``-`` in this process gets that text.
+
+    The cache is keyed by the ``sys.stdin`` object, so a test harness that swaps it gets
+    the new stream's text.
+    """
+
+    stream: object = None
+    text: str = ""
+
+
+def read_stdin_text() -> str:
+    """The whole of standard input, decoded as UTF-8 (read on first use, then cached)."""
+    if _StdinCache.stream is not sys.stdin:
+        stream = sys.stdin
+        if stream is None:
+            raise SpokenW2VError(f"{STDIO}: there is no standard input to read")
+        raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode("utf-8")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SpokenW2VError(f"{STDIO}: standard input is not UTF-8 text ({exc.reason})") from None
+        _StdinCache.stream, _StdinCache.text = stream, text
+    return _StdinCache.text
+
+
+def _to_stdout(tmp: Path) -> None:
+    """Copy a finished output file to standard output (bytes as they are in the file)."""
+    sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None)
+    with open(tmp, "rb") as fh:
+        if out is None:  # a text-only stream (an embedding program's stand-in for stdout)
+            sys.stdout.write(fh.read().decode("utf-8"))
+        else:
+            shutil.copyfileobj(fh, out)
+            out.flush()
+    sys.stdout.flush()
+
+
 # --------------------------------------------------------------------------- atomic writes
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, suffix: str | None = None, stdout: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
 
     Works for files and for directories (whatever the caller creates at the temporary
     path is moved).  On an exception the temporary file or directory is removed, so an
     interrupted run never leaves a half-written output that looks whole.
+
+    ``path`` may be ``-`` only for text outputs (``stdout=True``): the temporary file then
+    lies in the system's temporary directory and is copied to standard output on success.
     """
+    if is_stdio(path):
+        if not stdout:
+            raise SpokenW2VError(f"{STDIO}: this output is a binary file or a directory and cannot go to "
+                                 f"standard output; give a file name")
+        fd, tmp = tempfile.mkstemp(prefix=".spokenw2v-stdout.", suffix=".tmp")
+        os.close(fd)
+        tmp_path = Path(tmp)
+        try:
+            yield tmp_path
+            _to_stdout(tmp_path)
+        finally:
+            tmp_path.unlink(missing_ok=True)
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = suffix if suffix is not None else "".join(path.suffixes[-1:])
@@ -108,8 +181,11 @@ def check_readable_file(path: str | os.PathLike, what: str = "file") -> Path:
 
 
 def read_text(path: str | os.PathLike, what: str = "UTF-8 text file") -> str:
-    """The whole text of a UTF-8 file, without a leading byte-order mark.  A byte that is not
-    UTF-8 gives a one-line error naming the file and line."""
+    """The whole text of a UTF-8 input (``-``: standard input), without a leading byte-order
+    mark.  A byte that is not UTF-8 gives a one-line error naming the file and line."""
+    if is_stdio(path):
+        text = read_stdin_text()
+        return text[1:] if text.startswith("\ufeff") else text
     path = check_readable_file(path, what)
     data = path.read_bytes()
     try:
@@ -121,14 +197,30 @@ def read_text(path: str | os.PathLike, what: str = "UTF-8 text file") -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+@contextlib.contextmanager
+def open_text(path: str | os.PathLike, newline: str | None = None, what: str = "UTF-8 text file") -> Iterator[TextIO]:
+    """A UTF-8 text input (``-``: standard input) as a text stream, read whole through
+    :func:`read_text` (same checks and errors).  ``newline`` as for :func:`open` (``""``: lines
+    keep their ``\r\n``)."""
+    yield StringIO(read_text(path, what), newline=newline)
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (UTF-8)."""
-    with atomic_path(path) as tmp:
+    """Write ``text`` to ``path`` atomically (UTF-8); ``-`` writes it to standard output."""
+    with atomic_path(path, stdout=True) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def refuse_stdio_npz(path: str | os.PathLike | None) -> None:
+    """A one-line error when an NPZ file is to be read from or written to ``-``."""
+    if is_stdio(path):
+        raise SpokenW2VError(f"{STDIO}: NPZ files are binary zip archives, read by seeking; they cannot be "
+                             f"read from standard input or written to standard output; give a file name")
 
 
 def _save_npz(path: str | os.PathLike, arrays: dict, compress: bool = False) -> None:
     """Save named arrays atomically; never adds a second ``.npz`` suffix."""
+    refuse_stdio_npz(path)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             (np.savez_compressed if compress else np.savez)(fh, **arrays)
@@ -141,6 +233,7 @@ def _load_npz(path: str | os.PathLike, expected_format: str | tuple[str, ...],
     ``expected_format`` is one format name or a tuple of accepted ones; ``keys`` limits which
     arrays are read (``None``: all), so metadata can be read without the frames.
     """
+    refuse_stdio_npz(path)
     path = Path(path)
     formats = (expected_format,) if isinstance(expected_format, str) else tuple(expected_format)
     wanted = " or ".join(formats)
@@ -208,7 +301,7 @@ def read_corpus(path: str | os.PathLike) -> list[list[str]]:
 
 
 def write_corpus(path: str | os.PathLike, sentences: Iterable[Sequence[str]]) -> None:
-    """Write token lists as a text corpus, one utterance per line, atomically."""
+    """Write token lists as a text corpus, one utterance per line, atomically (``-``: stdout)."""
     atomic_write_text(path, "".join(" ".join(s) + "\n" for s in sentences))
 
 
@@ -220,7 +313,7 @@ def read_tsv(path: str | os.PathLike, required: Sequence[str]) -> tuple[list[str
 
     Raises a one-line error when the file is missing, empty, lacks a required column or
     a row has the wrong number of fields.  Blank lines and lines starting with ``#`` are
-    skipped.
+    skipped.  ``-`` reads standard input.
     """
     path = Path(path)
     text = read_text(path, f"tab-separated file with a header row ({', '.join(required)})")
@@ -255,14 +348,15 @@ def read_tsv(path: str | os.PathLike, required: Sequence[str]) -> tuple[list[str
 
 
 def write_tsv(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """Write a TSV with a header row atomically.  Floats are written with ``repr``-like precision."""
+    """Write a TSV with a header row atomically (``-``: standard output).  Floats are written
+    with ``repr``-like precision."""
 
     def fmt(value) -> str:
         if isinstance(value, (float, np.floating)):
             return f"{float(value):.6g}" if not math.isfinite(value) else _fmt_float(float(value))
         return str(value)
 
-    with atomic_path(path) as tmp:
+    with atomic_path(path, stdout=True) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             fh.write("\t".join(header) + "\n")
             for row in rows:
@@ -592,6 +686,7 @@ def _frame_info(arrays: dict, path: Path) -> FrameInfo:
 
 def npz_files(path: str | os.PathLike) -> list[Path]:
     """A file, or the sorted ``*.npz`` shards of a directory."""
+    refuse_stdio_npz(path)
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.glob("*.npz") if not p.name.startswith("."))
@@ -847,7 +942,7 @@ def write_vectors(path: str | os.PathLike, wv: WordVectors) -> None:
     """Write word2vec text format (``V D`` header, then ``word v1 ... vD``) atomically."""
     if any((not w) or any(ch.isspace() for ch in w) for w in wv.words):
         raise SpokenW2VError(f"{path}: words must be non-empty and contain no whitespace")
-    with atomic_path(path) as tmp:
+    with atomic_path(path, stdout=True) as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(f"{len(wv.words)} {wv.dim}\n")
             for w, v in zip(wv.words, wv.vectors):
@@ -855,14 +950,14 @@ def write_vectors(path: str | os.PathLike, wv: WordVectors) -> None:
 
 
 def read_vectors(path: str | os.PathLike) -> WordVectors:
-    """Read word2vec text format with strict checks (header, row widths, duplicates, NaN)."""
-    path = check_readable_file(path, "word2vec text file")
+    """Read word2vec text format with strict checks (header, row widths, duplicates, NaN);
+    ``-`` reads standard input."""
     words: list[str] = []
     rows: list[np.ndarray] = []
     seen: dict[str, int] = {}
     lineno = 0
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
+        with open_text(path, newline="", what="word2vec text file") as fh:
             header = fh.readline()
             parts = header.split()
             if len(parts) != 2 or not all(p.isdigit() for p in parts):
@@ -1060,7 +1155,7 @@ def read_similarity_pairs(path: str | os.PathLike, name: str | None = None) -> S
             scores.append(score)
     if not w1:
         raise SpokenW2VError(f"{path}: no word pairs (expected tab-separated 'word1 word2 score' rows)")
-    return SimilarityPairs(name or path.stem, w1, w2, np.asarray(scores, dtype=np.float64))
+    return SimilarityPairs(name or Path(path).stem, w1, w2, np.asarray(scores, dtype=np.float64))
 
 
 # --------------------------------------------------------------------------- utterance durations

@@ -48,6 +48,9 @@ def guarded(func: Callable) -> Callable:
             fail(f"{_named(exc)}: no such file")
         except PermissionError as exc:
             fail(f"{_named(exc)}: permission denied")
+        except BrokenPipeError:  # the reader of `--out -` stopped early (`| head`): quiet, as Unix tools are
+            _silence_stdout()
+            raise typer.Exit(141)  # 128 + SIGPIPE, the status a shell reports for a tool killed by SIGPIPE
         except IsADirectoryError as exc:
             fail(f"{_named(exc)}: is a directory (expected a file)")
         except NotADirectoryError as exc:
@@ -152,6 +155,59 @@ class Log:
         return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
                         console=err_console, disable=self.quiet, transient=False)
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so that Python's exit flush cannot fail again."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # a stand-in stdout without a file descriptor
+        pass
+
+
+def _dashes(values: dict[str, object]) -> list[str]:
+    """The option names whose value is ``-`` (a value may be a list of paths)."""
+    from ..io import is_stdio
+
+    names = []
+    for name, value in values.items():
+        items = value if isinstance(value, (list, tuple)) else [value]
+        names += [name for item in items if is_stdio(item)]
+    return names
+
+
+def check_stdio(inputs: dict[str, object] | None = None, outputs: dict[str, object] | None = None) -> bool:
+    """Check the uses of ``-`` of one command: at most one input (option name -> path or list
+    of paths) reads standard input and at most one output writes standard output.  Returns
+    True when an output goes to standard output (then nothing else may be printed there)."""
+    from ..io import STDIO
+
+    readers, writers = _dashes(inputs or {}), _dashes(outputs or {})
+    if len(readers) > 1:
+        raise SpokenW2VError(f"{STDIO}: only one input can be standard input (given for {' and '.join(readers)})")
+    if len(writers) > 1:
+        raise SpokenW2VError(f"{STDIO}: only one output can be standard output (given for {' and '.join(writers)})")
+    return bool(writers)
+
+
+def shown(path: object) -> str:
+    """A path as log messages name it (``-`` is standard output)."""
+    from ..io import is_stdio
+
+    return "standard output" if is_stdio(path) else str(path)
+
+
+def refuse_stdio(path: object, option: str, what: str) -> None:
+    """A one-line error when ``path`` is ``-`` but the option needs ``what`` (a directory, a
+    binary file, files found by name)."""
+    from ..io import STDIO, is_stdio
+
+    if is_stdio(path):
+        raise SpokenW2VError(f"{option} {STDIO}: {what}; standard input/output cannot be used here, give a path")
 
 
 QuietOption = typer.Option(False, "--quiet", "-q", help="Silence logs and progress bars (stderr).")

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from ..errors import SpokenW2VError
-from .common import QuietOption, app, check_output_dir, err_console, guarded, out_console
+from .common import QuietOption, app, check_output_dir, err_console, guarded, out_console, refuse_stdio
 
 DEMO_RECORD = "demo.json"
 
@@ -98,6 +98,7 @@ def demo_command(
         if not quiet:
             err_console.print(message, highlight=False, markup=False, soft_wrap=True)
 
+    refuse_stdio(out, "OUT", "the demo writes a directory")
     if words < 200:
         raise SpokenW2VError(f"--words must be at least 200 (got {words})")
     if k < 2:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 import statistics
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -16,9 +18,9 @@ from rich.table import Table
 
 from .. import evaluate as ev
 from ..errors import SpokenW2VError
-from ..io import (TestSet, WordVectors, atomic_path, atomic_write_text, read_corpus, read_segments,
-                  read_similarity_pairs, read_test_set, read_tsv, read_vectors, write_test_set, write_tsv)
-from .common import Log, QuietOption, app, check_paths, out_console, guarded
+from ..io import (TestSet, WordVectors, atomic_path, atomic_write_text, is_stdio, read_corpus, read_segments,
+                  read_similarity_pairs, read_test_set, read_text, read_tsv, read_vectors, write_test_set, write_tsv)
+from .common import Log, QuietOption, app, check_paths, check_stdio, guarded, out_console, refuse_stdio, shown
 
 #: Columns of ``--tsv`` (one row per model, per seed group and per null); user similarity files add
 #: ``NAME`` and ``NAME_oov``.
@@ -58,12 +60,22 @@ def unique_names(paths: List[Path], name_of=None) -> List[str]:
 
 def corpus_sentences(path: Path) -> List[List[str]]:
     """Sentences of a text corpus (one utterance per line, :func:`spokenw2v.io.tokenize`) or of a
-    segments TSV (``.tsv``: the ``word`` column as it is, one sentence per utterance)."""
+    segments TSV (``.tsv``: the ``word`` column as it is, one sentence per utterance).  Standard
+    input (``-``) is a segments TSV when its first line is a header with utt, start, end and word."""
     path = Path(path)
-    if path.suffix.lower() == ".tsv":
+    if path.suffix.lower() == ".tsv" or (is_stdio(path) and _segments_header(read_text(path))):
         seg = read_segments(path, require_words=True)
         return [[seg.word[i] for i in rows] for rows in seg.by_utterance().values()]
     return read_corpus(path)
+
+
+def _segments_header(text: str) -> bool:
+    """True when the first line of ``text`` that is neither blank nor a ``#`` comment is a
+    tab-separated header with the columns utt, start, end and word."""
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            return {"utt", "start", "end", "word"} <= {f.strip() for f in line.split("\t")}
+    return False
 
 
 def seed_groups(names: List[str]) -> dict[str, List[int]]:
@@ -107,7 +119,7 @@ def _cell(value: float | None, digits: int = 3) -> str:
 @guarded
 def evaluate_command(
     vectors: List[Path] = typer.Argument(..., help="Word vector files to evaluate (word2vec text format, .vec); "
-                                                   "the reference itself may be one of them."),
+                                                   "the reference itself may be one of them; - for standard input."),
     reference: Optional[Path] = typer.Option(None, "--reference", "-r", help="Reference (text) model, .vec: the "
                                              "target of metric A and the source of the semantic test pairs."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus whose word frequencies choose the test "
@@ -128,8 +140,10 @@ def evaluate_command(
                                          "--n-frequent words minus the test words, true --skip-top skip)."),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples of the test words for the 95% "
                                   "intervals of A and B (0: none)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results as JSON."),
-    tsv_out: Optional[Path] = typer.Option(None, "--tsv", help="Write one row per model as TSV."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results as JSON (- for standard "
+                                            "output; the tables then go to stderr)."),
+    tsv_out: Optional[Path] = typer.Option(None, "--tsv", help="Write one row per model as TSV (- for standard "
+                                           "output; the tables then go to stderr)."),
     neighbours: Optional[str] = typer.Option(None, "--neighbours", help="Comma-separated words whose nearest "
                                              "neighbours are shown side by side across models."),
     top: int = typer.Option(5, "--top", help="Neighbours shown per word."),
@@ -150,6 +164,9 @@ def evaluate_command(
         raise SpokenW2VError("--reference needs --corpus (to draw the test set) or --test-set (a saved one)")
     if bootstrap < 0 or top < 0:
         raise SpokenW2VError("--bootstrap and --top must be >= 0")
+    to_stdout = check_stdio({"VECTORS": vectors, "--reference": reference, "--corpus": corpus,
+                             "--test-set": test_set, "--similarity": similarity},
+                            {"--save-test-set": save_test_set, "--json": json_out, "--tsv": tsv_out})
 
     ref_wv: WordVectors | None = None
     ts: TestSet | None = None
@@ -181,7 +198,7 @@ def evaluate_command(
             raise SpokenW2VError(f"{test_set or corpus}: {exc} (reference {reference})") from None
         if save_test_set is not None:
             write_test_set(save_test_set, ts)
-            log(f"Wrote {save_test_set}.")
+            log(f"Wrote {shown(save_test_set)}.")
     elif save_test_set is not None:
         raise SpokenW2VError("--save-test-set needs --reference and --corpus")
 
@@ -225,15 +242,17 @@ def evaluate_command(
             if null == ev.Null.RANDOM:
                 row.update(words=len(set(ts.word1) | set(ts.word2)), dim=ref_wv.dim)
             nulls.append(row)
-    _print_table(results, groups, nulls, ts is not None, [p.name for p in sims])
-    if query:
-        _print_neighbours(nbrs, names, top)
+    # when an output goes to standard output, the tables go to stderr: a pipe carries only data
+    with contextlib.redirect_stdout(sys.stderr) if to_stdout else contextlib.nullcontext():
+        _print_table(results, groups, nulls, ts is not None, [p.name for p in sims])
+        if query:
+            _print_neighbours(nbrs, names, top)
 
     if tsv_out is not None:
         extra = [c for p in sims for c in (p.name, f"{p.name}_oov") if c not in TSV_COLUMNS]
         columns = TSV_COLUMNS + [k + "_sd" for k in SEED_METRICS] + extra + ["pairs", "words", "dim", "path"]
         write_tsv(tsv_out, columns, ([_tsv_value(r.get(c)) for c in columns] for r in results + groups + nulls))
-        log(f"Wrote {tsv_out}.")
+        log(f"Wrote {shown(tsv_out)}.")
     if json_out is not None:
         doc = {
             "reference": None if reference is None else str(reference),
@@ -250,7 +269,7 @@ def evaluate_command(
                            for w, per in nbrs.items()},
         }
         atomic_write_text(json_out, json.dumps(doc, indent=2) + "\n")
-        log(f"Wrote {json_out}.")
+        log(f"Wrote {shown(json_out)}.")
 
 
 def _tsv_value(value) -> object:
@@ -357,7 +376,8 @@ def run_label(path: Path) -> str:
 @plot_app.command("curves")
 @guarded
 def curves_command(
-    metrics: List[Path] = typer.Argument(..., help="metrics.tsv files written by 'spokenw2v train --reference'."),
+    metrics: List[Path] = typer.Argument(..., help="metrics.tsv files written by 'spokenw2v train --reference' "
+                                                   "(- for standard input)."),
     out: Path = typer.Option(..., "--out", "-o", help="PNG to write."),
     label: List[str] = typer.Option([], "--label", help="Legend label per metrics file, in order (default: the "
                                     "run directory's name)."),
@@ -368,6 +388,8 @@ def curves_command(
     from ..plots import Run, numeric_columns, plot_curves
 
     log = Log(quiet)
+    check_stdio({"METRICS": metrics})
+    refuse_stdio(out, "--out", "a PNG figure is a binary file")
     check_paths(metrics, [out])
     if label and len(label) != len(metrics):
         raise SpokenW2VError(f"--label was given {len(label)} time(s) for {len(metrics)} metrics file(s)")
@@ -390,7 +412,8 @@ def curves_command(
 @plot_app.command("sweep")
 @guarded
 def sweep_command(
-    table: Path = typer.Argument(..., help="TSV with a header row, e.g. 'rate  A  A_low  A_high  kind'."),
+    table: Path = typer.Argument(..., help="TSV with a header row, e.g. 'rate  A  A_low  A_high  kind' (- for "
+                                           "standard input, e.g. piped from 'evaluate --tsv -')."),
     out: Path = typer.Option(..., "--out", "-o", help="PNG to write."),
     x: str = typer.Option("rate", "--x", help="Column on the horizontal axis (the noise rate)."),
     y: str = typer.Option("A", "--y", help="Column on the vertical axis; Y_low/Y_high columns, when present, "
@@ -408,6 +431,7 @@ def sweep_command(
     from ..plots import numeric_columns, plot_sweep, rate_from_name
 
     log = Log(quiet)
+    refuse_stdio(out, "--out", "a PNG figure is a binary file")
     check_paths([table], [out])
     header, rows = read_tsv(table, [y] + ([group] if group else []))
     if "row" in header:  # an 'evaluate --tsv' table: its seed-group and null rows are not points of a sweep

@@ -13,7 +13,7 @@ import typer
 
 from ..errors import SpokenW2VError
 from ..config import DEFAULT_PRESET, NEURAL_KINDS, TEXT_EPOCHS, Kind, NegativeSampling, Preset, TrainConfig
-from .common import Log, QuietOption, RunDirectory, app, check_paths, check_run_dir, guarded
+from .common import (Log, QuietOption, RunDirectory, app, check_paths, check_run_dir, check_stdio, guarded, refuse_stdio)
 
 KIND_HELP = ("text: gensim skipgram on words (--corpus, or the word column of --segments); "
              "oracle: skipgram on word-type ids of the tokens (perfect segmentation and clustering); "
@@ -40,8 +40,10 @@ def train_command(
     kind: Kind = typer.Argument(..., help="text | oracle | e2e | two-stage"),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory: vectors.vec, metrics.tsv, config.json "
                              "(and last.pt, best.pt for e2e and two-stage; test_set.tsv with --reference)."),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Text corpus, one utterance per line."),
-    segments: Optional[Path] = typer.Option(None, "--segments", help="Word segments TSV (utt start end word)."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Text corpus, one utterance per line; - for "
+                                                                 "standard input."),
+    segments: Optional[Path] = typer.Option(None, "--segments", help="Word segments TSV (utt start end word); - for "
+                                                                     "standard input."),
     units: Optional[Path] = typer.Option(None, "--units", help="Units NPZ (with --segments): train on the units "
                                          "of each word token."),
     merge: Optional[bool] = typer.Option(None, "--merge/--no-merge", help="Merge consecutive duplicate units "
@@ -113,6 +115,9 @@ def train_command(
     dist = Distributed.from_env()  # set by torchrun
     log = Log(quiet or not dist.main)  # one process speaks
     out = Path(out)
+    refuse_stdio(out, "--out", "the output is a run directory")
+    refuse_stdio(units, "--units", "NPZ files are binary zip archives, read by seeking")
+    refuse_stdio(token_vectors, "--token-vectors", "NPZ files are binary zip archives, written by seeking")
     neural = kind in NEURAL_KINDS
     if not neural and (resume or token_vectors):
         raise SpokenW2VError(f"--resume and --token-vectors apply to e2e and two-stage, not {kind.value}")
@@ -135,6 +140,7 @@ def train_command(
             token_vectors = Path(inputs["token_vectors"])
     if (corpus is None) == (segments is None):
         raise SpokenW2VError("give exactly one of --corpus TEXT.txt and --segments SEGS.tsv")
+    check_stdio({"--corpus": corpus, "--segments": segments, "--reference": reference, "--test-set": test_set})
     if units is not None and segments is None:
         raise SpokenW2VError("--units needs --segments (the word boundaries)")
     if units is not None and not neural:
@@ -174,7 +180,7 @@ def train_command(
             io.write_test_set(out / "test_set.tsv", evaluator.test_set)  # for `evaluate --test-set`
 
     def absolute(path: Optional[Path]) -> str:
-        return str(Path(path).resolve()) if path else ""
+        return "" if not path else io.STDIO if io.is_stdio(path) else str(Path(path).resolve())
 
     inputs = {"corpus": absolute(corpus), "segments": absolute(segments), "units": absolute(units),
               "reference": absolute(reference), "test_set": absolute(test_set)}
