@@ -40,11 +40,14 @@ def test_demo_runs_every_stage_and_prints_one_table(tmp_path):
               "runs/e2e-units/vectors.vec", "results.tsv", "sweep.tsv", "curves.png", "sweep.png", "pipeline.tsv"]:
         assert (out / f).is_file(), f
     _, rows = read_tsv(out / "results.tsv", ["model", "A", "B"])
-    assert [r["model"] for _, r in rows] == ["text", "two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units"]
+    assert [r["model"] for _, r in rows] == ["text", "two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units",
+                                             "null:frequency", "null:spelling", "null:random"]
     assert float(rows[0][1]["A"]) == pytest.approx(1.0)
     _, sweep = read_tsv(out / "sweep.tsv", ["model", "A"])
-    assert [r["model"] for _, r in sweep] == ["substitute-0.00", "substitute-0.10", "substitute-0.20", "substitute-0.40"]
+    assert [r["model"] for _, r in sweep if r["row"] == "model"] == [
+        "substitute-0.00", "substitute-0.10", "substitute-0.20", "substitute-0.40"]
     assert "e2e-units" in result.output and "Pipeline statistics" in result.output
+    assert "A_partial" in result.output and "null:frequency" in result.output
     stats = dict((r["statistic"], float(r["value"])) for _, r in read_tsv(out / "pipeline.tsv", ["statistic", "value"])[1])
     assert stats["tokens"] >= 600 and 1 <= stats["mean_units"] <= stats["mean_frames"]
     assert 0 < stats["boundary_recall"] <= 1

@@ -36,14 +36,14 @@ def _float(text: str) -> float:
         return math.nan
 
 
-def _ci(row: dict, key: str) -> str:
-    """``value  [low, high]`` padded to 24 characters."""
+def _ci(row: dict, key: str, pad: int = 0) -> str:
+    """``value  [low, high]`` padded to 24 characters (``pad`` more for a wider heading)."""
     value = _float(row.get(key, ""))
     low, high = _float(row.get(f"{key}_low", "")), _float(row.get(f"{key}_high", ""))
-    text = f"{value:>+6.2f}" if not math.isnan(value) else f"{'-':>6}"
+    text = " " * pad + (f"{value:>+6.2f}" if not math.isnan(value) else f"{'-':>6}")
     if not (math.isnan(low) or math.isnan(high)):
         text += f"  [{low:+.2f}, {high:+.2f}]"
-    return f"{text:<24}"
+    return f"{text:<{24 + pad}}"
 
 
 def _first_last(metrics: Path) -> tuple[str, str, int]:
@@ -165,23 +165,41 @@ def demo_command(
     # one table: the models, their movement over training, and the noise sweep
     _, rows = read_tsv(p["results"], ["model", "A", "B"])
     _, sweep_rows = read_tsv(p["sweep"], ["model", "A"])
-    lines = [f"spokenw2v demo: {stats['tokens']:,} synthesized word tokens, {stats['types']:,} word types",
-             f"{'model':<17}{'A':>6}  {'95% CI':<16}{'B':>6}  {'95% CI':<16}{'A: epoch 0 → last':<19}"
-             f"{'B: epoch 0 → last':<19}epochs"]
+    lines = [f"spokenw2v demo: {stats['tokens']:,} synthesized word tokens, {stats['types']:,} word types "
+             f"(metrics on the test half of the test words)",
+             f"{'model':<17}{'A':>6}  {'95% CI':<16}{'A_partial':>9}  {'95% CI':<16}{'A_sem':>6}  "
+             f"{'B':>6}  {'95% CI':<16}{'A: epoch 0 → last':<19}{'B: epoch 0 → last':<19}epochs"]
+
+    def line(row: dict, move: bool = True) -> str:
+        a_move, b_move, epochs = _first_last(p["runs"] / row["model"] / "metrics.tsv") if move else ("", "", 0)
+        a_sem = _float(row.get("A_sem", ""))
+        sem = f"{a_sem:>+6.2f}" if not math.isnan(a_sem) else f"{'-':>6}"
+        return (f"{row['model']:<17}{_ci(row, 'A')}{_ci(row, 'A_partial', 3)}{sem}  {_ci(row, 'B')}{a_move:<19}"
+                f"{b_move:<19}{epochs if a_move else ''}").rstrip()
+
+    kinds = {"": "model", "model": "model"}
     for _, row in rows:
-        a_move, b_move, epochs = _first_last(p["runs"] / row["model"] / "metrics.tsv")
-        lines.append(f"{row['model']:<17}{_ci(row, 'A')}{_ci(row, 'B')}{a_move:<19}{b_move:<19}"
-                     f"{epochs if a_move else ''}".rstrip())
+        if kinds.get(row.get("row", ""), row.get("row")) == "model":
+            lines.append(line(row))
+    lines.append("")
+    for _, row in rows:
+        if row.get("row") == "null":
+            lines.append(line(row, move=False))
     lines.append("")
     for _, row in sweep_rows:
-        lines.append(f"{row['model']:<17}{_ci(row, 'A')}{_ci(row, 'B')}".rstrip())
+        if kinds.get(row.get("row", ""), row.get("row")) == "model":
+            lines.append(line(row, move=False))
     out_console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
     out_console.print(
         f"Models: text = gensim skipgram on the transcript (the reference); *-chars = character sequences "
         f"of the words ({char_epochs} epochs); *-units = MFCC k-means units (k = {k}) of the synthesized "
         f"words ({unit_epochs} epochs); two-stage = frozen auto-encoder + SGNS, e2e = end-to-end; "
         f"substitute-R = text model (another seed) with a fraction R of the tokens replaced (clustering noise). "
-        f"A: Pearson r with the reference's distances (semantic); B: with edit distance (orthographic).",
+        f"A: Pearson r with the reference's distances; A_partial: the same with spelling (edit distance) and "
+        f"word frequency partialled out, the part of A that only meaning explains; A_sem: A on the semantic "
+        f"pairs alone; B: Pearson r with edit distance (orthographic). Null rows are the floors: a distance "
+        f"that knows only word frequency, only spelling, or nothing (random vectors). Read A beside "
+        f"null:frequency, and A_partial beside 0.",
         highlight=False, soft_wrap=True)
     out_console.print(
         f"Pipeline statistics (MFCC, k = {k}, {p['stats']}): {stats['mean_frames']:.1f} frames and "

@@ -139,11 +139,11 @@ def evaluate_command(
                                          "(random words from the whole vocabulary) or authors (from the top "
                                          "--n-frequent words minus the test words, true --skip-top skip)."),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples of the test words for the 95% "
-                                  "intervals of A and B (0: none)."),
+                                  "intervals of A, B, A_partial and B_partial (0: none)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results as JSON (- for standard "
                                             "output; the tables then go to stderr)."),
-    tsv_out: Optional[Path] = typer.Option(None, "--tsv", help="Write one row per model as TSV (- for standard "
-                                           "output; the tables then go to stderr)."),
+    tsv_out: Optional[Path] = typer.Option(None, "--tsv", help="Write one row per model, seed group and null as "
+                                           "TSV (- for standard output; the tables then go to stderr)."),
     neighbours: Optional[str] = typer.Option(None, "--neighbours", help="Comma-separated words whose nearest "
                                              "neighbours are shown side by side across models."),
     top: int = typer.Option(5, "--top", help="Neighbours shown per word."),
@@ -178,6 +178,8 @@ def evaluate_command(
             ts_source = str(test_set)
             if corpus is not None:
                 log(f"Using the saved test set {test_set}; --corpus is not needed and was not read.")
+            log(f"Test set {test_set}: {len(ts.test_words())} test words, {len(ts)} pairs, seed {ts.seed}, "
+                f"protocol {ts.params.get('protocol', 'paper')} (as saved); scoring the {split.value} split.")
         else:
             freqs = ev.word_frequencies(corpus_sentences(corpus))
             try:
@@ -218,7 +220,6 @@ def evaluate_command(
             row: dict = {"model": name, "row": "model", "path": str(path), "words": len(wv), "dim": wv.dim}
             if ts is not None:
                 row["split"] = split.value
-            if ts is not None:
                 try:
                     row.update(ev.paper_metrics(wv, ref_wv, ts, split=split, bootstrap=bootstrap, seed=seed))
                 except SpokenW2VError as exc:
