@@ -181,7 +181,7 @@ def test_nccl_world_of_one_trains_and_resumes_on_cpu(tmp_path, monkeypatch):
 
 def test_non_finite_model_output_names_the_half_precision_cause(tmp_path, monkeypatch):
     """fp16 autocast (CUDA) can overflow inside the model; --dtype float32 would not help then."""
-    import spokenw2v.features as F
+    import spokenw2v.featurize as F
 
     tiny = make_tiny_speech(tmp_path, n_utts=2, seed=1)
     real = F.make_featurizer
