@@ -48,7 +48,7 @@ def save_checkpoint(path: str | os.PathLike, payload: dict) -> None:
 
 
 def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> dict:
-    """Load a checkpoint written by :class:`NeuralTrainer` (tensors only, no pickled code)."""
+    """Load a checkpoint written by :class:`spokenw2v.train.NeuralTrainer` (tensors only, no pickled code)."""
     path = Path(path)
     if not path.exists():
         raise SpokenW2VError(f"{path}: no such checkpoint (nothing to resume)")
