@@ -410,7 +410,8 @@ def step_featurize(st: Step, work: Path) -> None:
     from transformers import HubertConfig, HubertModel
     from transformers.utils import logging as hf_logging
 
-    from spokenw2v.features import FeatureKind, FeaturizeOptions, Normalize, SSLFeaturizer, featurize_corpus
+    from spokenw2v.features import FeatureKind, Normalize, SSLFeaturizer
+    from spokenw2v.featurize import FeaturizeOptions, featurize_corpus
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()

@@ -699,20 +699,32 @@ def npz_files(path: str | os.PathLike) -> list[Path]:
     return [path]
 
 
+# Shard names of a features directory (written by spokenw2v.featurize, checked here by every
+# reader): part i of an n-way split is ``part-i-of-n-k.npz`` (k = 0, 1, ...), finished by the
+# list ``part-i-of-n.done``, and staged while it runs in a hidden folder ``.part-i-of-n.XXXX``.
 _PART_RE = re.compile(r"^part-(\d+)-of-(\d+)-(\d+)\.npz$")
+_DONE_RE = re.compile(r"^part-(\d+)-of-(\d+)\.done$")
+_STAGING_RE = re.compile(r"^\.part-\d+-of-\d+\..+$")
+
+
+def part_prefix(index: int, count: int) -> str:
+    """``part-00000-of-00002``: the start of every file name of part ``index`` of ``count``."""
+    return f"part-{index:05d}-of-{count:05d}"
 
 
 def part_name(index: int, count: int, number: int) -> str:
     """Shard file name: ``part-00000-of-00001-00000.npz`` (sorts in corpus order)."""
-    return f"part-{index:05d}-of-{count:05d}-{number:05d}.npz"
-
-
-_DONE_RE = re.compile(r"^part-(\d+)-of-(\d+)\.done$")
+    return f"{part_prefix(index, count)}-{number:05d}.npz"
 
 
 def part_done_name(index: int, count: int) -> str:
     """``part-00000-of-00002.done``: the list of a finished part's shard files, written last."""
-    return f"part-{index:05d}-of-{count:05d}.done"
+    return f"{part_prefix(index, count)}.done"
+
+
+def part_staging_prefix(index: int, count: int) -> str:
+    """``.part-00000-of-00002.``: the start of the name of a part's hidden staging folder."""
+    return f".{part_prefix(index, count)}."
 
 
 def check_shard_set(directory: Path, files: Sequence[Path]) -> None:

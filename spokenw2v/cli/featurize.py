@@ -62,7 +62,7 @@ def featurize_command(
     or a directory of shards; silences are kept, whole utterances are stored."""
     from ..alignments import read_alignments
     from ..devices import resolve_device
-    from ..features import FeaturizeOptions, featurize_corpus
+    from ..featurize import FeaturizeOptions, featurize_corpus
     from ..io import read_segments
 
     log = Log(quiet)
