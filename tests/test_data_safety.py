@@ -21,7 +21,7 @@ from helpers import make_tiny_speech
 from spokenw2v import io
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
-from test_train import topic_corpus
+from helpers import topic_corpus
 
 runner = CliRunner()
 

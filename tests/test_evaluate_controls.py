@@ -20,7 +20,7 @@ from spokenw2v.io import TestSet, read_tsv, write_corpus, write_test_set, write_
 from spokenw2v.models import TrainConfig
 from spokenw2v.monitor import Evaluator
 from spokenw2v.train import NeuralTrainer
-from test_evaluate import MODEL, PAIRS, REF, EDIT_D, MODEL_D, REF_D, generated_sentences, gensim_vectors
+from helpers import EDIT_D, MODEL, MODEL_D, PAIRS, REF, REF_D, generated_sentences, gensim_vectors
 
 runner = CliRunner()
 
