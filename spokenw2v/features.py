@@ -372,14 +372,3 @@ def featurize_waveform(featurizer: Featurizer, wave: np.ndarray) -> np.ndarray:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
-
-
-def __getattr__(name: str):
-    """``from spokenw2v.features import FeaturizeOptions, featurize_corpus`` (the documented
-    library example) keeps working: the corpus driver lives in :mod:`spokenw2v.featurize`,
-    which imports this module, so it is looked up on first use."""
-    if name in ("FeaturizeOptions", "featurize_corpus"):
-        from . import featurize
-
-        return getattr(featurize, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
