@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything spokenw2v needs on a fresh Debian machine (as root, or with sudo):
 #   Debian packages: espeak-ng (speech synthesis), bible-kjv + bible-kjv-text (the demo text),
+#                    make (examples/Makefile),
 #                    python3-venv when this Python cannot make virtual environments;
 #   a virtual environment .venv/ (it sees packages already installed system-wide) holding
 #   PyTorch 2.11 with the matching torchaudio, and spokenw2v itself with its test extras.
@@ -9,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-APT_PACKAGES="espeak-ng bible-kjv bible-kjv-text"
+APT_PACKAGES="espeak-ng bible-kjv bible-kjv-text make"
 python3 -c "import ensurepip, venv" 2>/dev/null || APT_PACKAGES="$APT_PACKAGES python3-venv"
 missing=""
 for p in $APT_PACKAGES; do

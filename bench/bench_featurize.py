@@ -32,7 +32,8 @@ import soundfile as sf  # noqa: E402
 import torch  # noqa: E402
 
 from spokenw2v.audio import find_audio, load_audio  # noqa: E402
-from spokenw2v.features import FeatureKind, FeaturizeOptions, featurize_corpus, make_featurizer  # noqa: E402
+from spokenw2v.features import FeatureKind, make_featurizer  # noqa: E402
+from spokenw2v.featurize import FeaturizeOptions, featurize_corpus  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "librispeech-sample" / "dev-clean"
 
@@ -129,7 +130,7 @@ def bench_memory(minutes_list=(5.0, 40.0), shard_frames: int = 20_000) -> None:
     import subprocess
     import sys
 
-    code = ("import resource, sys; from spokenw2v.features import FeaturizeOptions, featurize_corpus; "
+    code = ("import resource, sys; from spokenw2v.featurize import FeaturizeOptions, featurize_corpus; "
             "s = featurize_corpus(sys.argv[1], sys.argv[2], FeaturizeOptions(shard_frames=int(sys.argv[3]))); "
             "print(s.seconds, s.frames, len(s.files), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     print(f"machine: {machine()}")

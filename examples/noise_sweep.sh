@@ -89,6 +89,8 @@ rows = []
 for table, kind in (("eval-text.tsv", "text"), ("eval-segments.tsv", "oracle")):
     with open(out / table, newline="") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
+            if row.get("row", "model") != "model":  # the null rows: floors, not points of the sweep
+                continue
             op, _, rate = row["model"].rpartition("-")
             rep = reports[row["model"]]
             rows.append({"noise": f"{op} ({kind})", "rate": rate,

@@ -447,6 +447,10 @@ def _lloyd(data: _Standardized, centers, max_iter: int, tol: float, progress: Pr
             break
         new = (sums / counts.clamp(min=1.0).unsqueeze(1)).to(centers.dtype)
         empty = torch.nonzero(counts == 0).flatten()
+        if len(empty) and float(mind.max()) <= 1e-5 * max(1, centers.shape[1]):
+            # every row sits on a centre: there are fewer distinct rows than k, re-seeding cannot help
+            raise SpokenW2VError(f"the sampled frames hold fewer than k = {len(centers)} distinct values "
+                                 f"({len(centers) - len(empty)} clusters have rows; constant features?); lower k")
         if len(empty):  # re-seed empty clusters at the rows farthest from their centre
             far = torch.topk(mind, len(empty)).indices.numpy()
             new[empty] = data.rows(np.sort(far)).to(new.device)
@@ -520,9 +524,13 @@ def fit_codebook_with_report(source: FeatureSource, config: KMeansConfig | None 
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std))):
         name = source_name or (str(source) if isinstance(source, (str, os.PathLike)) else "features")
         raise SpokenW2VError(f"{name}: features contain non-finite values (NaN or infinity)")
-    res = kmeans(sample.frames, config.k, mean=mean, std=std, seed=config.seed, max_iter=config.max_iter,
-                 tol=config.tol, init_frames=config.init_frames, chunk_frames=config.chunk_frames,
-                 cache_bytes=config.cache_bytes, device=device, progress=progress)
+    try:
+        res = kmeans(sample.frames, config.k, mean=mean, std=std, seed=config.seed, max_iter=config.max_iter,
+                     tol=config.tol, init_frames=config.init_frames, chunk_frames=config.chunk_frames,
+                     cache_bytes=config.cache_bytes, device=device, progress=progress)
+    except SpokenW2VError as exc:
+        name = source_name or (str(source) if isinstance(source, (str, os.PathLike)) else "features")
+        raise SpokenW2VError(f"{name}: {exc}") from None
     cb = Codebook(res.centroids, mean, std, config.seed, sample.info, config.sample_fraction, res.inertia)
     return FitResult(cb, sample.n_frames, sample.n_eligible, len(sample.frames), res.n_iter, res.converged)
 

@@ -25,21 +25,29 @@ Formats (each documented with a literal example in README.md, "File formats"):
 All NPZ files carry ``format`` and ``version`` keys, use named arrays, store ragged
 data as ``values`` + ``offsets`` and are always loaded with ``allow_pickle=False``.
 All outputs are written atomically (temporary name, then rename).
+
+Standard input and output: every text reader accepts ``-`` for standard input (read
+whole, once per process) and every text writer ``-`` for standard output (the output is
+finished in a temporary file first and copied to stdout only once it is complete, so a
+stage that fails writes nothing).  Binary files (NPZ) and directories cannot be ``-``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io as io_module
 import math
 import os
 import re
 import shutil
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from io import StringIO
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence, TextIO
 
 import numpy as np
 
@@ -50,17 +58,83 @@ UNITS_FORMAT = "spokenw2v-units"
 CODEBOOK_FORMAT = "spokenw2v-codebook"
 FORMAT_VERSION = 1
 
+# --------------------------------------------------------------------------- standard input/output
+
+#: The file name that means standard input (for a reader) or standard output (for a writer).
+STDIO = "-"
+
+
+def is_stdio(path: str | os.PathLike | None) -> bool:
+    """True when ``path`` is ``-`` (standard input or output)."""
+    return path is not None and os.fspath(path) == STDIO
+
+
+class _StdinCache:
+    """Standard input can be read once; every reader of ``-`` in this process gets that text.
+
+    The cache is keyed by the ``sys.stdin`` object, so a test harness that swaps it gets
+    the new stream's text.
+    """
+
+    stream: object = None
+    text: str = ""
+
+
+def read_stdin_text() -> str:
+    """The whole of standard input, decoded as UTF-8 (read on first use, then cached)."""
+    if _StdinCache.stream is not sys.stdin:
+        stream = sys.stdin
+        if stream is None:
+            raise SpokenW2VError(f"{STDIO}: there is no standard input to read")
+        raw = stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode("utf-8")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SpokenW2VError(f"{STDIO}: standard input is not UTF-8 text ({exc.reason})") from None
+        _StdinCache.stream, _StdinCache.text = stream, text
+    return _StdinCache.text
+
+
+def _to_stdout(tmp: Path) -> None:
+    """Copy a finished output file to standard output (bytes as they are in the file)."""
+    sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None)
+    with open(tmp, "rb") as fh:
+        if out is None:  # a text-only stream (an embedding program's stand-in for stdout)
+            sys.stdout.write(fh.read().decode("utf-8"))
+        else:
+            shutil.copyfileobj(fh, out)
+            out.flush()
+    sys.stdout.flush()
+
+
 # --------------------------------------------------------------------------- atomic writes
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, suffix: str | None = None, stdout: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
 
     Works for files and for directories (whatever the caller creates at the temporary
     path is moved).  On an exception the temporary file or directory is removed, so an
     interrupted run never leaves a half-written output that looks whole.
+
+    ``path`` may be ``-`` only for text outputs (``stdout=True``): the temporary file then
+    lies in the system's temporary directory and is copied to standard output on success.
     """
+    if is_stdio(path):
+        if not stdout:
+            raise SpokenW2VError(f"{STDIO}: this output is a binary file or a directory and cannot go to "
+                                 f"standard output; give a file name")
+        fd, tmp = tempfile.mkstemp(prefix=".spokenw2v-stdout.", suffix=".tmp")
+        os.close(fd)
+        tmp_path = Path(tmp)
+        try:
+            yield tmp_path
+            _to_stdout(tmp_path)
+        finally:
+            tmp_path.unlink(missing_ok=True)
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = suffix if suffix is not None else "".join(path.suffixes[-1:])
@@ -84,14 +158,69 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         raise
 
 
+_TEMPORARY_RE = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp[^/]*$")
+
+
+def output_of_temporary(path: str | os.PathLike) -> Path | None:
+    """The output an :func:`atomic_path` temporary name stands for (``.x.npz.k3j2h1g0.tmp.npz``
+    -> ``x.npz`` in the same folder), or None when ``path`` is not such a name."""
+    path = Path(path)
+    m = _TEMPORARY_RE.match(path.name)
+    return path.with_name(m["name"]) if m else None
+
+
+def check_readable_file(path: str | os.PathLike, what: str = "file") -> Path:
+    """``path`` as a Path when it is an existing file; else a one-line error (missing, or a
+    directory where ``what`` is expected)."""
+    path = Path(path)
+    if path.is_dir():
+        raise SpokenW2VError(f"{path}: is a directory (expected a {what})")
+    if not path.exists():
+        raise SpokenW2VError(f"{path}: no such file")
+    return path
+
+
+def read_text(path: str | os.PathLike, what: str = "UTF-8 text file") -> str:
+    """The whole text of a UTF-8 input (``-``: standard input), without a leading byte-order
+    mark.  A byte that is not UTF-8 gives a one-line error naming the file and line."""
+    if is_stdio(path):
+        text = read_stdin_text()
+        return text[1:] if text.startswith("\ufeff") else text
+    path = check_readable_file(path, what)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise SpokenW2VError(f"{where(path, line)}: not UTF-8 text (byte 0x{data[exc.start]:02x}; expected a "
+                             f"{what})") from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+@contextlib.contextmanager
+def open_text(path: str | os.PathLike, newline: str | None = None, what: str = "UTF-8 text file") -> Iterator[TextIO]:
+    """A UTF-8 text input (``-``: standard input) as a text stream, read whole through
+    :func:`read_text` (same checks and errors).  ``newline`` as for :func:`open` (``""``: lines
+    keep their ``\r\n``)."""
+    yield StringIO(read_text(path, what), newline=newline)
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (UTF-8)."""
-    with atomic_path(path) as tmp:
+    """Write ``text`` to ``path`` atomically (UTF-8); ``-`` writes it to standard output."""
+    with atomic_path(path, stdout=True) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def refuse_stdio_npz(path: str | os.PathLike | None) -> None:
+    """A one-line error when an NPZ file is to be read from or written to ``-``."""
+    if is_stdio(path):
+        raise SpokenW2VError(f"{STDIO}: NPZ files are binary zip archives, read by seeking; they cannot be "
+                             f"read from standard input or written to standard output; give a file name")
 
 
 def _save_npz(path: str | os.PathLike, arrays: dict, compress: bool = False) -> None:
     """Save named arrays atomically; never adds a second ``.npz`` suffix."""
+    refuse_stdio_npz(path)
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
             (np.savez_compressed if compress else np.savez)(fh, **arrays)
@@ -104,11 +233,11 @@ def _load_npz(path: str | os.PathLike, expected_format: str | tuple[str, ...],
     ``expected_format`` is one format name or a tuple of accepted ones; ``keys`` limits which
     arrays are read (``None``: all), so metadata can be read without the frames.
     """
+    refuse_stdio_npz(path)
     path = Path(path)
     formats = (expected_format,) if isinstance(expected_format, str) else tuple(expected_format)
     wanted = " or ".join(formats)
-    if not path.exists():
-        raise SpokenW2VError(f"{path}: no such file")
+    check_readable_file(path, f"{wanted} NPZ file")
     if path.is_file():
         with open(path, "rb") as fh:
             if fh.read(4) != b"PK\x03\x04":
@@ -122,10 +251,26 @@ def _load_npz(path: str | os.PathLike, expected_format: str | tuple[str, ...],
             version = int(header.get("version", -1))
             if version != FORMAT_VERSION:
                 raise SpokenW2VError(f"{path}: {fmt} version {version} is not supported (expected {FORMAT_VERSION})")
-            arrays = {key: data[key] for key in (data.files if keys is None else keys)}
+            lacking = [key for key in (REQUIRED_KEYS.get(fmt, ()) if keys is None else keys)
+                       if key not in data.files]
+            arrays = {key: data[key] for key in (data.files if keys is None else keys) if key in data.files}
+            if lacking:
+                raise SpokenW2VError(f"{path}: incomplete {fmt} file (no {', '.join(lacking)} array)")
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise SpokenW2VError(f"{path}: not a readable NPZ file ({exc})") from None
     return {**header, **arrays}
+
+
+_FRAME_KEYS = ("frame_rate", "frame_offset", "frame_width", "feature", "model", "layer", "sample_rate")
+_RAGGED_KEYS = ("utt_ids", "offsets", "values", "durations") + _FRAME_KEYS
+
+#: The arrays each NPZ format must hold (checked on load, so a reader never meets a missing key).
+REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
+    FEATURES_FORMAT: _RAGGED_KEYS,
+    UNITS_FORMAT: _RAGGED_KEYS + ("k", "codebook", "codebook_id"),
+    CODEBOOK_FORMAT: ("centroids", "mean", "std", "seed", "sample_fraction", "inertia") + _FRAME_KEYS,
+    "spokenw2v-token-vectors": ("vectors", "words", "utt_ids", "start", "end"),
+}
 
 
 def _str(value) -> str:
@@ -148,20 +293,15 @@ def tokenize(line: str) -> list[str]:
 def read_corpus(path: str | os.PathLike) -> list[list[str]]:
     """Read a text corpus (one utterance per line) as token lists; empty lines dropped."""
     path = Path(path)
-    if not path.exists():
-        raise SpokenW2VError(f"{path}: no such file")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            sentences = [toks for toks in (tokenize(line) for line in fh) if toks]
-    except UnicodeDecodeError as exc:
-        raise SpokenW2VError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    text = read_text(path, "text corpus (UTF-8, one utterance per line)")
+    sentences = [toks for toks in (tokenize(line) for line in io_module.StringIO(text, newline=None)) if toks]
     if not sentences:
         raise SpokenW2VError(f"{path}: the corpus has no words")
     return sentences
 
 
 def write_corpus(path: str | os.PathLike, sentences: Iterable[Sequence[str]]) -> None:
-    """Write token lists as a text corpus, one utterance per line, atomically."""
+    """Write token lists as a text corpus, one utterance per line, atomically (``-``: stdout)."""
     atomic_write_text(path, "".join(" ".join(s) + "\n" for s in sentences))
 
 
@@ -173,14 +313,13 @@ def read_tsv(path: str | os.PathLike, required: Sequence[str]) -> tuple[list[str
 
     Raises a one-line error when the file is missing, empty, lacks a required column or
     a row has the wrong number of fields.  Blank lines and lines starting with ``#`` are
-    skipped.
+    skipped.  ``-`` reads standard input.
     """
     path = Path(path)
-    if not path.exists():
-        raise SpokenW2VError(f"{path}: no such file")
+    text = read_text(path, f"tab-separated file with a header row ({', '.join(required)})")
     rows: list[tuple[int, dict]] = []
     header: list[str] | None = None
-    with open(path, encoding="utf-8", newline="") as fh:
+    with io_module.StringIO(text, newline="") as fh:
         for lineno, line in enumerate(fh, start=1):
             line = line.rstrip("\r\n")
             if not line.strip() or line.startswith("#"):
@@ -188,6 +327,9 @@ def read_tsv(path: str | os.PathLike, required: Sequence[str]) -> tuple[list[str
             fields = line.split("\t")
             if header is None:
                 header = [f.strip() for f in fields]
+                repeated = sorted({c for c in header if header.count(c) > 1})
+                if repeated:
+                    raise SpokenW2VError(f"{where(path, lineno)}: header repeats column(s) {', '.join(repeated)}")
                 missing = [c for c in required if c not in header]
                 if missing:
                     raise SpokenW2VError(
@@ -206,14 +348,15 @@ def read_tsv(path: str | os.PathLike, required: Sequence[str]) -> tuple[list[str
 
 
 def write_tsv(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """Write a TSV with a header row atomically.  Floats are written with ``repr``-like precision."""
+    """Write a TSV with a header row atomically (``-``: standard output).  Floats are written
+    with ``repr``-like precision."""
 
     def fmt(value) -> str:
         if isinstance(value, (float, np.floating)):
             return f"{float(value):.6g}" if not math.isfinite(value) else _fmt_float(float(value))
         return str(value)
 
-    with atomic_path(path) as tmp:
+    with atomic_path(path, stdout=True) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             fh.write("\t".join(header) + "\n")
             for row in rows:
@@ -343,6 +486,9 @@ def read_segments(path: str | os.PathLike, require_words: bool = False,
             raise SpokenW2VError(f"{where(path, lineno)}: empty utterance id")
         if has_word and not row["word"].strip():
             raise SpokenW2VError(f"{where(path, lineno)}: empty word (silences are not segments)")
+        if require_words and any(ch.isspace() for ch in row["word"]):
+            raise SpokenW2VError(f"{where(path, lineno)}: word {row['word']!r} contains white space "
+                                 f"(one word token per row)")
         utt.append(row["utt"])
         start.append(s)
         end.append(e)
@@ -487,26 +633,144 @@ def _ragged_arrays(r: Ragged, fmt: str, **more) -> dict:
     }
 
 
+#: Unsigned view and exponent mask per float size: a value is NaN or infinite when all its
+#: exponent bits are set (3x faster than ``np.isfinite`` on float16 features).
+_EXPONENT = {2: (np.uint16, 0x7C00), 4: (np.uint32, 0x7F800000), 8: (np.uint64, 0x7FF0000000000000)}
+
+
+def all_finite(a: np.ndarray, chunk: int = 1 << 22) -> bool:
+    """True when every element of ``a`` is finite (integers always are); ``chunk`` elements
+    at a time so the check needs little memory."""
+    if a.dtype.kind != "f":
+        return True
+    spec = _EXPONENT.get(a.dtype.itemsize)
+    flat = a.reshape(-1)
+    if spec is None or not a.flags.c_contiguous:
+        return bool(np.isfinite(a).all())
+    view, mask = spec[0], spec[0](spec[1])
+    bits = flat.view(view)
+    return not any(((bits[i:i + chunk] & mask) == mask).any() for i in range(0, len(bits), chunk))
+
+
 def _ragged_from(arrays: dict, path: Path) -> Ragged:
     utt_ids = [str(u) for u in arrays["utt_ids"].tolist()]
     offsets = arrays["offsets"].astype(np.int64)
     values = arrays["values"]
     if len(offsets) != len(utt_ids) + 1 or offsets[0] != 0 or offsets[-1] != len(values) or np.any(np.diff(offsets) < 0):
         raise SpokenW2VError(f"{path}: corrupt file (offsets do not match values and utt_ids)")
-    return Ragged(utt_ids, offsets, values, arrays["durations"].astype(np.float64), FrameInfo.from_arrays(arrays))
+    durations = arrays["durations"]
+    if len(durations) != len(utt_ids):
+        raise SpokenW2VError(f"{path}: corrupt file (utt_ids and durations differ in length)")
+    for name, a in (("values", values), ("durations", durations)):
+        if a.dtype.kind not in "biuf":
+            raise SpokenW2VError(f"{path}: {name} must be numbers, found {a.dtype}")
+        if not all_finite(a):
+            bad = int(np.flatnonzero(~np.isfinite(a).reshape(len(a), -1).all(axis=1))[0])
+            u = bad if name == "durations" else int(np.searchsorted(offsets, bad, side="right") - 1)
+            raise SpokenW2VError(f"{where(path, utt=utt_ids[u])}: non-finite {name[:-1] if name == 'values' else 'duration'}"
+                                 f" (NaN or infinity)")
+    return Ragged(utt_ids, offsets, values, arrays["durations"].astype(np.float64), _frame_info(arrays, path))
+
+
+def _frame_info(arrays: dict, path: Path) -> FrameInfo:
+    try:
+        info = FrameInfo.from_arrays(arrays)
+    except (TypeError, ValueError):
+        raise SpokenW2VError(f"{path}: corrupt file (frame_rate, frame_offset, frame_width, layer or sample_rate "
+                             f"is not a number)") from None
+    if not (math.isfinite(info.frame_rate) and info.frame_rate > 0 and math.isfinite(info.frame_offset)
+            and math.isfinite(info.frame_width)):
+        raise SpokenW2VError(f"{path}: corrupt file (non-finite or non-positive frame rate, offset or width)")
+    return info
 
 
 def npz_files(path: str | os.PathLike) -> list[Path]:
     """A file, or the sorted ``*.npz`` shards of a directory."""
+    refuse_stdio_npz(path)
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.glob("*.npz") if not p.name.startswith("."))
         if not files:
             raise SpokenW2VError(f"{path}: directory holds no .npz shards")
+        check_shard_set(path, files)
         return files
     if not path.exists():
         raise SpokenW2VError(f"{path}: no such file or directory")
     return [path]
+
+
+# Shard names of a features directory (written by spokenw2v.featurize, checked here by every
+# reader): part i of an n-way split is ``part-i-of-n-k.npz`` (k = 0, 1, ...), finished by the
+# list ``part-i-of-n.done``, and staged while it runs in a hidden folder ``.part-i-of-n.XXXX``.
+_PART_RE = re.compile(r"^part-(\d+)-of-(\d+)-(\d+)\.npz$")
+_DONE_RE = re.compile(r"^part-(\d+)-of-(\d+)\.done$")
+_STAGING_RE = re.compile(r"^\.part-\d+-of-\d+\..+$")
+
+
+def part_prefix(index: int, count: int) -> str:
+    """``part-00000-of-00002``: the start of every file name of part ``index`` of ``count``."""
+    return f"part-{index:05d}-of-{count:05d}"
+
+
+def part_name(index: int, count: int, number: int) -> str:
+    """Shard file name: ``part-00000-of-00001-00000.npz`` (sorts in corpus order)."""
+    return f"{part_prefix(index, count)}-{number:05d}.npz"
+
+
+def part_done_name(index: int, count: int) -> str:
+    """``part-00000-of-00002.done``: the list of a finished part's shard files, written last."""
+    return f"{part_prefix(index, count)}.done"
+
+
+def part_staging_prefix(index: int, count: int) -> str:
+    """``.part-00000-of-00002.``: the start of the name of a part's hidden staging folder."""
+    return f".{part_prefix(index, count)}."
+
+
+def check_shard_set(directory: Path, files: Sequence[Path]) -> None:
+    """A directory of ``part-i-of-n-k.npz`` shards must be complete: one ``n`` for all, every
+    part ``i`` in 0..n-1 present and its files numbered 0, 1, ... without a gap; when the
+    directory has ``part-i-of-n.done`` lists (featurize writes one when a part is finished),
+    every part needs its list and holds exactly the files it names.  Directories of other
+    ``.npz`` names are not checked."""
+    parts: dict[int, list[int]] = {}
+    counts: dict[int, str] = {}
+    for f in files:
+        m = _PART_RE.match(f.name)
+        if m is None:
+            continue
+        counts.setdefault(int(m.group(2)), f.name)
+        parts.setdefault(int(m.group(1)), []).append(int(m.group(3)))
+    if not counts:
+        return
+    if len(counts) > 1:
+        names = ", ".join(f"{name} (of {n})" for n, name in sorted(counts.items()))
+        raise SpokenW2VError(f"{directory}: holds shards of different splits ({names}); one featurize --out "
+                             f"directory must hold one split")
+    n = next(iter(counts))
+    missing = [i for i in range(n) if i not in parts]
+    if missing:
+        shown = ", ".join(f"{i}/{n}" for i in missing[:5]) + (", ..." if len(missing) > 5 else "")
+        raise SpokenW2VError(f"{directory}: incomplete shard set: part(s) {shown} missing (run featurize "
+                             f"--shard for them into this directory first)")
+    for i, numbers in sorted(parts.items()):
+        if i >= n:
+            raise SpokenW2VError(f"{directory}: {part_name(i, n, numbers[0])} is part {i} of a {n}-way split")
+        if sorted(numbers) != list(range(len(numbers))):
+            gap = min(set(range(max(numbers) + 1)) - set(numbers))
+            raise SpokenW2VError(f"{directory}: incomplete shard set: {part_name(i, n, gap)} missing")
+    done = [p for p in directory.glob("part-*.done") if _DONE_RE.match(p.name)]
+    if not done:
+        return  # written before the lists existed
+    for i, numbers in sorted(parts.items()):
+        listing = directory / part_done_name(i, n)
+        if not listing.is_file():
+            raise SpokenW2VError(f"{directory}: part {i}/{n} is unfinished (no {listing.name}: its featurize "
+                                 f"run stopped while moving its files in; run featurize --shard {i}/{n} again)")
+        listed = sorted(read_text(listing).split())
+        if listed != sorted(part_name(i, n, k) for k in numbers):
+            raise SpokenW2VError(f"{listing}: lists other files than the directory holds for part {i}/{n} "
+                                 f"(run featurize --shard {i}/{n} again)")
 
 
 def write_features(path: str | os.PathLike, feats: Ragged) -> None:
@@ -566,6 +830,8 @@ def read_units(path: str | os.PathLike) -> Units:
     parts = []
     for f in npz_files(path):
         arrays = _load_npz(f, UNITS_FORMAT)
+        if arrays["values"].dtype.kind not in "iu":
+            raise SpokenW2VError(f"{f}: unit ids must be integers, found {arrays['values'].dtype} values")
         r = _ragged_from(arrays, f)
         k = int(arrays["k"])
         if len(r.values) and (int(r.values.min()) < 0 or int(r.values.max()) >= k):
@@ -637,8 +903,11 @@ def read_codebook(path: str | os.PathLike) -> Codebook:
     c = a["centroids"].astype(np.float32)
     if c.ndim != 2 or a["mean"].shape != (c.shape[1],) or a["std"].shape != (c.shape[1],):
         raise SpokenW2VError(f"{path}: corrupt codebook (centroid/mean/std shapes disagree)")
+    if not all(a[key].dtype.kind in "biuf" and np.isfinite(a[key]).all() for key in ("centroids", "mean", "std")) \
+            or not (a["std"] > 0).all():
+        raise SpokenW2VError(f"{path}: corrupt codebook (non-finite centroids, mean or std, or std <= 0)")
     return Codebook(c, a["mean"].astype(np.float32), a["std"].astype(np.float32), int(a["seed"]),
-                    FrameInfo.from_arrays(a), float(a["sample_fraction"]), float(a["inertia"]))
+                    _frame_info(a, path), float(a["sample_fraction"]), float(a["inertia"]))
 
 
 # --------------------------------------------------------------------------- word units TSV
@@ -748,7 +1017,7 @@ def write_vectors(path: str | os.PathLike, wv: WordVectors) -> None:
     """Write word2vec text format (``V D`` header, then ``word v1 ... vD``) atomically."""
     if any((not w) or any(ch.isspace() for ch in w) for w in wv.words):
         raise SpokenW2VError(f"{path}: words must be non-empty and contain no whitespace")
-    with atomic_path(path) as tmp:
+    with atomic_path(path, stdout=True) as tmp:
         with open(tmp, "w", encoding="utf-8") as fh:
             fh.write(f"{len(wv.words)} {wv.dim}\n")
             for w, v in zip(wv.words, wv.vectors):
@@ -756,22 +1025,22 @@ def write_vectors(path: str | os.PathLike, wv: WordVectors) -> None:
 
 
 def read_vectors(path: str | os.PathLike) -> WordVectors:
-    """Read word2vec text format with strict checks (header, row widths, duplicates, NaN)."""
-    path = Path(path)
-    if not path.exists():
-        raise SpokenW2VError(f"{path}: no such file")
+    """Read word2vec text format with strict checks (header, row widths, duplicates, NaN);
+    ``-`` reads standard input."""
     words: list[str] = []
     rows: list[np.ndarray] = []
     seen: dict[str, int] = {}
+    lineno = 0
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open_text(path, newline="", what="word2vec text file") as fh:
             header = fh.readline()
             parts = header.split()
             if len(parts) != 2 or not all(p.isdigit() for p in parts):
                 raise SpokenW2VError(f"{where(path, 1)}: expected a word2vec header 'COUNT DIM', found {header.strip()[:40]!r}")
             count, dim = int(parts[0]), int(parts[1])
+            lineno = 1
             for lineno, line in enumerate(fh, start=2):
-                fields = line.rstrip("\n").rstrip(" ").split(" ")
+                fields = line.rstrip("\r\n").rstrip(" ").split(" ")
                 if fields == [""]:
                     continue
                 if len(fields) != dim + 1:
@@ -789,7 +1058,8 @@ def read_vectors(path: str | os.PathLike) -> WordVectors:
                 words.append(w)
                 rows.append(v)
     except UnicodeDecodeError:
-        raise SpokenW2VError(f"{path}: not a word2vec text file (not UTF-8; binary format is not supported)") from None
+        raise SpokenW2VError(f"{where(path, lineno + 1)}: not a word2vec text file (not UTF-8; binary format is "
+                             f"not supported)") from None
     if len(words) != count:
         raise SpokenW2VError(f"{path}: header promises {count} words, file has {len(words)} (truncated?)")
     if count == 0:
@@ -866,7 +1136,7 @@ def read_test_set(path: str | os.PathLike) -> TestSet:
             f"kept no corpus frequencies or dev/test split); regenerate it: spokenw2v evaluate MODEL.vec "
             f"--reference REF.vec --corpus CORPUS --seed SEED --save-test-set {path.name}")
     params: dict[str, str] = {}
-    with open(path, encoding="utf-8") as fh:
+    with io_module.StringIO(read_text(path), newline=None) as fh:
         for line in fh:
             if not line.startswith("#"):
                 if line.strip():
@@ -930,13 +1200,12 @@ def read_similarity_pairs(path: str | os.PathLike, name: str | None = None) -> S
     header.  This reads gensim's bundled ``wordsim353.tsv`` and ``simlex999.txt``.
     """
     path = Path(path)
-    if not path.exists():
-        raise SpokenW2VError(f"{path}: no such file")
+    text = read_text(path, "word-similarity file (word1 word2 score)")
     w1: list[str] = []
     w2: list[str] = []
     scores: list[float] = []
     first = True
-    with open(path, encoding="utf-8") as fh:
+    with io_module.StringIO(text, newline=None) as fh:
         for lineno, line in enumerate(fh, start=1):
             line = line.rstrip("\r\n")
             if not line.strip() or line.startswith("#"):
@@ -961,7 +1230,7 @@ def read_similarity_pairs(path: str | os.PathLike, name: str | None = None) -> S
             scores.append(score)
     if not w1:
         raise SpokenW2VError(f"{path}: no word pairs (expected tab-separated 'word1 word2 score' rows)")
-    return SimilarityPairs(name or path.stem, w1, w2, np.asarray(scores, dtype=np.float64))
+    return SimilarityPairs(name or Path(path).stem, w1, w2, np.asarray(scores, dtype=np.float64))
 
 
 # --------------------------------------------------------------------------- utterance durations
@@ -976,6 +1245,8 @@ def read_durations(path: str | os.PathLike) -> dict[str, float]:
         utts, durs = arrays["utt_ids"].tolist(), arrays["durations"].astype(np.float64).tolist()
         if len(utts) != len(durs):
             raise SpokenW2VError(f"{f}: corrupt file (utt_ids and durations differ in length)")
+        if not all(math.isfinite(d) and d >= 0 for d in durs):
+            raise SpokenW2VError(f"{f}: non-finite or negative utterance durations")
         for u, d in zip(utts, durs):
             if str(u) in out:
                 raise SpokenW2VError(f"{f}: utterance {u} appears in more than one shard")
@@ -1023,5 +1294,7 @@ def read_token_vectors(path: str | os.PathLike) -> TokenVectors:
     n = v.shape[0]
     if not (len(a["words"]) == len(a["utt_ids"]) == len(a["start"]) == len(a["end"]) == n):
         raise SpokenW2VError(f"{path}: corrupt file (array lengths differ)")
+    if not np.isfinite(v).all():
+        raise SpokenW2VError(f"{path}: non-finite token vector values (NaN or infinity)")
     return TokenVectors(v, [str(w) for w in a["words"].tolist()], [str(u) for u in a["utt_ids"].tolist()],
                         a["start"].astype(np.float64), a["end"].astype(np.float64))

@@ -1,8 +1,9 @@
-"""Training: the gensim text baseline and oracle, and the neural SGNS loop.
+"""The neural training loop: ``e2e`` and ``two-stage`` SGNS on a token stream.
 
-The neural loop (:class:`NeuralTrainer`) owns the device, mixed precision (bf16 autocast,
-CUDA only), the per-epoch metrics log, the ``last.pt``/``best.pt`` checkpoints and exact
-resume, and DDP when launched by ``torchrun``.  Randomness: model initialisation is seeded
+:class:`NeuralTrainer` owns the device, mixed precision (bf16 autocast, CUDA only), the
+per-epoch metrics log (:mod:`spokenw2v.monitor`), the ``last.pt``/``best.pt`` checkpoints and
+exact resume (:mod:`spokenw2v.checkpoints`), and DDP when launched by ``torchrun``
+(:mod:`spokenw2v.distributed`).  Randomness: model initialisation is seeded
 by ``cfg.seed``; every epoch's subsampling, span order and negatives come from generators
 seeded by ``(seed, epoch[, rank])``, so a run resumed from the checkpoint of epoch ``e``
 continues exactly as the uninterrupted run would have.
@@ -10,7 +11,6 @@ continues exactly as the uninterrupted run would have.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import queue
@@ -19,287 +19,21 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
-from . import evaluate
-from .config import TEXT_EPOCHS
+# the text baseline's home is spokenw2v.baseline; cli/train.py still imports it from here
+from .baseline import TextConfig, train_oracle, train_text  # noqa: F401
+from .checkpoints import (CHECKPOINT_FORMAT, CHECKPOINT_VERSION, load_checkpoint, rng_states, save_checkpoint,
+                          set_rng_states)
 from .data import EpochBatches, NoiseSampler, TokenStream, distinct_chunks, encode_plan, type_token_choice
+from .distributed import Distributed
 from .errors import SpokenW2VError
-from .io import TestSet, WordVectors, atomic_path, write_tsv
+from .io import WordVectors
 from .models import (Kind, SequenceAutoencoder, SkipGram, TrainConfig, build_skipgram, describe_differences)
-
-#: Metrics logged per epoch; the plain names are the test split, ``dev_*`` the dev split (which
-#: chooses ``best.pt``).
-METRIC_KEYS = ["A", "B", "A_spearman", "B_spearman", "coverage", "A_partial", "B_partial", "A_sem", "A_orth",
-               "A_rand"]
-DEV_KEYS = ["A", "B", "A_partial", "B_partial", "coverage"]
-METRICS_COLUMNS = ["epoch", "loss", "examples_per_s", "elapsed_s", *METRIC_KEYS, *[f"dev_{k}" for k in DEV_KEYS]]
-CHECKPOINT_FORMAT = "spokenw2v-checkpoint"
-CHECKPOINT_VERSION = 1
-
-
-# --------------------------------------------------------------------------- metrics
-
-
-@dataclass
-class Evaluator:
-    """Metrics A/B of the paper (and their controls) against a reference model on a fixed test
-    set, for its test and dev halves: ``{"A": ..., "dev_A": ...}``."""
-
-    reference: WordVectors
-    test_set: TestSet
-
-    @classmethod
-    def build(cls, reference: WordVectors, sentences: Iterable[Sequence[str]], seed: int = 0,
-              test_set: TestSet | None = None) -> "Evaluator":
-        """Use ``test_set``, or draw one (seeded) with word frequencies from ``sentences``."""
-        if test_set is None:
-            test_set = evaluate.build_test_set(reference, evaluate.word_frequencies(sentences), seed=seed)
-        return cls(reference, test_set)
-
-    def __call__(self, model: WordVectors) -> dict[str, float]:
-        out = {k: math.nan for k in METRIC_KEYS + [f"dev_{k}" for k in DEV_KEYS]}
-        for split, prefix in ((evaluate.Split.TEST, ""), (evaluate.Split.DEV, "dev_")):
-            try:
-                m = evaluate.paper_metrics(model, self.reference, self.test_set, split=split)
-            except SpokenW2VError:
-                if split == evaluate.Split.TEST:
-                    raise
-                continue  # no dev words (a test set of one word) or none usable: dev_* stay NaN
-            out.update({prefix + k: m[k] for k in (METRIC_KEYS if not prefix else DEV_KEYS)})
-        return out
-
-
-def metrics_row(epoch: int, loss: float | None, examples_per_s: float | None, elapsed_s: float,
-                metrics: dict[str, float] | None) -> dict:
-    """One row of ``metrics.tsv`` (empty strings where a value does not exist)."""
-    row = {"epoch": epoch, "loss": "" if loss is None else float(loss),
-           "examples_per_s": "" if examples_per_s is None else float(examples_per_s),
-           "elapsed_s": float(elapsed_s)}
-    for key in METRICS_COLUMNS[4:]:
-        row[key] = "" if metrics is None else float(metrics[key])
-    return row
-
-
-def write_metrics(path: str | os.PathLike, rows: Sequence[dict]) -> None:
-    write_tsv(path, METRICS_COLUMNS, ([r.get(c, "") for c in METRICS_COLUMNS] for r in rows))
-
-
-# --------------------------------------------------------------------------- text baseline (gensim)
-
-
-@dataclass
-class TextConfig:
-    """gensim Word2Vec skipgram with negative sampling (``sg=1``)."""
-
-    dim: int = 100
-    window: int = 5
-    negatives: int = 5
-    min_count: int = 5
-    epochs: int = TEXT_EPOCHS  # not gensim's 5: see spokenw2v.config.TEXT_EPOCHS
-    sample: float = 1e-3  # frequent-word subsampling threshold (gensim's default)
-    alpha: float = 0.025
-    seed: int = 0
-    workers: int = 1  # 1 = bit-for-bit reproducible with the same seed
-
-
-def stable_hash(text: str) -> int:
-    """A hash that does not depend on PYTHONHASHSEED (given to gensim as ``hashfxn``)."""
-    return int.from_bytes(hashlib.sha1(text.encode("utf-8")).digest()[:4], "little")
-
-
-def train_text(sentences: Sequence[Sequence[str]], cfg: TextConfig, evaluator: Evaluator | None = None,
-               on_epoch: Callable[[dict], None] | None = None) -> tuple[WordVectors, list[dict]]:
-    """Train gensim Word2Vec (skipgram, negative sampling) on word lists.
-
-    Returns the vectors of every word with at least ``min_count`` tokens (most frequent
-    first) and the metrics rows (epoch 0 = the initial vectors).  With ``workers=1`` and the
-    same seed the vectors are identical from run to run (gensim >= 4 initialises vectors
-    from the seed alone, and ``hashfxn`` is :func:`stable_hash`).
-    """
-    from gensim.models import Word2Vec
-    from gensim.models.callbacks import CallbackAny2Vec
-
-    sentences = [list(s) for s in sentences if s]
-    if not sentences:
-        raise SpokenW2VError("the corpus has no words")
-    model = Word2Vec(vector_size=cfg.dim, window=cfg.window, negative=cfg.negatives, min_count=cfg.min_count,
-                     sample=cfg.sample, alpha=cfg.alpha, seed=cfg.seed, workers=cfg.workers, sg=1, hs=0,
-                     hashfxn=stable_hash, compute_loss=True)
-    model.build_vocab(sentences)
-    if len(model.wv) == 0:
-        raise SpokenW2VError(f"no word occurs at least --min-count {cfg.min_count} times")
-    n_words = sum(len(s) for s in sentences)
-
-    def current() -> WordVectors:
-        return WordVectors(list(model.wv.index_to_key), np.array(model.wv.vectors, dtype=np.float32))
-
-    rows = [metrics_row(0, None, None, 0.0, evaluator(current()) if evaluator else None)]
-    if on_epoch:
-        on_epoch(rows[-1])
-
-    class _Log(CallbackAny2Vec):
-        def __init__(self):
-            self.epoch, self.t0, self.start, self.last_loss = 0, 0.0, time.perf_counter(), 0.0
-
-        def on_epoch_begin(self, m):
-            self.t0 = time.perf_counter()
-
-        def on_epoch_end(self, m):
-            self.epoch += 1
-            seconds = time.perf_counter() - self.t0
-            total = m.get_latest_training_loss()
-            loss, self.last_loss = total - self.last_loss, total
-            if not math.isfinite(loss):
-                raise SpokenW2VError(f"non-finite loss at epoch {self.epoch}")
-            metrics = evaluator(current()) if evaluator else None
-            rows.append(metrics_row(self.epoch, loss / n_words, n_words / max(seconds, 1e-9),
-                                    time.perf_counter() - self.start, metrics))
-            if on_epoch:
-                on_epoch(rows[-1])
-
-    if cfg.epochs > 0:
-        model.train(sentences, total_examples=len(sentences), epochs=cfg.epochs, callbacks=[_Log()],
-                    compute_loss=True)
-    return current(), rows
-
-
-def oracle_sentences(sentences: Sequence[Sequence[str]]) -> tuple[list[list[str]], dict[str, str]]:
-    """Replace every token by the id of its word type (perfect segmentation and clustering).
-
-    Returns the id sentences and the map id -> word.  Ids are numbered by first appearance.
-    """
-    ids: dict[str, str] = {}
-    out = []
-    for s in sentences:
-        out.append([ids.setdefault(w, f"T{len(ids)}") for w in s])
-    return out, {v: k for k, v in ids.items()}
-
-
-def train_oracle(sentences: Sequence[Sequence[str]], cfg: TextConfig, evaluator: Evaluator | None = None,
-                 on_epoch: Callable[[dict], None] | None = None) -> tuple[WordVectors, list[dict]]:
-    """The paper's trivial solution: SGNS over word-type ids (equal to ``text`` on the same tokens)."""
-    id_sentences, id_to_word = oracle_sentences(sentences)
-
-    def by_word(wv: WordVectors) -> dict[str, float]:
-        return evaluator(WordVectors([id_to_word[w] for w in wv.words], wv.vectors))
-
-    wv, rows = train_text(id_sentences, cfg, by_word if evaluator is not None else None, on_epoch)
-    return WordVectors([id_to_word[w] for w in wv.words], wv.vectors), rows
-
-
-# --------------------------------------------------------------------------- distributed
-
-
-@dataclass
-class Distributed:
-    """Process group settings (``torchrun`` sets RANK, WORLD_SIZE and LOCAL_RANK)."""
-
-    rank: int = 0
-    world: int = 1
-    local_rank: int = 0
-    enabled: bool = False
-    device: torch.device = field(default_factory=lambda: torch.device("cpu"))  # where collectives run (init)
-
-    @classmethod
-    def from_env(cls) -> "Distributed":
-        if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
-            return cls()
-        return cls(int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", 0)),
-                   True)
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-    def init(self, device: torch.device) -> None:
-        import torch.distributed as dist
-
-        self.device = torch.device(device)
-        if self.enabled and self.device.type == "cuda":
-            if self.device.index is None:
-                self.device = torch.device("cuda", torch.cuda.current_device())
-            torch.cuda.set_device(self.device)  # NCCL collectives and barriers use the current device
-        if self.enabled and not dist.is_initialized():
-            dist.init_process_group("nccl" if device.type == "cuda" else "gloo", rank=self.rank,
-                                    world_size=self.world)
-
-    def close(self) -> None:
-        """Destroy the process group (if this process started one)."""
-        import torch.distributed as dist
-
-        if self.enabled and dist.is_initialized():
-            dist.destroy_process_group()
-
-    def barrier(self) -> None:
-        if self.enabled:
-            import torch.distributed as dist
-
-            dist.barrier()
-
-    def mean(self, value: float) -> float:
-        if not self.enabled:
-            return value
-        import torch.distributed as dist
-
-        # NCCL reduces CUDA tensors only: the value goes to the training device
-        t = torch.tensor([value], dtype=torch.float64, device=self.device)
-        dist.all_reduce(t)
-        return float(t.item()) / self.world
-
-
-# --------------------------------------------------------------------------- checkpoints
-
-
-def _rng_states(device: torch.device) -> dict:
-    state = random.getstate()
-    np_state = np.random.get_state()
-    out = {"python": [state[0], list(state[1]), state[2]],
-           "numpy": [np_state[0], np_state[1].tolist(), int(np_state[2]), int(np_state[3]), float(np_state[4])],
-           "torch": torch.get_rng_state()}
-    if device.type == "cuda":
-        out["cuda"] = torch.cuda.get_rng_state_all()
-    return out
-
-
-def _set_rng_states(states: dict) -> None:
-    py = states["python"]
-    random.setstate((py[0], tuple(py[1]), py[2]))
-    n = states["numpy"]
-    np.random.set_state((n[0], np.asarray(n[1], dtype=np.uint32), n[2], n[3], n[4]))
-    torch.set_rng_state(states["torch"].cpu())
-    if "cuda" in states and torch.cuda.is_available():
-        # one state per GPU of the saving machine; this one may have fewer (or none: skipped)
-        for index, s in enumerate(list(states["cuda"])[: torch.cuda.device_count()]):
-            torch.cuda.set_rng_state(s.cpu(), index)
-
-
-def save_checkpoint(path: str | os.PathLike, payload: dict) -> None:
-    """``torch.save`` atomically (a temporary file, then rename)."""
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-
-
-def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> dict:
-    """Load a checkpoint written by :class:`NeuralTrainer` (tensors only, no pickled code)."""
-    path = Path(path)
-    if not path.exists():
-        raise SpokenW2VError(f"{path}: no such checkpoint (nothing to resume)")
-    try:
-        ck = torch.load(path, map_location=device, weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input here
-        raise SpokenW2VError(f"{path}: not a readable checkpoint ({type(exc).__name__})") from None
-    if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
-        raise SpokenW2VError(f"{path}: not a spokenw2v checkpoint")
-    if ck.get("version") != CHECKPOINT_VERSION:
-        raise SpokenW2VError(f"{path}: checkpoint version {ck.get('version')} is not supported")
-    return ck
-
-
-# --------------------------------------------------------------------------- neural training
+from .monitor import Evaluator, metrics_row, write_metrics
 
 
 @dataclass
@@ -463,7 +197,7 @@ class NeuralTrainer:
             "autoencoder": self.autoencoder.state_dict() if self.autoencoder is not None else {},
             "optimizer": optimizer.state_dict(), "epoch": epoch, "step": step,
             "rows": [dict(r) for r in rows], "best": best, "best_epoch": best_epoch,
-            "rng": _rng_states(self.device),
+            "rng": rng_states(self.device),
         }
 
     def _check_compatible(self, ck: dict, path: Path) -> None:
@@ -513,7 +247,7 @@ class NeuralTrainer:
             rows = [dict(r) for r in ck["rows"]]
             start_epoch, step = int(ck["epoch"]), int(ck["step"])
             best, best_epoch = float(ck["best"]), int(ck["best_epoch"])
-            _set_rng_states(ck["rng"])
+            set_rng_states(ck["rng"])
             self._say(f"resuming from {last_path} after epoch {start_epoch}")
         else:
             rows, start_epoch, step, best, best_epoch = [], 0, 0, -math.inf, 0

@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from spokenw2v.io import TestSet, WordVectors
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_SAMPLE = REPO.parent / "shared" / "data" / "librispeech-sample"
 
@@ -196,3 +198,55 @@ def tiny_cfg(stream, **more):
     from spokenw2v.models import TrainConfig
 
     return TrainConfig(vocab_size=stream.vocab_size, symbols=stream.symbols, **{**TINY_TRAIN, **more}).resolved()
+
+
+# --------------------------------------------------------------------------- evaluation fixtures
+
+#: A five-word toy whose distances are worked out by hand.
+WORDS = ["cat", "cap", "dog", "cart", "bat"]
+REF = WordVectors(WORDS, np.array([[1, 0], [0, 1], [1, 1], [1, -1], [-1, 0]], dtype=np.float32))
+MODEL = WordVectors(WORDS, np.array([[1, 0], [1, 1], [0, 1], [2, 0], [1, -1]], dtype=np.float32))
+PAIRS = TestSet(["cat", "cat", "cat", "cat", "dog"], ["cap", "dog", "cart", "bat", "cap"],
+                ["semantic", "semantic", "orthographic", "orthographic", "random"], seed=0)
+H = 1 - 1 / np.sqrt(2)  # cosine distance at 45 degrees
+# Cosine distances worked out by hand from the vectors above, pair by pair.
+REF_D = np.array([1.0, H, H, 2.0, H])
+MODEL_D = np.array([H, 1.0, 0.0, H, H])
+# Levenshtein / longer length: cat-cap 1/3, cat-dog 3/3, cat-cart 1/4, cat-bat 1/3, dog-cap 3/3.
+EDIT_D = np.array([1 / 3, 1.0, 1 / 4, 1 / 3, 1.0])
+
+TOPICS = {
+    "animals": ["dog", "cat", "horse", "cow", "sheep", "goat", "lion", "tiger", "wolf", "bear"],
+    "food": ["bread", "cheese", "apple", "rice", "soup", "meat", "fish", "cake", "milk", "honey"],
+    "tools": ["hammer", "saw", "drill", "nail", "screw", "wrench", "axe", "knife", "rope", "ladder"],
+    "places": ["city", "village", "forest", "river", "mountain", "valley", "island", "desert", "lake", "harbor"],
+    "people": ["king", "queen", "farmer", "baker", "smith", "sailor", "doctor", "child", "priest", "soldier"],
+}
+VERBS = {"animals": ["runs", "sleeps", "eats", "hunts"], "food": ["tastes", "smells", "cooks", "spoils"],
+         "tools": ["breaks", "cuts", "hangs", "rusts"], "places": ["lies", "stretches", "floods", "shines"],
+         "people": ["speaks", "works", "sings", "prays"]}
+FILLER = ["the", "a", "and", "of", "in", "with", "near", "very", "old", "new"]
+
+
+def generated_sentences(n: int = 3000, seed: int = 0) -> list[list[str]]:
+    """Sentences whose words co-occur within topics, so a skipgram model learns the topics."""
+    rng = np.random.default_rng(seed)
+    names = list(TOPICS)
+    out = []
+    for _ in range(n):
+        topic = names[rng.integers(len(names))]
+        words = []
+        for _ in range(rng.integers(5, 10)):
+            r = rng.random()
+            pool = TOPICS[topic] if r < 0.5 else VERBS[topic] if r < 0.7 else FILLER
+            words.append(pool[rng.integers(len(pool))])
+        out.append(words)
+    return out
+
+
+def gensim_vectors(sentences, seed: int) :
+    from gensim.models import Word2Vec
+
+    m = Word2Vec(sentences, vector_size=32, window=4, min_count=1, sg=1, negative=5, epochs=5, seed=seed,
+                 workers=1)
+    return WordVectors(list(m.wv.index_to_key), m.wv.vectors.astype(np.float32))

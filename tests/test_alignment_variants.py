@@ -423,7 +423,7 @@ def test_segments_cli_options_and_summary_line(tmp_path):
         "FILE-SPEAKER utterances; named utterances UTT-CHANNEL in 1 multi-channel CTM file(s); utterance ids are "
         f"relative paths (file names collide, e.g. {tmp_path / 'train/dr1/FADG0/SA1.TextGrid'} and "
         f"{tmp_path / 'train/dr1/FAKS0/SA1.TextGrid'}).")
-    assert " ".join(wrote).startswith(f"Wrote {out}: 11 word tokens")
+    assert " ".join(" ".join(wrote).split()).startswith(f"Wrote {out}: 11 word tokens")  # wrapped at the terminal width
     seg = read_segments(out)
     assert seg.utterances() == ["conv-spk1", "conv-spk2", "dr1/FADG0/SA1", "dr1/FADG0/SI1279", "dr1/FAKS0/SA1",
                                 "sw02001-A", "sw02001-B", "sw02005-A"]

@@ -7,10 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-import spokenw2v.train as T
 from helpers import make_tiny_speech, noise_waves, requires_cuda, save_tiny_model, tiny_cfg, topic_corpus
+from spokenw2v.checkpoints import set_rng_states
 from spokenw2v.data import char_stream
-from spokenw2v.train import Distributed, NeuralTrainer
+from spokenw2v.distributed import Distributed
+from spokenw2v.models import TrainConfig
+from spokenw2v.train import NeuralTrainer
 
 
 # --------------------------------------------------------------------------- train
@@ -54,9 +56,9 @@ def _checkpoint_with_cuda_rng(tmp_path, n_states: int):
 
 def test_checkpoint_with_cuda_rng_state_resumes_on_cpu(tmp_path):
     stream, cfg, _ = _checkpoint_with_cuda_rng(tmp_path, 2)
-    plain = NeuralTrainer(stream, T.TrainConfig.from_dict({**cfg.to_dict(), "epochs": 2}), torch.device("cpu"),
+    plain = NeuralTrainer(stream, TrainConfig.from_dict({**cfg.to_dict(), "epochs": 2}), torch.device("cpu"),
                           tmp_path / "plain").run()
-    more = NeuralTrainer(stream, T.TrainConfig.from_dict({**cfg.to_dict(), "epochs": 2}), torch.device("cpu"),
+    more = NeuralTrainer(stream, TrainConfig.from_dict({**cfg.to_dict(), "epochs": 2}), torch.device("cpu"),
                          tmp_path, resume=True).run()
     assert [r["epoch"] for r in more.rows] == [0, 1, 2]
     np.testing.assert_allclose(more.vectors.vectors, plain.vectors.vectors, atol=1e-6)
@@ -75,7 +77,7 @@ def test_cuda_rng_states_restored_for_the_gpus_present(tmp_path, monkeypatch):
 
     saved = random.getstate(), np.random.get_state(), torch.get_rng_state()
     try:
-        T._set_rng_states(state)
+        set_rng_states(state)
     finally:
         random.setstate(saved[0])
         np.random.set_state(saved[1])
@@ -172,14 +174,14 @@ def test_nccl_world_of_one_trains_and_resumes_on_cpu(tmp_path, monkeypatch):
     assert np.isfinite(gpu.rows[-1]["loss"])
     ck = torch.load(tmp_path / "last.pt", map_location="cpu", weights_only=True)
     assert "cuda" in ck["rng"]
-    more = NeuralTrainer(stream, T.TrainConfig.from_dict({**cfg.to_dict(), "epochs": 2}), torch.device("cpu"),
+    more = NeuralTrainer(stream, TrainConfig.from_dict({**cfg.to_dict(), "epochs": 2}), torch.device("cpu"),
                          tmp_path, resume=True).run()
     assert [r["epoch"] for r in more.rows] == [0, 1, 2] and np.isfinite(more.rows[-1]["loss"])
 
 
 def test_non_finite_model_output_names_the_half_precision_cause(tmp_path, monkeypatch):
     """fp16 autocast (CUDA) can overflow inside the model; --dtype float32 would not help then."""
-    import spokenw2v.features as F
+    import spokenw2v.featurize as F
 
     tiny = make_tiny_speech(tmp_path, n_utts=2, seed=1)
     real = F.make_featurizer

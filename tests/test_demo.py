@@ -51,7 +51,8 @@ def test_demo_runs_every_stage_and_prints_one_table(tmp_path):
                                              "e2e-units-voices", "null:frequency", "null:spelling", "null:random"]
     assert float(rows[0][1]["A"]) == pytest.approx(1.0)
     _, sweep = read_tsv(out / "sweep.tsv", ["model", "A"])
-    assert [r["model"] for _, r in sweep if r["row"] == "model"] == ["substitute-0.00", "substitute-0.10", "substitute-0.20", "substitute-0.40"]
+    assert [r["model"] for _, r in sweep if r["row"] == "model"] == [
+        "substitute-0.00", "substitute-0.10", "substitute-0.20", "substitute-0.40"]
     assert "e2e-units" in result.output and "Pipeline statistics" in result.output
     assert "A_partial" in result.output and "null:frequency" in result.output
     stats = dict((r["statistic"], float(r["value"])) for _, r in read_tsv(out / "pipeline.tsv", ["statistic", "value"])[1])

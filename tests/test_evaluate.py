@@ -14,21 +14,12 @@ from spokenw2v.errors import SpokenW2VError
 from spokenw2v.io import (SimilarityPairs, TestSet, WordVectors, read_similarity_pairs, read_test_set, read_tsv,
                           write_corpus, write_segments, write_test_set, write_vectors, Segments)
 
+from helpers import EDIT_D, MODEL, MODEL_D, PAIRS, REF, REF_D, generated_sentences, gensim_vectors
+
 runner = CliRunner()
 
 # --------------------------------------------------------------------------- a five-word toy
 
-WORDS = ["cat", "cap", "dog", "cart", "bat"]
-REF = WordVectors(WORDS, np.array([[1, 0], [0, 1], [1, 1], [1, -1], [-1, 0]], dtype=np.float32))
-MODEL = WordVectors(WORDS, np.array([[1, 0], [1, 1], [0, 1], [2, 0], [1, -1]], dtype=np.float32))
-PAIRS = TestSet(["cat", "cat", "cat", "cat", "dog"], ["cap", "dog", "cart", "bat", "cap"],
-                ["semantic", "semantic", "orthographic", "orthographic", "random"], seed=0)
-H = 1 - 1 / np.sqrt(2)  # cosine distance at 45 degrees
-# Cosine distances worked out by hand from the vectors above, pair by pair.
-REF_D = np.array([1.0, H, H, 2.0, H])
-MODEL_D = np.array([H, 1.0, 0.0, H, H])
-# Levenshtein / longer length: cat-cap 1/3, cat-dog 3/3, cat-cart 1/4, cat-bat 1/3, dog-cap 3/3.
-EDIT_D = np.array([1 / 3, 1.0, 1 / 4, 1 / 3, 1.0])
 
 
 def test_toy_distances_by_hand():
@@ -69,46 +60,9 @@ def test_pearson_and_spearman_helpers():
 
 # --------------------------------------------------------------------------- a generated corpus
 
-TOPICS = {
-    "animals": ["dog", "cat", "horse", "cow", "sheep", "goat", "lion", "tiger", "wolf", "bear"],
-    "food": ["bread", "cheese", "apple", "rice", "soup", "meat", "fish", "cake", "milk", "honey"],
-    "tools": ["hammer", "saw", "drill", "nail", "screw", "wrench", "axe", "knife", "rope", "ladder"],
-    "places": ["city", "village", "forest", "river", "mountain", "valley", "island", "desert", "lake", "harbor"],
-    "people": ["king", "queen", "farmer", "baker", "smith", "sailor", "doctor", "child", "priest", "soldier"],
-}
-VERBS = {"animals": ["runs", "sleeps", "eats", "hunts"], "food": ["tastes", "smells", "cooks", "spoils"],
-         "tools": ["breaks", "cuts", "hangs", "rusts"], "places": ["lies", "stretches", "floods", "shines"],
-         "people": ["speaks", "works", "sings", "prays"]}
-FILLER = ["the", "a", "and", "of", "in", "with", "near", "very", "old", "new"]
-
-
-def generated_sentences(n: int = 3000, seed: int = 0) -> list[list[str]]:
-    """Sentences whose words co-occur within topics, so a skipgram model learns the topics."""
-    rng = np.random.default_rng(seed)
-    names = list(TOPICS)
-    out = []
-    for _ in range(n):
-        topic = names[rng.integers(len(names))]
-        words = []
-        for _ in range(rng.integers(5, 10)):
-            r = rng.random()
-            pool = TOPICS[topic] if r < 0.5 else VERBS[topic] if r < 0.7 else FILLER
-            words.append(pool[rng.integers(len(pool))])
-        out.append(words)
-    return out
-
-
 @pytest.fixture(scope="module")
 def corpus():
     return generated_sentences()
-
-
-def gensim_vectors(sentences, seed: int) -> WordVectors:
-    from gensim.models import Word2Vec
-
-    m = Word2Vec(sentences, vector_size=32, window=4, min_count=1, sg=1, negative=5, epochs=5, seed=seed,
-                 workers=1)
-    return WordVectors(list(m.wv.index_to_key), m.wv.vectors.astype(np.float32))
 
 
 @pytest.fixture(scope="module")

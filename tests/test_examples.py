@@ -40,8 +40,8 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
 
 
 def _eval_rows(path: Path) -> dict[str, dict[str, str]]:
-    _, rows = read_tsv(path, ["model", "A", "B", "coverage"])
-    return {row["model"]: row for _, row in rows}
+    _, rows = read_tsv(path, ["model", "A", "B", "coverage", "row"])
+    return {row["model"]: row for _, row in rows if row["row"] == "model"}
 
 
 def _last_epoch(metrics: Path) -> dict[str, str]:

@@ -234,6 +234,8 @@ def test_cuda_without_gpu_is_a_clean_error(tmp_path):
 
     from spokenw2v.cli import app
 
-    sf.write(tmp_path / "a.wav", np.zeros(1600, np.float32), 16000)
-    r = CliRunner().invoke(app, ["featurize", str(tmp_path), "--out", str(tmp_path / "f.npz"), "--device", "cuda"])
+    (tmp_path / "audio").mkdir()
+    sf.write(tmp_path / "audio" / "a.wav", np.zeros(1600, np.float32), 16000)
+    r = CliRunner().invoke(app, ["featurize", str(tmp_path / "audio"), "--out", str(tmp_path / "f.npz"),
+                                 "--device", "cuda"])
     assert r.exit_code == 1 and "Error: --device cuda was asked for, but no CUDA GPU" in r.output

@@ -213,7 +213,7 @@ def test_featurize_tiny_hubert_on_cuda_in_length_batches(tiny, tiny_hubert, tmp_
 
 def test_length_batches_keep_order_and_values(tiny, tiny_hubert, tmp_path):
     """The CUDA code path (windows of utterances sorted into padded length batches), run on CPU."""
-    from spokenw2v.features import FeaturizeOptions, featurize_corpus
+    from spokenw2v.featurize import FeaturizeOptions, featurize_corpus
 
     tiny6 = make_tiny_speech(tmp_path / "six", n_utts=6, seed=3)
     opts = dict(feature="hubert", model=str(tiny_hubert), layer=2, dtype="float32")

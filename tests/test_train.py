@@ -8,11 +8,13 @@ import torch
 
 from helpers import TINY_TRAIN, requires_cuda, tiny_cfg, topic_corpus
 from spokenw2v import io
+from spokenw2v.baseline import TextConfig, train_oracle, train_text
 from spokenw2v.data import (EpochBatches, NoiseSampler, TokenBatch, char_stream, plan_batch, span_batch,
                             subsample_mask, type_token_choice, unit_stream)
+from spokenw2v.distributed import Distributed
 from spokenw2v.errors import SpokenW2VError
 from spokenw2v.models import PadInvariantBiGRU, SkipGram, TrainConfig, build_skipgram, sgns_loss
-from spokenw2v.train import (Distributed, Hooks, NeuralTrainer, TextConfig, train_oracle, train_text)
+from spokenw2v.train import Hooks, NeuralTrainer
 
 
 def unit_tokens(seed: int = 0):

@@ -234,11 +234,11 @@ def _cli_rank(rank: int, world: int, port: int, args: list[str], result: str) ->
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
                       MASTER_PORT=str(port))
     torch.set_num_threads(1)
-    import spokenw2v.train as train
+    import spokenw2v.monitor as monitor
 
     builds = []
-    original = train.Evaluator.build
-    train.Evaluator.build = classmethod(lambda cls, *a, **k: builds.append(1) or original(*a, **k))
+    original = monitor.Evaluator.build
+    monitor.Evaluator.build = classmethod(lambda cls, *a, **k: builds.append(1) or original(*a, **k))
     r = CliRunner().invoke(app, args, catch_exceptions=False)
     with open(f"{result}{rank}", "w") as f:
         json.dump({"exit_code": r.exit_code, "output": r.output, "builds": len(builds)}, f)

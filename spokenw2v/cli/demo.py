@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from ..errors import SpokenW2VError
-from .common import QuietOption, app, err_console, guarded, out_console
+from .common import QuietOption, app, check_output_dir, err_console, guarded, out_console, refuse_stdio
 
 DEMO_RECORD = "demo.json"
 
@@ -36,14 +36,14 @@ def _float(text: str) -> float:
         return math.nan
 
 
-def _ci(row: dict, key: str, width: int = 6) -> str:
-    """``value  [low, high]`` padded to ``width`` + 18 characters."""
+def _ci(row: dict, key: str, pad: int = 0) -> str:
+    """``value  [low, high]`` padded to 24 characters (``pad`` more for a wider heading)."""
     value = _float(row.get(key, ""))
     low, high = _float(row.get(f"{key}_low", "")), _float(row.get(f"{key}_high", ""))
-    text = f"{value:>+{width}.2f}" if not math.isnan(value) else f"{'-':>{width}}"
+    text = " " * pad + (f"{value:>+6.2f}" if not math.isnan(value) else f"{'-':>6}")
     if not (math.isnan(low) or math.isnan(high)):
         text += f"  [{low:+.2f}, {high:+.2f}]"
-    return f"{text:<{width + 18}}"
+    return f"{text:<{24 + pad}}"
 
 
 def _first_last(metrics: Path) -> tuple[str, str, int]:
@@ -104,10 +104,16 @@ def demo_command(
         if not quiet:
             err_console.print(message, highlight=False, markup=False, soft_wrap=True)
 
+    refuse_stdio(out, "OUT", "the demo writes a directory")
     if voices_epochs < 0 or unit_epochs < 0 or char_epochs < 0:
         raise SpokenW2VError("--char-epochs, --unit-epochs and --voices-epochs must be >= 0")
     if words < 200:
         raise SpokenW2VError(f"--words must be at least 200 (got {words})")
+    if k < 2:
+        raise SpokenW2VError(f"--k must be at least 2 (got {k})")
+    if char_epochs < 1 or unit_epochs < 1 or ae_epochs < 0 or jobs < 0:
+        raise SpokenW2VError("--char-epochs and --unit-epochs must be >= 1, --ae-epochs and --jobs >= 0")
+    check_output_dir(out, DEMO_RECORD, "a demo run directory")
     cfg = DemoConfig(words=words, seed=seed, jobs=jobs if jobs > 0 else default_jobs(), device=device, k=k,
                      char_epochs=char_epochs, unit_epochs=unit_epochs, voices_epochs=voices_epochs,
                      char_ae_epochs=ae_epochs or 30, unit_ae_epochs=ae_epochs or 5)
@@ -173,25 +179,30 @@ def demo_command(
     # one table: the models and the nulls, their movement over training, and the noise sweep
     _, rows = read_tsv(p["results"], ["model", "A", "B"])
     _, sweep_rows = read_tsv(p["sweep"], ["model", "A"])
-    split = next((r.get("split", "") for _, r in rows if r.get("split")), "")
-    lines = [f"spokenw2v demo: {stats['tokens']:,} synthesized word tokens, {stats['types']:,} word types"
-             + (f"; metrics on the {split} split of the test words" if split else ""),
-             f"{'model':<18}{'A':>6}  {'95% CI':<16}{'A_partial':>9}  {'95% CI':<16}{'B':>6}  {'95% CI':<16}"
-             f"{'A: epoch 0 → last':<19}{'B: epoch 0 → last':<19}epochs"]
-    nulls = [r for _, r in rows if r.get("row") == "null"]
+    lines = [f"spokenw2v demo: {stats['tokens']:,} synthesized word tokens, {stats['types']:,} word types "
+             f"(metrics on the test half of the test words)",
+             f"{'model':<18}{'A':>6}  {'95% CI':<16}{'A_partial':>9}  {'95% CI':<16}{'A_sem':>6}  "
+             f"{'B':>6}  {'95% CI':<16}{'A: epoch 0 → last':<19}{'B: epoch 0 → last':<19}epochs"]
+
+    def line(row: dict, move: bool = True) -> str:
+        a_move, b_move, epochs = _first_last(p["runs"] / row["model"] / "metrics.tsv") if move else ("", "", 0)
+        a_sem = _float(row.get("A_sem", ""))
+        sem = f"{a_sem:>+6.2f}" if not math.isnan(a_sem) else f"{'-':>6}"
+        return (f"{row['model']:<18}{_ci(row, 'A')}{_ci(row, 'A_partial', 3)}{sem}  {_ci(row, 'B')}{a_move:<19}"
+                f"{b_move:<19}{epochs if a_move else ''}").rstrip()
+
+    kinds = {"": "model", "model": "model"}
     for _, row in rows:
-        if row.get("row", "model") != "model":
-            continue
-        a_move, b_move, epochs = _first_last(p["runs"] / row["model"] / "metrics.tsv")
-        lines.append(f"{row['model']:<18}{_ci(row, 'A')}{_ci(row, 'A_partial', 9)}{_ci(row, 'B')}{a_move:<19}"
-                     f"{b_move:<19}{epochs if a_move else ''}".rstrip())
-    for row in nulls:
-        lines.append(f"{row['model']:<18}{_ci(row, 'A')}{_ci(row, 'A_partial', 9)}{_ci(row, 'B')}".rstrip())
+        if kinds.get(row.get("row", ""), row.get("row")) == "model":
+            lines.append(line(row))
+    lines.append("")
+    for _, row in rows:
+        if row.get("row") == "null":
+            lines.append(line(row, move=False))
     lines.append("")
     for _, row in sweep_rows:
-        if row.get("row", "model") != "model":
-            continue
-        lines.append(f"{row['model']:<18}{_ci(row, 'A')}{_ci(row, 'A_partial', 9)}{_ci(row, 'B')}".rstrip())
+        if kinds.get(row.get("row", ""), row.get("row")) == "model":
+            lines.append(line(row, move=False))
     out_console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
     out_console.print(
         f"Models: text = gensim skipgram on the transcript (the reference); *-chars = character sequences "
@@ -199,11 +210,13 @@ def demo_command(
         f"one synthesized voice (espeak-ng en-us, 170 wpm; {unit_epochs} epochs)"
         + (f"; e2e-units-voices = the same on the text spoken in 24 synthesized voice settings (en-us, en-gb "
            f"x 4 variants x 3 rates; {voices_epochs} epochs)" if voices_epochs > 0 else "")
-        + "; two-stage = frozen auto-encoder + SGNS, e2e = end-to-end; null:frequency / null:spelling / "
-          "null:random = distances from word frequencies alone, from spelling alone, from random vectors "
-          "(the floors); substitute-R = text model (another seed) with a fraction R of the tokens replaced "
-          "(clustering noise). A: Pearson r with the reference's distances (semantic); A_partial: A with "
-          "edit distance and frequency difference partialled out; B: r with edit distance (orthographic).",
+        + "; two-stage = frozen auto-encoder + SGNS, e2e = end-to-end; substitute-R = text model (another "
+          "seed) with a fraction R of the tokens replaced (clustering noise). A: Pearson r with the "
+          "reference's distances; A_partial: the same with spelling (edit distance) and word frequency "
+          "partialled out, the part of A that only meaning explains; A_sem: A on the semantic pairs alone; "
+          "B: Pearson r with edit distance (orthographic). Null rows are the floors: a distance that knows "
+          "only word frequency, only spelling, or nothing (random vectors). Read A beside null:frequency, "
+          "and A_partial beside 0.",
         highlight=False, soft_wrap=True)
 
     def describe(name: str, found: dict, path: Path) -> str:

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import SpokenW2VError
-from .common import Log, QuietOption, app, guarded
+from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio, shown
 
 
 class _Bars:
@@ -47,7 +47,8 @@ def discretize_command(
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the frame sample and k-means++. Default 0."),
     max_iter: Optional[int] = typer.Option(None, "--max-iter", help="At most this many k-means iterations. "
                                                                    "Default 100."),
-    segments: Optional[Path] = typer.Option(None, "--segments", help="Word segments TSV (with --in-words)."),
+    segments: Optional[Path] = typer.Option(None, "--segments", help="Word segments TSV (with --in-words); - for "
+                                                                      "standard input."),
     in_words: bool = typer.Option(False, "--in-words", help="Sample only frames inside the word segments "
                                                            "of --segments."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
@@ -60,6 +61,9 @@ def discretize_command(
     from ..io import npz_files, read_codebook, read_segments, write_codebook, write_units
 
     log = Log(quiet)
+    for option, path in (("FEATURES", features), ("--out", out), ("--codebook", codebook),
+                         ("--use-codebook", use_codebook)):
+        refuse_stdio(path, option, "NPZ files are binary zip archives, read by seeking")
     fit_options = {"--k": k, "--sample-fraction": sample_fraction, "--max-sample-frames": max_sample_frames,
                    "--seed": seed, "--max-iter": max_iter, "--segments": segments,
                    "--in-words": in_words or None}
@@ -73,11 +77,7 @@ def discretize_command(
                                  f"not with --use-codebook")
     if in_words != (segments is not None):
         raise SpokenW2VError("--in-words needs --segments SEGS.tsv, and --segments is only used with --in-words")
-    for path in (out, codebook):
-        if path is not None and path.resolve() == features.resolve():
-            raise SpokenW2VError(f"{path}: an output would overwrite the input features")
-    if codebook is not None and codebook.resolve() == out.resolve():
-        raise SpokenW2VError(f"{out}: --out and --codebook must be different files")
+    check_paths([features, use_codebook, segments], [out, codebook])
 
     dev = resolve_device(device)
     n_shards = len(npz_files(features))
@@ -115,8 +115,8 @@ def discretize_command(
 @guarded
 def word_units_command(
     units: Path = typer.Argument(..., help="Units .npz (from discretize)."),
-    segments: Path = typer.Argument(..., help="Word segments TSV (utt start end word)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output TSV: utt start end word units."),
+    segments: Path = typer.Argument(..., help="Word segments TSV (utt start end word); - for standard input."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output TSV: utt start end word units; - for standard output."),
     merge: bool = typer.Option(True, "--merge/--no-merge",
                                help="Collapse runs of the same unit (5 5 3 3 5 -> 5 3 5)."),
     quiet: bool = QuietOption,
@@ -127,6 +127,7 @@ def word_units_command(
     from ..io import read_segments, read_units, write_word_units
 
     log = Log(quiet)
+    check_paths([units, segments], [out])
     u = read_units(units)
     durations = dict(zip(u.frames.utt_ids, u.frames.durations.tolist()))
     seg = read_segments(segments, durations=durations)
@@ -139,4 +140,4 @@ def word_units_command(
         text += (f"; {stats['types']:,} word types, {stats['mean_sequences_per_type']:.2f} distinct sequences "
                  f"per type, {100 * stats['unique_fraction']:.1f}% of tokens have a sequence no other word shares")
     log(text)
-    log(f"wrote {out}")
+    log(f"wrote {shown(out)}")

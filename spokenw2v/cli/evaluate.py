@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 import statistics
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -16,9 +18,9 @@ from rich.table import Table
 
 from .. import evaluate as ev
 from ..errors import SpokenW2VError
-from ..io import (TestSet, WordVectors, atomic_path, atomic_write_text, read_corpus, read_segments,
-                  read_similarity_pairs, read_test_set, read_tsv, read_vectors, write_test_set, write_tsv)
-from .common import Log, QuietOption, app, out_console, guarded
+from ..io import (TestSet, WordVectors, atomic_write_text, is_stdio, read_corpus, read_segments,
+                  read_similarity_pairs, read_test_set, read_text, read_vectors, write_test_set, write_tsv)
+from .common import Log, QuietOption, app, check_paths, check_stdio, guarded, out_console, shown
 
 #: Columns of ``--tsv`` (one row per model, per seed group and per null); user similarity files add
 #: ``NAME`` and ``NAME_oov``.
@@ -58,12 +60,22 @@ def unique_names(paths: List[Path], name_of=None) -> List[str]:
 
 def corpus_sentences(path: Path) -> List[List[str]]:
     """Sentences of a text corpus (one utterance per line, :func:`spokenw2v.io.tokenize`) or of a
-    segments TSV (``.tsv``: the ``word`` column as it is, one sentence per utterance)."""
+    segments TSV (``.tsv``: the ``word`` column as it is, one sentence per utterance).  Standard
+    input (``-``) is a segments TSV when its first line is a header with utt, start, end and word."""
     path = Path(path)
-    if path.suffix.lower() == ".tsv":
+    if path.suffix.lower() == ".tsv" or (is_stdio(path) and _segments_header(read_text(path))):
         seg = read_segments(path, require_words=True)
         return [[seg.word[i] for i in rows] for rows in seg.by_utterance().values()]
     return read_corpus(path)
+
+
+def _segments_header(text: str) -> bool:
+    """True when the first line of ``text`` that is neither blank nor a ``#`` comment is a
+    tab-separated header with the columns utt, start, end and word."""
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            return {"utt", "start", "end", "word"} <= {f.strip() for f in line.split("\t")}
+    return False
 
 
 def seed_groups(names: List[str]) -> dict[str, List[int]]:
@@ -107,7 +119,7 @@ def _cell(value: float | None, digits: int = 3) -> str:
 @guarded
 def evaluate_command(
     vectors: List[Path] = typer.Argument(..., help="Word vector files to evaluate (word2vec text format, .vec); "
-                                                   "the reference itself may be one of them."),
+                                                   "the reference itself may be one of them; - for standard input."),
     reference: Optional[Path] = typer.Option(None, "--reference", "-r", help="Reference (text) model, .vec: the "
                                              "target of metric A and the source of the semantic test pairs."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus whose word frequencies choose the test "
@@ -127,9 +139,11 @@ def evaluate_command(
                                          "(random words from the whole vocabulary) or authors (from the top "
                                          "--n-frequent words minus the test words, true --skip-top skip)."),
     bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples of the test words for the 95% "
-                                  "intervals of A and B (0: none)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results as JSON."),
-    tsv_out: Optional[Path] = typer.Option(None, "--tsv", help="Write one row per model as TSV."),
+                                  "intervals of A, B, A_partial and B_partial (0: none)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results as JSON (- for standard "
+                                            "output; the tables then go to stderr)."),
+    tsv_out: Optional[Path] = typer.Option(None, "--tsv", help="Write one row per model, seed group and null as "
+                                           "TSV (- for standard output; the tables then go to stderr)."),
     neighbours: Optional[str] = typer.Option(None, "--neighbours", help="Comma-separated words whose nearest "
                                              "neighbours are shown side by side across models."),
     top: int = typer.Option(5, "--top", help="Neighbours shown per word."),
@@ -143,12 +157,16 @@ def evaluate_command(
     B partial, coverage, bootstrap intervals) beside three null rows, word-similarity benchmarks
     and nearest neighbours; one table row per model and the mean ± sd of NAME.seedN runs."""
     log = Log(quiet)
+    check_paths([*vectors, reference, corpus, test_set, *similarity], [save_test_set, json_out, tsv_out])
     if (corpus is not None or test_set is not None) and reference is None:
         raise SpokenW2VError("--corpus/--test-set need --reference REF.vec (the target model of metric A)")
     if reference is not None and corpus is None and test_set is None:
         raise SpokenW2VError("--reference needs --corpus (to draw the test set) or --test-set (a saved one)")
     if bootstrap < 0 or top < 0:
         raise SpokenW2VError("--bootstrap and --top must be >= 0")
+    to_stdout = check_stdio({"VECTORS": vectors, "--reference": reference, "--corpus": corpus,
+                             "--test-set": test_set, "--similarity": similarity},
+                            {"--save-test-set": save_test_set, "--json": json_out, "--tsv": tsv_out})
 
     ref_wv: WordVectors | None = None
     ts: TestSet | None = None
@@ -160,6 +178,8 @@ def evaluate_command(
             ts_source = str(test_set)
             if corpus is not None:
                 log(f"Using the saved test set {test_set}; --corpus is not needed and was not read.")
+            log(f"Test set {test_set}: {len(ts.test_words())} test words, {len(ts)} pairs, seed {ts.seed}, "
+                f"protocol {ts.params.get('protocol', 'paper')} (as saved); scoring the {split.value} split.")
         else:
             freqs = ev.word_frequencies(corpus_sentences(corpus))
             try:
@@ -180,7 +200,7 @@ def evaluate_command(
             raise SpokenW2VError(f"{test_set or corpus}: {exc} (reference {reference})") from None
         if save_test_set is not None:
             write_test_set(save_test_set, ts)
-            log(f"Wrote {save_test_set}.")
+            log(f"Wrote {shown(save_test_set)}.")
     elif save_test_set is not None:
         raise SpokenW2VError("--save-test-set needs --reference and --corpus")
 
@@ -200,7 +220,6 @@ def evaluate_command(
             row: dict = {"model": name, "row": "model", "path": str(path), "words": len(wv), "dim": wv.dim}
             if ts is not None:
                 row["split"] = split.value
-            if ts is not None:
                 try:
                     row.update(ev.paper_metrics(wv, ref_wv, ts, split=split, bootstrap=bootstrap, seed=seed))
                 except SpokenW2VError as exc:
@@ -224,15 +243,17 @@ def evaluate_command(
             if null == ev.Null.RANDOM:
                 row.update(words=len(set(ts.word1) | set(ts.word2)), dim=ref_wv.dim)
             nulls.append(row)
-    _print_table(results, groups, nulls, ts is not None, [p.name for p in sims])
-    if query:
-        _print_neighbours(nbrs, names, top)
+    # when an output goes to standard output, the tables go to stderr: a pipe carries only data
+    with contextlib.redirect_stdout(sys.stderr) if to_stdout else contextlib.nullcontext():
+        _print_table(results, groups, nulls, ts is not None, [p.name for p in sims])
+        if query:
+            _print_neighbours(nbrs, names, top)
 
     if tsv_out is not None:
         extra = [c for p in sims for c in (p.name, f"{p.name}_oov") if c not in TSV_COLUMNS]
         columns = TSV_COLUMNS + [k + "_sd" for k in SEED_METRICS] + extra + ["pairs", "words", "dim", "path"]
         write_tsv(tsv_out, columns, ([_tsv_value(r.get(c)) for c in columns] for r in results + groups + nulls))
-        log(f"Wrote {tsv_out}.")
+        log(f"Wrote {shown(tsv_out)}.")
     if json_out is not None:
         doc = {
             "reference": None if reference is None else str(reference),
@@ -249,7 +270,7 @@ def evaluate_command(
                            for w, per in nbrs.items()},
         }
         atomic_write_text(json_out, json.dumps(doc, indent=2) + "\n")
-        log(f"Wrote {json_out}.")
+        log(f"Wrote {shown(json_out)}.")
 
 
 def _tsv_value(value) -> object:
@@ -330,108 +351,3 @@ def _print_neighbours(nbrs: dict[str, dict[str, list]], names: list[str], top: i
                     cells.append("(not in vocabulary)" if not lst and k == 0 else "")
             table.add_row(*cells)
         _print_wide(table)
-
-
-# --------------------------------------------------------------------------- plots
-
-plot_app = typer.Typer(help="Draw figures (PNG): training curves and noise sweeps.", no_args_is_help=True)
-app.add_typer(plot_app, name="plot")
-
-
-def _save_figure(fig, out: Path) -> None:
-    if out.suffix.lower() != ".png":
-        raise SpokenW2VError(f"{out}: the figure is written as PNG; name the output *.png")
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, format="png", dpi=150)
-
-
-def run_label(path: Path) -> str:
-    """A run's label: its directory's name for ``RUN_DIR/metrics.tsv``, else the file stem."""
-    path = Path(path)
-    if path.stem == "metrics":
-        return path.parent.name or path.resolve().parent.name
-    return path.stem
-
-
-@plot_app.command("curves")
-@guarded
-def curves_command(
-    metrics: List[Path] = typer.Argument(..., help="metrics.tsv files written by 'spokenw2v train --reference'."),
-    out: Path = typer.Option(..., "--out", "-o", help="PNG to write."),
-    label: List[str] = typer.Option([], "--label", help="Legend label per metrics file, in order (default: the "
-                                    "run directory's name)."),
-    title: Optional[str] = typer.Option(None, "--title", help="Figure title."),
-    quiet: bool = QuietOption,
-) -> None:
-    """Plot metrics A (solid) and B (dashed) against the epoch, one colour per run."""
-    from ..plots import Run, numeric_columns, plot_curves
-
-    log = Log(quiet)
-    if label and len(label) != len(metrics):
-        raise SpokenW2VError(f"--label was given {len(label)} time(s) for {len(metrics)} metrics file(s)")
-    labels = label or unique_names(metrics, run_label)
-    runs = []
-    for path, name in zip(metrics, labels):
-        _, rows = read_tsv(path, ["epoch", "A", "B"])
-        if not rows:
-            raise SpokenW2VError(f"{path}: no epochs (only a header)")
-        cols = numeric_columns(path, rows, ["epoch", "A", "B"], allow_empty=("A", "B"))
-        if not (any(math.isfinite(v) for v in cols["A"]) or any(math.isfinite(v) for v in cols["B"])):
-            raise SpokenW2VError(f"{path}: columns A and B are empty (train with --reference REF.vec to log them)")
-        runs.append(Run(name, cols["epoch"], cols["A"], cols["B"]))
-    _save_figure(plot_curves(runs, title), out)
-    log(f"Wrote {out}: {len(runs)} run(s).")
-
-
-
-
-@plot_app.command("sweep")
-@guarded
-def sweep_command(
-    table: Path = typer.Argument(..., help="TSV with a header row, e.g. 'rate  A  A_low  A_high  kind'."),
-    out: Path = typer.Option(..., "--out", "-o", help="PNG to write."),
-    x: str = typer.Option("rate", "--x", help="Column on the horizontal axis (the noise rate)."),
-    y: str = typer.Option("A", "--y", help="Column on the vertical axis; Y_low/Y_high columns, when present, "
-                          "are drawn as a band."),
-    group: Optional[str] = typer.Option(None, "--group", help="Column whose values give one line each."),
-    title: Optional[str] = typer.Option(None, "--title", help="Figure title."),
-    quiet: bool = QuietOption,
-) -> None:
-    """Plot a metric against a noise rate from a table of results, one line per group.
-
-    Without an X column, rates are read from the ends of the model names of an 'evaluate --tsv'
-    table (substitute-0.20 -> 0.2; one line per name prefix)."""
-    import numpy as np
-
-    from ..plots import numeric_columns, plot_sweep, rate_from_name
-
-    log = Log(quiet)
-    header, rows = read_tsv(table, [y] + ([group] if group else []))
-    if "row" in header:  # an 'evaluate --tsv' table: its seed-group and null rows are not points of a sweep
-        rows = [(lineno, row) for lineno, row in rows if row["row"] in ("", "model")]
-    if not rows:
-        raise SpokenW2VError(f"{table}: no rows (only a header)")
-    band = f"{y}_low" in header and f"{y}_high" in header
-    cols = numeric_columns(table, rows, [y] + ([f"{y}_low", f"{y}_high"] if band else []),
-                           allow_empty=(y, f"{y}_low", f"{y}_high"))
-    groups = [row[group] for _, row in rows] if group else None
-    if x in header:
-        cols.update(numeric_columns(table, rows, [x]))
-    elif "model" in header:  # rates from model names such as substitute-0.20 (see README)
-        parsed = []
-        for lineno, row in rows:
-            p = rate_from_name(row["model"])
-            if p is None:
-                raise SpokenW2VError(f"{table}:{lineno}: model name {row['model']!r} does not end in a rate "
-                                     f"(and the table has no {x!r} column)")
-            parsed.append(p)
-        cols[x] = np.asarray([rate for _, rate in parsed], dtype=np.float64)
-        if groups is None and len({prefix for prefix, _ in parsed}) > 1:
-            groups = [prefix for prefix, _ in parsed]
-            group = "noise"
-    else:
-        raise SpokenW2VError(f"{table}: header lacks column {x!r} (and a 'model' column to read rates from)")
-    fig = plot_sweep(cols[x], cols[y], groups=groups, low=cols.get(f"{y}_low"), high=cols.get(f"{y}_high"),
-                     x_label=x, y_label=y, group_label=group, title=title)
-    _save_figure(fig, out)
-    log(f"Wrote {out}: {len(rows)} point(s).")

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import SpokenW2VError
-from .common import Log, QuietOption, app, guarded
+from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -43,7 +43,8 @@ def featurize_command(
     shard: str = typer.Option("0/1", "--shard", help="Process only part i of n (0-based) of the sorted corpus; "
                                                     "parts of one --out directory can run as separate processes."),
     segments: Optional[Path] = typer.Option(None, "--segments", help="Segments TSV to check against the audio "
-                                            "(utterances without audio or segments, segments past the end)."),
+                                            "(utterances without audio or segments, segments past the end); "
+                                            "- for standard input."),
     alignments: Optional[List[Path]] = typer.Option(None, "--alignments", help="Alignment file or tree to check "
                                                     "against the audio instead of --segments (any format)."),
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip bad utterances and count them instead of "
@@ -61,10 +62,16 @@ def featurize_command(
     or a directory of shards; silences are kept, whole utterances are stored."""
     from ..alignments import read_alignments
     from ..devices import resolve_device
-    from ..features import FeaturizeOptions, featurize_corpus
+    from ..featurize import FeaturizeOptions, featurize_corpus
     from ..io import read_segments
 
     log = Log(quiet)
+    refuse_stdio(audio, "AUDIO", "audio is found in a directory, or listed in a TSV whose relative paths are "
+                                 "relative to its own directory")
+    refuse_stdio(out, "--out", "features are a binary NPZ file or a directory of shards")
+    for path in alignments or []:
+        refuse_stdio(path, "--alignments", "alignment files are found and recognised by their names")
+    check_paths([audio, segments, *(alignments or [])], [out])
     index, count = parse_shard(shard)
     if segments is not None and alignments:
         raise SpokenW2VError("give --segments or --alignments, not both")

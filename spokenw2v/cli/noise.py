@@ -23,7 +23,8 @@ from rich.table import Table
 from .. import noise
 from ..errors import SpokenW2VError
 from ..io import atomic_write_text, read_corpus, read_durations, read_segments, write_corpus, write_segments
-from .common import Log, QuietOption, app, err_console, guarded
+from ..io import STDIO, is_stdio
+from .common import Log, QuietOption, app, check_paths, check_stdio, err_console, guarded, refuse_stdio, shown
 
 # --------------------------------------------------------------------------- sweeps
 
@@ -62,8 +63,11 @@ def plan_outputs(out: Path, options: dict[str, list[float]], suffix: str) -> lis
     if len(swept) > 1:
         raise SpokenW2VError(f"only one option may list several values (found --{' and --'.join(swept)})")
     base = {name: values[0] for name, values in options.items()}
+    if swept and is_stdio(out):
+        raise SpokenW2VError(f"--out {STDIO}: a sweep (--{swept[0]} lists several values) writes one file per "
+                             f"value into a directory, not to standard output")
     if not swept:
-        if out.is_dir():
+        if not is_stdio(out) and out.is_dir():
             raise SpokenW2VError(f"{out}: is a directory (give a file name, or a list of values for a sweep)")
         return [(base, out)]
     name = swept[0]
@@ -99,7 +103,7 @@ def write_outputs(log: Log, results: list[tuple[Path, object, dict]], write: Cal
     runs = [run for _, _, run in results]
     write_report(report, runs)
     show_report(log, title, runs, columns)
-    log(f"Wrote {len(runs)} file(s): {', '.join(str(path) for path, _, _ in results)}")
+    log(f"Wrote {len(runs)} file(s): {', '.join(shown(path) for path, _, _ in results)}")
 
 
 def _f3(x) -> str:
@@ -118,6 +122,7 @@ def load_durations(path: Path) -> dict[str, float]:
     an audio list TSV or a directory of audio files."""
     from ..audio import find_audio, probe_audio
 
+    refuse_stdio(path, "--durations", "utterance lengths come from an NPZ file, audio files or an audio list")
     if path.suffix == ".npz" or (path.is_dir() and any(path.glob("*.npz"))):
         return read_durations(path)
     return {utt: probe_audio(utt, p).duration for utt, p in find_audio(path).items()}
@@ -140,9 +145,10 @@ SEGMENT_COLUMNS = [
 @guarded
 def segment_noise_command(
     segments: Path = typer.Argument(..., help="Word segments TSV (utt start end word; the word column is optional), "
-                                                   "e.g. from `spokenw2v segments`."),
-    out: Path = typer.Option(..., "--out", "-o", help="Noisy segments TSV (utt start end word gold op); a directory "
-                                                      "when an option lists several values."),
+                                                   "e.g. from `spokenw2v segments`; - for standard input."),
+    out: Path = typer.Option(..., "--out", "-o", help="Noisy segments TSV (utt start end word gold op; - for "
+                                                      "standard output); a directory when an option lists several "
+                                                      "values."),
     durations: Optional[Path] = typer.Option(None, "--durations", help="Utterance lengths: a units or features NPZ "
                                              "(file or shard directory), an audio list TSV or an audio directory. "
                                              "Without it an utterance ends at its last word."),
@@ -159,7 +165,7 @@ def segment_noise_command(
     seed: int = typer.Option(0, "--seed", help="Random seed (the same seed gives the same output)."),
     tolerance: float = typer.Option(0.02, "--tolerance", help="Boundary matching tolerance (seconds) of the report."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a list, one object "
-                                                                 "per output)."),
+                                                                 "per output; - for standard output)."),
     quiet: bool = QuietOption,
 ) -> None:
     """Simulate segmentation errors on word segments and report boundary F1 and token accuracy.
@@ -178,7 +184,9 @@ def segment_noise_command(
     }
     if not (math.isfinite(min_duration) and min_duration > 0):
         raise SpokenW2VError(f"--min-duration: expected seconds > 0, found {min_duration:g}")
+    check_stdio({"SEGMENTS": segments}, {"--out": out, "--report": report})
     plan = plan_outputs(out, options, ".tsv")
+    check_paths([segments, durations], [path for _, path in plan] + [report])
     durs = load_durations(durations) if durations is not None else None
     seg = read_segments(segments, durations=durs)
     results = []
@@ -203,9 +211,10 @@ TEXT_COLUMNS = [
 @app.command("text-noise")
 @guarded
 def text_noise_command(
-    corpus: Path = typer.Argument(..., help="Text corpus, one utterance per line."),
-    out: Path = typer.Option(..., "--out", "-o", help="Noisy corpus (tokenized, one utterance per line); a directory "
-                                                      "when an option lists several values."),
+    corpus: Path = typer.Argument(..., help="Text corpus, one utterance per line; - for standard input."),
+    out: Path = typer.Option(..., "--out", "-o", help="Noisy corpus (tokenized, one utterance per line; - for "
+                                                      "standard output); a directory when an option lists several "
+                                                      "values."),
     substitute: str = typer.Option("0", "--substitute", help="Probability that a token is replaced by another word "
                                                              "type (clustering noise); or a comma-separated list."),
     weighting: noise.Weighting = typer.Option(noise.Weighting.UNIFORM, "--weighting", case_sensitive=False,
@@ -214,7 +223,7 @@ def text_noise_command(
     split: str = typer.Option("0", "--split", help="Probability that a token is cut in two; or a list."),
     seed: int = typer.Option(0, "--seed", help="Random seed (the same seed gives the same output)."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a list, one object "
-                                                                 "per output)."),
+                                                                 "per output; - for standard output)."),
     quiet: bool = QuietOption,
 ) -> None:
     """Simulate clustering errors (token substitution) and segmentation errors (merged or
@@ -229,12 +238,17 @@ def text_noise_command(
         "merge": parse_values(merge, "--merge"),
         "split": parse_values(split, "--split"),
     }
+    check_stdio({"CORPUS": corpus}, {"--out": out, "--report": report})
     plan = plan_outputs(out, options, ".txt")
+    check_paths([corpus], [path for _, path in plan] + [report])
     sentences = read_corpus(corpus)
     results = []
     for values, path in plan:
         config = noise.TextNoiseConfig(**values, weighting=weighting, seed=seed)
-        noisy, counts = noise.text_noise(sentences, config)
+        try:
+            noisy, counts = noise.text_noise(sentences, config)
+        except SpokenW2VError as exc:
+            raise SpokenW2VError(f"{corpus}: {exc}") from None
         run = {"output": str(path), "input": str(corpus), "seed": seed, **values, "weighting": weighting.value}
         run.update(noise.counts_dict(counts))
         results.append((path, noisy, run))
@@ -304,14 +318,16 @@ def unit_noise_command(
 @guarded
 def label_segments_command(
     boundaries: Path = typer.Argument(..., help="Segments TSV from any segmenter (utt start end; a word column "
-                                                "is ignored)."),
+                                                "is ignored); - for standard input."),
     gold: Path = typer.Option(..., "--gold", help="Gold word segments TSV (utt start end word), e.g. forced "
                                                   "alignments converted by `spokenw2v segments`."),
-    out: Path = typer.Option(..., "--out", "-o", help="Labelled segments TSV (utt start end word gold ...)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Labelled segments TSV (utt start end word gold ...); - for "
+                                                      "standard output."),
     tolerance: float = typer.Option(0.02, "--tolerance", help="Boundary matching tolerance (seconds) of the report."),
     skip_missing: bool = typer.Option(False, "--skip-missing", help="Drop utterances that the gold file lacks "
                                                                     "(default: an error)."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a one-object list)."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a one-object list; "
+                                                                 "- for standard output)."),
     quiet: bool = QuietOption,
 ) -> None:
     """Label externally found word segments with the gold word each overlaps most, and
@@ -321,6 +337,8 @@ def label_segments_command(
     of the boundaries file.
     """
     log = Log(quiet)
+    check_stdio({"BOUNDARIES": boundaries, "--gold": gold}, {"--out": out, "--report": report})
+    check_paths([boundaries, gold], [out, report])
     gold_seg = read_segments(gold, require_words=True)
     hyp = read_segments(boundaries)
     gold_utts = set(gold_seg.utt)
@@ -349,4 +367,4 @@ def label_segments_command(
         ("boundary_precision", "bP", _f3), ("boundary_recall", "bR", _f3), ("boundary_f1", "bF1", _f3),
         ("token_precision", "tP", _f3), ("token_recall", "tR", _f3), ("token_f1", "tF1", _f3),
         ("unambiguous", "unamb", _f3)])
-    log(f"Wrote {out}: {len(result)} labelled segments.")
+    log(f"Wrote {shown(out)}: {len(result)} labelled segments.")

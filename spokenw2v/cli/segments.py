@@ -11,7 +11,7 @@ from rich.markup import escape
 from ..alignments import (DEFAULT_DROP, DEFAULT_OVERLAP_TOLERANCE, DEFAULT_TIERS, AlignmentFormat, ReadOptions,
                           ReadReport, UttId, read_alignments)
 from ..io import write_segments
-from .common import Log, QuietOption, app, err_console, guarded
+from .common import Log, QuietOption, app, check_paths, err_console, guarded, refuse_stdio, shown
 
 
 @app.command("segments")
@@ -19,7 +19,8 @@ from .common import Log, QuietOption, app, err_console, guarded
 def segments_command(
     alignments: List[Path] = typer.Argument(..., help="Alignment files or directories (searched recursively for "
                                                        "*.alignment.txt, *.TextGrid, *.ctm and Kaldi's ctm)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Segments TSV to write (utt start end word, seconds)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Segments TSV to write (utt start end word, seconds); "
+                                                       "- for standard output."),
     fmt: AlignmentFormat = typer.Option(AlignmentFormat.AUTO, "--format", case_sensitive=False,
                                         help="Alignment format; auto detects it from each file's name or contents."),
     tier: Optional[List[str]] = typer.Option(None, "--tier", help="TextGrid word tier: a name or pattern (* = any "
@@ -43,6 +44,9 @@ def segments_command(
     """Convert word alignments into a segments TSV (silences and non-word labels dropped, one row per
     word token); a summary line says what was dropped, trimmed or renamed."""
     log = Log(quiet)
+    for path in alignments:
+        refuse_stdio(path, "ALIGNMENTS", "alignment files are found and recognised by their names")
+    check_paths(alignments, [out])
     options = ReadOptions(tiers=tuple(tier) if tier else DEFAULT_TIERS, drop=tuple(drop.split(",")), utt_id=utt_id,
                           encoding=encoding, overlap_tolerance=overlap_tolerance)
     report = ReadReport()
@@ -51,4 +55,4 @@ def segments_command(
     if not quiet:
         err_console.print(escape(report.summary()), highlight=False, soft_wrap=True)
     words = seg.word or []
-    log(f"Wrote {out}: {len(seg)} word tokens, {len(set(words))} word types, {len(seg.utterances())} utterances.")
+    log(f"Wrote {shown(out)}: {len(seg)} word tokens, {len(set(words))} word types, {len(seg.utterances())} utterances.")

@@ -9,7 +9,7 @@ import typer
 
 from ..errors import SpokenW2VError
 from ..io import tokenize
-from .common import Log, QuietOption, app, guarded
+from .common import Log, QuietOption, app, check_output_dir, check_paths, guarded, refuse_stdio
 
 
 def parse_list(text: str, what: str) -> tuple[str, ...]:
@@ -34,7 +34,7 @@ def default_jobs() -> int:
 @app.command("synthesize")
 @guarded
 def synthesize_command(
-    corpus: Path = typer.Argument(..., help="Text corpus, one utterance per line (UTF-8)."),
+    corpus: Path = typer.Argument(..., help="Text corpus, one utterance per line (UTF-8); - for standard input."),
     out: Path = typer.Option(..., "--out", "-o", help="Output directory (created; an existing one is resumed)."),
     voices: str = typer.Option("en-us,en-gb", "--voices",
                                help="Comma-separated espeak-ng voices or languages (see: espeak-ng --voices=en)."),
@@ -60,6 +60,9 @@ def synthesize_command(
     from ..synthesize import SynthesisConfig, check_espeak, read_text_lines, synthesize_corpus
 
     log = Log(quiet)
+    refuse_stdio(out, "--out", "the output is a directory")
+    check_paths([corpus], [out])
+    check_output_dir(out, "synthesis.json", "a synthesize output directory")
     config = SynthesisConfig(voices=parse_list(voices, "voices"), variants=parse_list(variants, "variants"),
                              rates=parse_rates(rates), seed=seed)
     if max_utterances < 0:

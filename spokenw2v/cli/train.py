@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -12,7 +13,7 @@ import typer
 
 from ..errors import SpokenW2VError
 from ..config import DEFAULT_PRESET, NEURAL_KINDS, TEXT_EPOCHS, Kind, NegativeSampling, Preset, TrainConfig
-from .common import Log, QuietOption, app, guarded
+from .common import (Log, QuietOption, RunDirectory, app, check_paths, check_run_dir, check_stdio, guarded, refuse_stdio)
 
 KIND_HELP = ("text: gensim skipgram on words (--corpus, or the word column of --segments); "
              "oracle: skipgram on word-type ids of the tokens (perfect segmentation and clustering); "
@@ -39,8 +40,10 @@ def train_command(
     kind: Kind = typer.Argument(..., help="text | oracle | e2e | two-stage"),
     out: Path = typer.Option(..., "--out", "-o", help="Run directory: vectors.vec, metrics.tsv, config.json "
                              "(and last.pt, best.pt for e2e and two-stage; test_set.tsv with --reference)."),
-    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Text corpus, one utterance per line."),
-    segments: Optional[Path] = typer.Option(None, "--segments", help="Word segments TSV (utt start end word)."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Text corpus, one utterance per line; - for "
+                                                                 "standard input."),
+    segments: Optional[Path] = typer.Option(None, "--segments", help="Word segments TSV (utt start end word); - for "
+                                                                     "standard input."),
     units: Optional[Path] = typer.Option(None, "--units", help="Units NPZ (with --segments): train on the units "
                                          "of each word token."),
     word_units: Optional[Path] = typer.Option(None, "--word-units", help="Word-units TSV (utt start end word "
@@ -116,6 +119,9 @@ def train_command(
     dist = Distributed.from_env()  # set by torchrun
     log = Log(quiet or not dist.main)  # one process speaks
     out = Path(out)
+    refuse_stdio(out, "--out", "the output is a run directory")
+    refuse_stdio(units, "--units", "NPZ files are binary zip archives, read by seeking")
+    refuse_stdio(token_vectors, "--token-vectors", "NPZ files are binary zip archives, written by seeking")
     neural = kind in NEURAL_KINDS
     if not neural and (resume or token_vectors):
         raise SpokenW2VError(f"--resume and --token-vectors apply to e2e and two-stage, not {kind.value}")
@@ -131,13 +137,17 @@ def train_command(
             segments = Path(inputs["segments"]) if inputs.get("segments") else None
             units = Path(inputs["units"]) if inputs.get("units") else None
             word_units = Path(inputs["word_units"]) if inputs.get("word_units") else None
-            if reference is None and inputs.get("reference"):
-                reference = Path(inputs["reference"])
-            if test_set is None and inputs.get("test_set"):
-                test_set = Path(inputs["test_set"])
+        if reference is None and inputs.get("reference"):
+            reference = Path(inputs["reference"])
+        if test_set is None and inputs.get("test_set"):
+            test_set = Path(inputs["test_set"])
+        if token_vectors is None and inputs.get("token_vectors"):
+            token_vectors = Path(inputs["token_vectors"])
     if sum(x is not None for x in (corpus, segments, word_units)) != 1:
         raise SpokenW2VError("give exactly one of --corpus TEXT.txt, --segments SEGS.tsv and --word-units "
                              "WORD-UNITS.tsv")
+    check_stdio({"--corpus": corpus, "--segments": segments, "--word-units": word_units, "--reference": reference,
+                 "--test-set": test_set})
     if units is not None and segments is None:
         raise SpokenW2VError("--units needs --segments (the word boundaries)")
     if units is not None and not neural:
@@ -146,7 +156,10 @@ def train_command(
         raise SpokenW2VError("--skip-missing applies to --segments with --units (segments missing from the "
                              "units file)")
 
-    # ---- tokens
+    check_paths([corpus, segments, units, word_units, reference, test_set], [out, token_vectors])
+    check_run_dir(out)
+
+    # ---- tokens (every input is read and checked before anything is written)
     seg = None
     wu = None
     if corpus is not None:
@@ -165,13 +178,21 @@ def train_command(
     if reference is not None and dist.main:  # metrics are rank 0's job under torchrun
         ref = io.read_vectors(reference)
         ts = io.read_test_set(test_set) if test_set is not None else None
-        evaluator = Evaluator.build(ref, sentences, seed=test_seed, test_set=ts)
+        source = test_set if test_set is not None else corpus or segments or word_units
+        try:
+            evaluator = Evaluator.build(ref, sentences, seed=test_seed, test_set=ts)
+            evaluator(ref)  # at least one test pair must have both words in the reference
+        except SpokenW2VError as exc:
+            raise SpokenW2VError(f"{source} and {reference}: {exc}") from None
         log(f"metrics on {len(evaluator.test_set)} test pairs against {reference} (test split reported, "
             f"best.pt chosen on the dev split)")
-        io.write_test_set(out / "test_set.tsv", evaluator.test_set)  # for `evaluate --test-set`
+
+    def write_test_set() -> None:
+        if evaluator is not None:
+            io.write_test_set(out / "test_set.tsv", evaluator.test_set)  # for `evaluate --test-set`
 
     def absolute(path: Optional[Path]) -> str:
-        return str(Path(path).resolve()) if path else ""
+        return "" if not path else io.STDIO if io.is_stdio(path) else str(Path(path).resolve())
 
     inputs = {"corpus": absolute(corpus), "segments": absolute(segments), "units": absolute(units),
               "word_units": absolute(word_units),
@@ -189,13 +210,16 @@ def train_command(
                           seed=seed or 0, workers=workers)
         if tcfg.dim < 1 or tcfg.window < 1 or tcfg.negatives < 1 or tcfg.epochs < 0 or tcfg.workers < 1:
             raise SpokenW2VError("--dims, --window, --negatives and --workers must be >= 1, --epochs >= 0")
-        _write_config(out, kind, asdict(tcfg), inputs, test_seed)
-        trainer = train_text if kind == Kind.text else train_oracle
-        vectors, rows = trainer(sentences, tcfg, evaluator, on_epoch)
-        from ..train import write_metrics
+        _check_min_count(sentences, min_count, corpus or segments)
+        with RunDirectory(out, resume=False, keep_after=None):
+            write_test_set()
+            _write_config(out, kind, asdict(tcfg), inputs, test_seed)
+            trainer = train_text if kind == Kind.text else train_oracle
+            vectors, rows = trainer(sentences, tcfg, evaluator, on_epoch)
+            from ..train import write_metrics
 
-        write_metrics(out / "metrics.tsv", rows)
-        io.write_vectors(out / "vectors.vec", vectors)
+            write_metrics(out / "metrics.tsv", rows)
+            io.write_vectors(out / "vectors.vec", vectors)
         log(f"wrote {len(vectors)} word vectors to {out / 'vectors.vec'}")
         return
 
@@ -260,58 +284,72 @@ def train_command(
     if dist.enabled and dev.type == "cuda":
         dev = torch.device("cuda", dist.local_rank)
         torch.cuda.set_device(dev)
-    if dist.main:
-        _write_config(out, kind, cfg.resolved().to_dict(), inputs, test_seed,
-                      {"device": str(dev), "world_size": dist.world, "tokens": len(stream),
-                       "distinct_sequences": stream.n_sequences, "data": stream.fingerprint(),
-                       **({"skipped": skipped} if skipped else {})})
-    log(f"training {kind.value} (s={cfg.scale}, preset {cfg.preset}) on {dev}" +
-        (f", {dist.world} processes" if dist.enabled else ""))
+    run_dir = RunDirectory(out, resume=resume, keep_after="last.pt") if dist.main else contextlib.nullcontext()
+    with run_dir:
+        if dist.main:
+            write_test_set()
+            _write_config(out, kind, cfg.resolved().to_dict(), inputs, test_seed,
+                          {"device": str(dev), "world_size": dist.world, "tokens": len(stream),
+                           "distinct_sequences": stream.n_sequences, "data": stream.fingerprint(),
+                           **({"skipped": skipped} if skipped else {})})
+        log(f"training {kind.value} (s={cfg.scale}, preset {cfg.preset}) on {dev}" +
+            (f", {dist.world} processes" if dist.enabled else ""))
 
-    progress = log.progress() if dist.main else None
-    task = {"id": None}
+        progress = log.progress() if dist.main else None
+        task = {"id": None}
 
-    def on_step(epoch: int, step: int, n_steps: int) -> None:
-        if progress is None:
-            return
-        if task["id"] is None or step == 1:
-            if task["id"] is not None:
-                progress.remove_task(task["id"])
-            task["id"] = progress.add_task(f"epoch {epoch}", total=n_steps)
-        progress.update(task["id"], completed=step)
+        def on_step(epoch: int, step: int, n_steps: int) -> None:
+            if progress is None:
+                return
+            if task["id"] is None or step == 1:
+                if task["id"] is not None:
+                    progress.remove_task(task["id"])
+                task["id"] = progress.add_task(f"epoch {epoch}", total=n_steps)
+            progress.update(task["id"], completed=step)
 
-    hooks = Hooks(on_step=on_step, on_epoch=on_epoch, on_message=log)
-    trainer = NeuralTrainer(stream, cfg, dev, out, evaluator=evaluator, resume=resume, dist=dist, hooks=hooks,
-                            inputs=inputs)
-    try:
-        if progress is not None:
-            with progress:
-                result = trainer.run()
-        else:
-            result = trainer.run()
-    finally:
-        dist.close()
-    if dist.main:
-        io.write_vectors(out / "vectors.vec", result.vectors)
-        log(f"wrote {len(result.vectors)} word-type vectors to {out / 'vectors.vec'} (best epoch "
-            f"{result.best_epoch} in best.pt)")
-        if token_vectors is not None:
-            vec = trainer.token_vectors()
-            if seg is not None:
-                rows = kept if units is not None else np.arange(len(seg))
-                utt_ids = [seg.utt[i] for i in rows]
-                start, end = seg.start[rows], seg.end[rows]
+        hooks = Hooks(on_step=on_step, on_epoch=on_epoch, on_message=log)
+        trainer = NeuralTrainer(stream, cfg, dev, out, evaluator=evaluator, resume=resume, dist=dist, hooks=hooks,
+                                inputs={**inputs, "token_vectors": absolute(token_vectors)})
+        try:
+            if progress is not None:
+                with progress:
+                    result = trainer.run()
             else:
-                utt_ids = [str(stream.utt_index[i]) for i in range(len(stream))]
-                start = end = np.full(len(stream), np.nan)
-            io.write_token_vectors(token_vectors, io.TokenVectors(
-                vec, [stream.words[i] for i in stream.word_ids], utt_ids, start, end))
-            log(f"wrote {len(vec)} token vectors to {token_vectors}")
-        if skipped:
-            log(f"skipped {skipped['tokens']} of {skipped['of']} word tokens (--skip-missing): "
-                f"{skipped['missing_tokens']} in {skipped['missing_utterances']} utterances missing from {units}"
-                + (f" (first: {', '.join(skipped['first_missing'])})" if skipped["first_missing"] else "")
-                + f", {skipped['past_end_tokens']} starting past the end of their audio")
+                result = trainer.run()
+        finally:
+            dist.close()
+        if dist.main:
+            io.write_vectors(out / "vectors.vec", result.vectors)
+            log(f"wrote {len(result.vectors)} word-type vectors to {out / 'vectors.vec'} (best epoch "
+                f"{result.best_epoch} in best.pt)")
+            if token_vectors is not None:
+                vec = trainer.token_vectors()
+                if seg is not None:
+                    rows = np.arange(len(seg)) if units is None else kept
+                    utt_ids = [seg.utt[i] for i in rows]
+                    start, end = seg.start[rows], seg.end[rows]
+                else:
+                    utt_ids = [str(stream.utt_index[i]) for i in range(len(stream))]
+                    start = end = np.full(len(stream), np.nan)
+                io.write_token_vectors(token_vectors, io.TokenVectors(
+                    vec, [stream.words[i] for i in stream.word_ids], utt_ids, start, end))
+                log(f"wrote {len(vec)} token vectors to {token_vectors}")
+            if skipped:
+                log(f"skipped {skipped['tokens']} of {skipped['of']} word tokens (--skip-missing): "
+                    f"{skipped['missing_tokens']} in {skipped['missing_utterances']} utterances missing from {units}"
+                    + (f" (first: {', '.join(skipped['first_missing'])})" if skipped["first_missing"] else "")
+                    + f", {skipped['past_end_tokens']} starting past the end of their audio")
+
+
+def _check_min_count(sentences, min_count: int, source: Path) -> None:
+    """text/oracle: at least one word must occur ``min_count`` times (else gensim has no vocabulary)."""
+    from collections import Counter
+
+    counts = Counter(w for s in sentences for w in s)
+    if max(counts.values()) < min_count:
+        word, n = counts.most_common(1)[0]
+        raise SpokenW2VError(f"{source}: no word occurs --min-count {min_count} times (the most frequent, "
+                             f"{word!r}, occurs {n} times); lower --min-count or use a larger corpus")
 
 
 def _skipped_summary(seg, kept: np.ndarray, units, path: Path) -> dict:

@@ -1,0 +1,63 @@
+"""Training checkpoints (``last.pt``/``best.pt``): the format/version keys, atomic save, checked
+load (tensors only, no pickled code), and the Python/NumPy/torch random states they carry for
+exact resume."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .errors import SpokenW2VError
+from .io import atomic_path
+
+CHECKPOINT_FORMAT = "spokenw2v-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def rng_states(device: torch.device) -> dict:
+    state = random.getstate()
+    np_state = np.random.get_state()
+    out = {"python": [state[0], list(state[1]), state[2]],
+           "numpy": [np_state[0], np_state[1].tolist(), int(np_state[2]), int(np_state[3]), float(np_state[4])],
+           "torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        out["cuda"] = torch.cuda.get_rng_state_all()
+    return out
+
+
+def set_rng_states(states: dict) -> None:
+    py = states["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    n = states["numpy"]
+    np.random.set_state((n[0], np.asarray(n[1], dtype=np.uint32), n[2], n[3], n[4]))
+    torch.set_rng_state(states["torch"].cpu())
+    if "cuda" in states and torch.cuda.is_available():
+        # one state per GPU of the saving machine; this one may have fewer (or none: skipped)
+        for index, s in enumerate(list(states["cuda"])[: torch.cuda.device_count()]):
+            torch.cuda.set_rng_state(s.cpu(), index)
+
+
+def save_checkpoint(path: str | os.PathLike, payload: dict) -> None:
+    """``torch.save`` atomically (a temporary file, then rename)."""
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> dict:
+    """Load a checkpoint written by :class:`spokenw2v.train.NeuralTrainer` (tensors only, no pickled code)."""
+    path = Path(path)
+    if not path.exists():
+        raise SpokenW2VError(f"{path}: no such checkpoint (nothing to resume)")
+    try:
+        ck = torch.load(path, map_location=device, weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input here
+        raise SpokenW2VError(f"{path}: not a readable checkpoint ({type(exc).__name__})") from None
+    if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
+        raise SpokenW2VError(f"{path}: not a spokenw2v checkpoint")
+    if ck.get("version") != CHECKPOINT_VERSION:
+        raise SpokenW2VError(f"{path}: checkpoint version {ck.get('version')} is not supported")
+    return ck

@@ -1,0 +1,122 @@
+"""``spokenw2v plot``: figures (PNG) from the tables other commands write: training curves
+from ``metrics.tsv`` files and noise sweeps from result tables."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..errors import SpokenW2VError
+from ..io import atomic_path, read_tsv
+from .common import Log, QuietOption, app, check_paths, check_stdio, guarded, refuse_stdio
+from .evaluate import unique_names
+
+plot_app = typer.Typer(help="Draw figures (PNG): training curves and noise sweeps.", no_args_is_help=True)
+app.add_typer(plot_app, name="plot")
+
+
+def _save_figure(fig, out: Path) -> None:
+    if out.suffix.lower() != ".png":
+        raise SpokenW2VError(f"{out}: the figure is written as PNG; name the output *.png")
+    with atomic_path(out) as tmp:
+        fig.savefig(tmp, format="png", dpi=150)
+
+
+def run_label(path: Path) -> str:
+    """A run's label: its directory's name for ``RUN_DIR/metrics.tsv``, else the file stem."""
+    path = Path(path)
+    if path.stem == "metrics":
+        return path.parent.name or path.resolve().parent.name
+    return path.stem
+
+
+@plot_app.command("curves")
+@guarded
+def curves_command(
+    metrics: List[Path] = typer.Argument(..., help="metrics.tsv files written by 'spokenw2v train --reference' "
+                                                   "(- for standard input)."),
+    out: Path = typer.Option(..., "--out", "-o", help="PNG to write."),
+    label: List[str] = typer.Option([], "--label", help="Legend label per metrics file, in order (default: the "
+                                    "run directory's name)."),
+    title: Optional[str] = typer.Option(None, "--title", help="Figure title."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Plot metrics A (solid) and B (dashed) against the epoch, one colour per run."""
+    from ..plots import Run, numeric_columns, plot_curves
+
+    log = Log(quiet)
+    check_stdio({"METRICS": metrics})
+    refuse_stdio(out, "--out", "a PNG figure is a binary file")
+    check_paths(metrics, [out])
+    if label and len(label) != len(metrics):
+        raise SpokenW2VError(f"--label was given {len(label)} time(s) for {len(metrics)} metrics file(s)")
+    labels = label or unique_names(metrics, run_label)
+    runs = []
+    for path, name in zip(metrics, labels):
+        _, rows = read_tsv(path, ["epoch", "A", "B"])
+        if not rows:
+            raise SpokenW2VError(f"{path}: no epochs (only a header)")
+        cols = numeric_columns(path, rows, ["epoch", "A", "B"], allow_empty=("A", "B"))
+        if not (any(math.isfinite(v) for v in cols["A"]) or any(math.isfinite(v) for v in cols["B"])):
+            raise SpokenW2VError(f"{path}: columns A and B are empty (train with --reference REF.vec to log them)")
+        runs.append(Run(name, cols["epoch"], cols["A"], cols["B"]))
+    _save_figure(plot_curves(runs, title), out)
+    log(f"Wrote {out}: {len(runs)} run(s).")
+
+
+@plot_app.command("sweep")
+@guarded
+def sweep_command(
+    table: Path = typer.Argument(..., help="TSV with a header row, e.g. 'rate  A  A_low  A_high  kind' (- for "
+                                           "standard input, e.g. piped from 'evaluate --tsv -')."),
+    out: Path = typer.Option(..., "--out", "-o", help="PNG to write."),
+    x: str = typer.Option("rate", "--x", help="Column on the horizontal axis (the noise rate)."),
+    y: str = typer.Option("A", "--y", help="Column on the vertical axis; Y_low/Y_high columns, when present, "
+                          "are drawn as a band."),
+    group: Optional[str] = typer.Option(None, "--group", help="Column whose values give one line each."),
+    title: Optional[str] = typer.Option(None, "--title", help="Figure title."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Plot a metric against a noise rate from a table of results, one line per group.
+
+    Without an X column, rates are read from the ends of the model names of an 'evaluate --tsv'
+    table (substitute-0.20 -> 0.2; one line per name prefix)."""
+    import numpy as np
+
+    from ..plots import numeric_columns, plot_sweep, rate_from_name
+
+    log = Log(quiet)
+    refuse_stdio(out, "--out", "a PNG figure is a binary file")
+    check_paths([table], [out])
+    header, rows = read_tsv(table, [y] + ([group] if group else []))
+    if "row" in header:  # an 'evaluate --tsv' table: its seed-group and null rows are not points of a sweep
+        rows = [(lineno, row) for lineno, row in rows if row["row"] in ("", "model")]
+    if not rows:
+        raise SpokenW2VError(f"{table}: no rows (only a header)")
+    band = f"{y}_low" in header and f"{y}_high" in header
+    cols = numeric_columns(table, rows, [y] + ([f"{y}_low", f"{y}_high"] if band else []),
+                           allow_empty=(y, f"{y}_low", f"{y}_high"))
+    groups = [row[group] for _, row in rows] if group else None
+    if x in header:
+        cols.update(numeric_columns(table, rows, [x]))
+    elif "model" in header:  # rates from model names such as substitute-0.20 (see README)
+        parsed = []
+        for lineno, row in rows:
+            p = rate_from_name(row["model"])
+            if p is None:
+                raise SpokenW2VError(f"{table}:{lineno}: model name {row['model']!r} does not end in a rate "
+                                     f"(and the table has no {x!r} column)")
+            parsed.append(p)
+        cols[x] = np.asarray([rate for _, rate in parsed], dtype=np.float64)
+        if groups is None and len({prefix for prefix, _ in parsed}) > 1:
+            groups = [prefix for prefix, _ in parsed]
+            group = "noise"
+    else:
+        raise SpokenW2VError(f"{table}: header lacks column {x!r} (and a 'model' column to read rates from)")
+    fig = plot_sweep(cols[x], cols[y], groups=groups, low=cols.get(f"{y}_low"), high=cols.get(f"{y}_high"),
+                     x_label=x, y_label=y, group_label=group, title=title)
+    _save_figure(fig, out)
+    log(f"Wrote {out}: {len(rows)} point(s).")
