@@ -22,6 +22,9 @@ a mono WAV at ``sample_rate``.  Everything is seeded: same arguments, same files
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -250,3 +253,59 @@ def gensim_vectors(sentences, seed: int) :
     m = Word2Vec(sentences, vector_size=32, window=4, min_count=1, sg=1, negative=5, epochs=5, seed=seed,
                  workers=1)
     return WordVectors(list(m.wv.index_to_key), m.wv.vectors.astype(np.float32))
+
+
+# --------------------------------------------------------------------------- example scripts and unit data
+
+#: The example scripts.
+EXAMPLES = REPO / "examples"
+
+
+def example_env(**extra: str) -> dict[str, str]:
+    """The environment an example script runs in: this interpreter's tools first on PATH, offline,
+    passive OpenMP waiting, ``TINY=1``, and ``extra``."""
+    env = dict(os.environ)
+    # the interpreter's own bin directory first: `spokenw2v`, `python3` and `torchrun` of this
+    # environment, without version-manager shims in between
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.update(OMP_WAIT_POLICY="PASSIVE", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TINY="1", **extra)
+    return env
+
+
+def run_example(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run an example script with bash; fail the test with its stderr when it fails."""
+    result = subprocess.run(["bash", *map(str, args)], env=env, cwd=cwd, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, f"{args[0]} failed:\n{result.stderr[-4000:]}"
+    return result
+
+
+def unit_data(tmp_path, k: int = 12, seed: int = 0):
+    """Units NPZ (50 frames/s) + segments TSV: every word type has a base unit pattern."""
+    rng = np.random.default_rng(seed)
+    sentences = topic_corpus(30, seed)
+    base = {w: rng.integers(0, k, size=rng.integers(2, 5)) for s in sentences for w in s}
+    from spokenw2v import io
+
+    info = io.FrameInfo(frame_rate=50.0, frame_offset=0.01, frame_width=0.025, feature="hubert",
+                        model="test", layer=6)
+    utts, arrays, durs, rows = [], [], [], []
+    for u, s in enumerate(sentences):
+        utt = f"utt{u:03d}"
+        frames = []
+        for i, w in enumerate(s):
+            pattern = np.repeat(base[w], 2)
+            if rng.random() < 0.5:
+                pattern[-1] = rng.integers(0, k)
+            frames.append(np.pad(pattern, (0, 10 - len(pattern)), mode="edge"))  # 10 frames = 0.2 s
+            rows.append((utt, 0.2 * i, 0.2 * (i + 1), w))
+        utts.append(utt)
+        arrays.append(np.concatenate(frames).astype(np.int16))
+        durs.append(0.2 * len(s))
+    units = tmp_path / "units.npz"
+    io.write_units(units, io.Ragged.from_list(utts, arrays, durs, info), k, "codebook.npz", "test")
+    seg = io.Segments([r[0] for r in rows], np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
+                      [r[3] for r in rows])
+    segments = tmp_path / "segments.tsv"
+    io.write_segments(segments, seg)
+    return units, segments, seg

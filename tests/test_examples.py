@@ -11,32 +11,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import REPO, SHARED_SAMPLE, make_tiny_speech, write_librispeech_alignment
+from helpers import EXAMPLES, SHARED_SAMPLE, make_tiny_speech, write_librispeech_alignment
+from helpers import example_env as _env
+from helpers import run_example as _run
 from spokenw2v.io import read_segments, read_tsv, read_units, read_vectors
 
-EXAMPLES = REPO / "examples"
 MINE = ("char_scale.sh", "librispeech_hubert.sh")
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    # the interpreter's own bin directory first: `spokenw2v`, `python3` and `torchrun` of this
-    # environment, without version-manager shims in between
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    env.update(OMP_WAIT_POLICY="PASSIVE", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", TINY="1", **extra)
-    return env
-
-
-def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    result = subprocess.run(["bash", *map(str, args)], env=env, cwd=cwd, capture_output=True, text=True,
-                            timeout=600)
-    assert result.returncode == 0, f"{args[0]} failed:\n{result.stderr[-4000:]}"
-    return result
 
 
 def _eval_rows(path: Path) -> dict[str, dict[str, str]]:

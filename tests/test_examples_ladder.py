@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from spokenw2v.io import read_tsv, read_word_units
-from test_examples import EXAMPLES, _env, _run
+from helpers import EXAMPLES, example_env as _env, run_example as _run
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("bible") is None, reason="needs the Debian package bible-kjv")]

@@ -5,7 +5,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from helpers import TINY_SSL, noise_waves, save_tiny_model
+from helpers import noise_waves, save_tiny_model
 from spokenw2v.audio import find_audio, load_audio, probe_audio, resampled_length
 from spokenw2v.errors import SpokenW2VError
 from spokenw2v.features import (FEATURE_TABLE, FeatureKind, MFCCFeaturizer, Normalize, SSLFeaturizer,

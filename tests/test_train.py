@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import TINY_TRAIN, requires_cuda, tiny_cfg, topic_corpus
+from helpers import requires_cuda, tiny_cfg, topic_corpus
 from spokenw2v import io
 from spokenw2v.baseline import TextConfig, train_oracle, train_text
 from spokenw2v.data import (EpochBatches, NoiseSampler, TokenBatch, char_stream, plan_batch, span_batch,

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from spokenw2v import io
 from spokenw2v.cli import app
-from helpers import REPO, topic_corpus
+from helpers import REPO, topic_corpus, unit_data
 
 runner = CliRunner()
 
@@ -24,35 +24,6 @@ def corpus(tmp_path):
     path = tmp_path / "corpus.txt"
     io.write_corpus(path, topic_corpus(60))
     return path
-
-
-def unit_data(tmp_path, k: int = 12, seed: int = 0):
-    """Units NPZ (50 frames/s) + segments TSV: every word type has a base unit pattern."""
-    rng = np.random.default_rng(seed)
-    sentences = topic_corpus(30, seed)
-    base = {w: rng.integers(0, k, size=rng.integers(2, 5)) for s in sentences for w in s}
-    info = io.FrameInfo(frame_rate=50.0, frame_offset=0.01, frame_width=0.025, feature="hubert",
-                        model="test", layer=6)
-    utts, arrays, durs, rows = [], [], [], []
-    for u, s in enumerate(sentences):
-        utt = f"utt{u:03d}"
-        frames = []
-        for i, w in enumerate(s):
-            pattern = np.repeat(base[w], 2)
-            if rng.random() < 0.5:
-                pattern[-1] = rng.integers(0, k)
-            frames.append(np.pad(pattern, (0, 10 - len(pattern)), mode="edge"))  # 10 frames = 0.2 s
-            rows.append((utt, 0.2 * i, 0.2 * (i + 1), w))
-        utts.append(utt)
-        arrays.append(np.concatenate(frames).astype(np.int16))
-        durs.append(0.2 * len(s))
-    units = tmp_path / "units.npz"
-    io.write_units(units, io.Ragged.from_list(utts, arrays, durs, info), k, "codebook.npz", "test")
-    seg = io.Segments([r[0] for r in rows], np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
-                      [r[3] for r in rows])
-    segments = tmp_path / "segments.tsv"
-    io.write_segments(segments, seg)
-    return units, segments, seg
 
 
 def test_text_then_e2e_with_metrics_and_resume(tmp_path, corpus):

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from spokenw2v import io
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
-from test_train_cli import unit_data
+from helpers import unit_data
 
 runner = CliRunner()
 
