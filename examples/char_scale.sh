@@ -40,13 +40,13 @@
 # Preset: `fast` (lr 5e-3, 5e-4 for s > 2, 100-step warm-up, subsampling t = 1e-3, unigram^0.75
 # negatives), not `paper` (lr 1e-3, 1e-4 for s > 2, no subsampling, uniform negatives).  On a
 # corpus of tens of thousands of words and a CPU budget of minutes per model, the paper's
-# settings leave metric A near its starting point (see the README's Training section); the
+# settings leave metric A near its starting point (see docs/commands.md, Training); the
 # fast preset shows the orthographic-to-semantic movement of the end-to-end model within 40
 # epochs (e2e at s = 1 on the demo text: A -0.10 -> 0.41, B 0.76 -> 0.43).  PRESET=paper
 # reproduces the paper's optimisation exactly (give it far more epochs).
 #
-# Expected time on 2 CPU cores with the 30k-word demo text: see the README's Examples
-# section: about 1.5-2 hours for the defaults, about 6 minutes with SCALES=1, about a
+# Expected time on 2 CPU cores with the 30k-word demo text (docs/examples.md):
+# about 1.5-2 hours for the defaults, about 6 minutes with SCALES=1, about a
 # minute for TINY=1.
 set -euo pipefail
 

@@ -4,7 +4,7 @@ The text comes from the Debian package ``bible-kjv-text`` (the compressed file
 ``/usr/lib/bible.data``) and is read with the ``bible`` program of the package
 ``bible-kjv``; nothing is downloaded.  The King James Version (1611) is in the public
 domain (outside the United Kingdom, where the Crown's letters patent still apply); see
-the README's licence section for what the Debian copyright file says.
+the licence section of docs/commands.md for what the Debian copyright file says.
 
 One verse is one utterance.  :func:`demo_corpus` returns the first verses, from a
 starting reference on, until a requested number of words (as :func:`spokenw2v.io.tokenize`

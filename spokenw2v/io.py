@@ -1,6 +1,6 @@
 """Every file format of the pipeline, in one place.
 
-Formats (each documented with a literal example in README.md, "File formats"):
+Formats (each documented with a literal example in docs/formats.md):
 
 * **Segments TSV** -- ``utt  start  end  word`` (seconds, float), header row, one word
   token per row.  A segments file from an unsupervised segmenter may omit ``word``.

@@ -1,6 +1,6 @@
 """Encoders, the skipgram negative-sampling (SGNS) loss and the training configuration.
 
-Neural kinds (see ``README.md``, "train"):
+Neural kinds (see ``docs/commands.md``, "train"):
 
 * ``e2e`` -- :class:`SequenceEncoder`: symbol embedding (50) -> bidirectional GRU
   (hidden ``50*s``, ``s`` layers) -> ``s`` linear layers -> ``100*s`` dimensions, over the

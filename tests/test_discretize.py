@@ -14,7 +14,7 @@ from spokenw2v.errors import SpokenW2VError
 from spokenw2v.io import (FrameInfo, Ragged, Segments, read_codebook, read_units, read_tsv,
                           write_codebook, write_features, write_segments, write_units)
 
-from helpers import REPO, requires_cuda
+from helpers import requires_cuda
 
 MFCC = FrameInfo(frame_rate=100.0, frame_offset=0.0, frame_width=0.025, feature="mfcc")
 HUBERT = FrameInfo(frame_rate=50.0, frame_offset=0.0125, frame_width=0.025, feature="hubert",
@@ -403,20 +403,6 @@ def test_cli_bad_input_gives_one_line_errors_and_no_output(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.tsv", "cb.npz", "feats.npz", "hubert.npz",
                                                           "segs.tsv", "u.npz", "wide.npz"]
 
-
-def test_readme_section_uses_only_real_options():
-    import re
-
-
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("<!-- section:discretize -->", 1)[1].split("<!-- section:", 1)[0]
-    for command in ("discretize", "word-units"):
-        help_text = " ".join(runner.invoke(app, [command, "--help"], terminal_width=200).output.split())
-        lines = [ln for ln in section.splitlines() if ln.startswith(f"spokenw2v {command} ")]
-        assert lines, command
-        for ln in lines:
-            for option in re.findall(r"(--[a-z][a-z-]*)", ln.split("#")[0]):
-                assert option in help_text, f"{option} of '{ln}' is not in 'spokenw2v {command} --help'"
 
 
 def test_torch_kmeans_matches_scikit_learn_on_the_same_data():

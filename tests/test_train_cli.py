@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from spokenw2v import io
 from spokenw2v.cli import app
-from helpers import REPO, topic_corpus, unit_data
+from helpers import topic_corpus, unit_data
 
 runner = CliRunner()
 
@@ -138,23 +138,6 @@ def test_help_names_every_kind():
     for word in ("text", "oracle", "e2e", "two-stage", "--resume", "--reference", "--preset"):
         assert word in r.output
 
-
-def test_readme_train_examples_use_real_options():
-    import re
-
-
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("<!-- section:train -->", 1)[1].split("<!-- section:", 1)[0]
-    lines = [ln for ln in section.splitlines()
-             if "spokenw2v train " in ln and ln.strip().startswith(("spokenw2v", "torchrun"))]
-    assert len(lines) >= 5
-    help_text = runner.invoke(app, ["train", "--help"], terminal_width=200).output
-    kinds = {"text", "oracle", "e2e", "two-stage"}
-    for line in lines:
-        kind = line.split("spokenw2v train ", 1)[1].split()[0]
-        assert kind in kinds, line
-        for option in re.findall(r"\s(--[a-z][a-z-]*|-s)\b", line.split("spokenw2v train", 1)[1]):
-            assert option in help_text, f"{option} (README) is not an option of train"
 
 
 def test_skip_missing_skips_and_counts_segments_missing_from_the_units(tmp_path):

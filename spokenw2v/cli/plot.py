@@ -102,7 +102,7 @@ def sweep_command(
     groups = [row[group] for _, row in rows] if group else None
     if x in header:
         cols.update(numeric_columns(table, rows, [x]))
-    elif "model" in header:  # rates from model names such as substitute-0.20 (see README)
+    elif "model" in header:  # rates from model names such as substitute-0.20 (see docs/commands.md)
         parsed = []
         for lineno, row in rows:
             p = rate_from_name(row["model"])
