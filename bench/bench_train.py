@@ -197,7 +197,8 @@ def unit_speed(args) -> None:
 def unit_curves(args) -> None:
     """Per-epoch loss, A and B of both GRU paths (same seed, same batches)."""
     from spokenw2v.io import read_vectors
-    from spokenw2v.train import Evaluator, NeuralTrainer
+    from spokenw2v.monitor import Evaluator
+    from spokenw2v.train import NeuralTrainer
     import tempfile
 
     stream = speech_stream(args.units, args.segments)
