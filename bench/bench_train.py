@@ -29,7 +29,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from spokenw2v.data import EpochBatches, NoiseSampler, TokenStream, char_stream, unit_stream  # noqa: E402
-from spokenw2v.models import TrainConfig, build_skipgram  # noqa: E402
+from spokenw2v.config import TrainConfig  # noqa: E402
+from spokenw2v.models import build_skipgram  # noqa: E402
 
 
 def zipf_words(n_tokens: int, n_types: int, seed: int) -> tuple[list[list[str]], np.ndarray]:

@@ -30,7 +30,8 @@ from .data import EpochBatches, NoiseSampler, TokenStream, distinct_chunks, enco
 from .distributed import Distributed
 from .errors import SpokenW2VError
 from .io import WordVectors
-from .models import (Kind, SequenceAutoencoder, SkipGram, TrainConfig, build_skipgram, describe_differences)
+from .config import Kind, TrainConfig, describe_differences
+from .models import SequenceAutoencoder, SkipGram, build_skipgram
 from .monitor import Evaluator, metrics_row, write_metrics
 
 
