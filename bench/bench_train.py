@@ -29,7 +29,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from spokenw2v.data import EpochBatches, NoiseSampler, TokenStream, char_stream, unit_stream  # noqa: E402
-from spokenw2v.models import TrainConfig, build_skipgram  # noqa: E402
+from spokenw2v.config import TrainConfig  # noqa: E402
+from spokenw2v.models import build_skipgram  # noqa: E402
 
 
 def zipf_words(n_tokens: int, n_types: int, seed: int) -> tuple[list[list[str]], np.ndarray]:
@@ -197,7 +198,8 @@ def unit_speed(args) -> None:
 def unit_curves(args) -> None:
     """Per-epoch loss, A and B of both GRU paths (same seed, same batches)."""
     from spokenw2v.io import read_vectors
-    from spokenw2v.train import Evaluator, NeuralTrainer
+    from spokenw2v.monitor import Evaluator
+    from spokenw2v.train import NeuralTrainer
     import tempfile
 
     stream = speech_stream(args.units, args.segments)

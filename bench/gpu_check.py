@@ -342,7 +342,7 @@ def step_train(st: Step, work: Path) -> None:
     import torch
 
     from spokenw2v.data import unit_stream
-    from spokenw2v.models import TrainConfig
+    from spokenw2v.config import TrainConfig
     from spokenw2v.discretize import unit_statistics
 
     device = torch.device("cuda" if torch.cuda.is_available() and not st.dry_run else "cpu")

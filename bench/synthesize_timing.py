@@ -26,7 +26,8 @@ from collections import defaultdict
 import numpy as np
 
 from spokenw2v.corpus import demo_corpus
-from spokenw2v.synthesize import SynthesisConfig, UtteranceSettings, espeak, speak_utterance, utterance_words
+from spokenw2v.espeak import espeak
+from spokenw2v.synthesize import SynthesisConfig, UtteranceSettings, speak_utterance, utterance_words
 
 
 def marks_timings(engine, utterances, gap: str | None):

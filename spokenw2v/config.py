@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, fields
-from typing import Sequence
+from pathlib import Path
+from typing import Optional, Sequence
 
 from .errors import SpokenW2VError
 
@@ -191,3 +192,54 @@ def describe_differences(saved: TrainConfig, wanted: TrainConfig,
     """Human-readable ``name SAVED (checkpoint) vs WANTED`` for every differing field."""
     a, b = saved.to_dict(), wanted.to_dict()
     return [f"{k} {a[k]!r} (checkpoint) vs {b[k]!r}" for k in a if k not in ignore and a[k] != b.get(k)]
+
+
+# --------------------------------------------------------------------------- resuming a run
+
+#: The training data of a run (``--corpus``, ``--segments`` with ``--units``, or ``--word-units``):
+#: a resumed run takes them from its checkpoint as a group, and only when none is given.
+DATA_INPUTS = ("corpus", "segments", "units", "word_units")
+
+#: Paths a resumed run takes from its checkpoint one by one, each where it is not given: the
+#: metrics' reference and test set, and the token-vectors output.
+OPTIONAL_INPUTS = ("reference", "test_set", "token_vectors")
+
+
+def resumed_inputs(saved: dict, given: dict[str, Optional[Path]]) -> dict[str, Optional[Path]]:
+    """The paths of a resumed run: ``given`` (input name -> path, ``None`` = not given; names as
+    in :data:`DATA_INPUTS` and :data:`OPTIONAL_INPUTS`) completed from ``saved``, the
+    ``inputs`` a checkpoint recorded (name -> path string, ``""`` = none)."""
+    paths = dict(given)
+    if all(paths.get(name) is None for name in ("corpus", "segments", "word_units")):
+        for name in DATA_INPUTS:
+            paths[name] = Path(saved[name]) if saved.get(name) else None
+    for name in OPTIONAL_INPUTS:
+        if paths.get(name) is None and saved.get(name):
+            paths[name] = Path(saved[name])
+    return paths
+
+
+def merged_config(base: dict, explicit: dict, saved: Optional[dict] = None, source: str = "") -> TrainConfig:
+    """The configuration of a neural run.
+
+    ``base``: the fields the data decides (``kind``, ``symbols``, ``vocab_size``); ``explicit``:
+    the options given (field -> value, ``None`` = not given).  A fresh run (``saved`` None) is the
+    defaults overridden by both, resolved.  A resumed run starts from ``saved``, the configuration
+    of the checkpoint ``source``, takes every explicit option as it resolves (the trainer checks
+    that they agree with the checkpoint, apart from :data:`RESUMABLE_FIELDS`) and ``base``; it is
+    left unresolved, as saved.
+    """
+    explicit = {k: v for k, v in explicit.items() if v is not None}
+    if saved is None:
+        return TrainConfig(**base, **explicit).resolved()
+    cfg = TrainConfig.from_dict(saved)
+    if cfg.kind != base["kind"]:
+        raise SpokenW2VError(f"{source}: checkpoint of another configuration (kind {cfg.kind}, "
+                             f"not {base['kind']})")
+    # explicit options must agree with the checkpoint (compared after resolving)
+    wanted = TrainConfig.from_dict({**TrainConfig().to_dict(), **base, **explicit}).resolved()
+    values = cfg.to_dict()
+    for key in explicit:
+        values[key] = getattr(wanted, key)
+    values.update(base)
+    return TrainConfig.from_dict(values)

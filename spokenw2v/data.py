@@ -23,8 +23,9 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
+from .config import NegativeSampling, TrainConfig
 from .errors import SpokenW2VError
-from .models import EncodePlan, NegativeSampling, SkipGramBatch, TrainConfig
+from .models import EncodePlan, SkipGramBatch
 
 # --------------------------------------------------------------------------- token streams
 

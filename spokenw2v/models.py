@@ -21,14 +21,12 @@ and evaluation need no repeated flags.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .config import (DEFAULT_PRESET, NEURAL_KINDS, PRESETS, RESUMABLE_FIELDS, Activation, Kind,  # noqa: F401
-                     NegativeSampling, Preset, PresetValues, TrainConfig, describe_differences)
+from .config import Activation, Kind, TrainConfig
 from .errors import SpokenW2VError
 
 ACTIVATIONS: dict[Activation, type[nn.Module]] = {

@@ -24,15 +24,14 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-# the text baseline's home is spokenw2v.baseline; cli/train.py still imports it from here
-from .baseline import TextConfig, train_oracle, train_text  # noqa: F401
 from .checkpoints import (CHECKPOINT_FORMAT, CHECKPOINT_VERSION, load_checkpoint, rng_states, save_checkpoint,
                           set_rng_states)
 from .data import EpochBatches, NoiseSampler, TokenStream, distinct_chunks, encode_plan, type_token_choice
 from .distributed import Distributed
 from .errors import SpokenW2VError
 from .io import WordVectors
-from .models import (Kind, SequenceAutoencoder, SkipGram, TrainConfig, build_skipgram, describe_differences)
+from .config import Kind, TrainConfig, describe_differences
+from .models import SequenceAutoencoder, SkipGram, build_skipgram
 from .monitor import Evaluator, metrics_row, write_metrics
 
 

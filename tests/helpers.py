@@ -198,7 +198,7 @@ def topic_corpus(n_sentences: int = 120, seed: int = 0) -> list[list[str]]:
 
 def tiny_cfg(stream, **more):
     """A tiny resolved TrainConfig for ``stream`` (TINY_TRAIN sizes, ``more`` overrides)."""
-    from spokenw2v.models import TrainConfig
+    from spokenw2v.config import TrainConfig
 
     return TrainConfig(vocab_size=stream.vocab_size, symbols=stream.symbols, **{**TINY_TRAIN, **more}).resolved()
 

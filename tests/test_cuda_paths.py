@@ -11,7 +11,7 @@ from helpers import make_tiny_speech, noise_waves, requires_cuda, save_tiny_mode
 from spokenw2v.checkpoints import set_rng_states
 from spokenw2v.data import char_stream
 from spokenw2v.distributed import Distributed
-from spokenw2v.models import TrainConfig
+from spokenw2v.config import TrainConfig
 from spokenw2v.train import NeuralTrainer
 
 

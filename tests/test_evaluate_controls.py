@@ -17,7 +17,7 @@ from spokenw2v.cli.evaluate import group_row, seed_groups
 from spokenw2v.data import char_stream
 from spokenw2v.errors import SpokenW2VError
 from spokenw2v.io import TestSet, read_tsv, write_corpus, write_test_set, write_vectors
-from spokenw2v.models import TrainConfig
+from spokenw2v.config import TrainConfig
 from spokenw2v.monitor import Evaluator
 from spokenw2v.train import NeuralTrainer
 from helpers import EDIT_D, MODEL, MODEL_D, PAIRS, REF, REF_D, generated_sentences, gensim_vectors

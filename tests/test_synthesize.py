@@ -10,6 +10,7 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from spokenw2v import corpus as corpus_mod
+from spokenw2v import espeak as espeak_ng
 from spokenw2v import synthesize as synth
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
@@ -173,9 +174,9 @@ def test_bad_options_give_one_line_errors(tmp_path):
 
 
 def test_missing_espeak_names_the_package(tmp_path, monkeypatch):
-    monkeypatch.setattr(synth, "_ENGINE", None)
-    monkeypatch.setattr(synth, "LIBRARY_NAMES", ("libespeak-ng-not-here.so.9",))
-    monkeypatch.setattr(synth.ctypes.util, "find_library", lambda name: None)
+    monkeypatch.setattr(espeak_ng, "_ENGINE", None)
+    monkeypatch.setattr(espeak_ng, "LIBRARY_NAMES", ("libespeak-ng-not-here.so.9",))
+    monkeypatch.setattr(espeak_ng.ctypes.util, "find_library", lambda name: None)
     result = _run(_corpus(tmp_path), "--out", tmp_path / "o", "--jobs", "1")
     assert result.exit_code == 1
     lines = [ln for ln in result.output.splitlines() if ln.strip()]

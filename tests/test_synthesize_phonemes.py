@@ -3,7 +3,7 @@
 import pytest
 from typer.testing import CliRunner
 
-from spokenw2v import synthesize as synth
+from spokenw2v import espeak as espeak_ng
 from spokenw2v.cli import app
 from spokenw2v.io import read_segments, read_word_units
 
@@ -11,11 +11,11 @@ runner = CliRunner()
 
 
 def test_phonemes_of_words_in_a_voice():
-    engine = synth.espeak()
+    engine = espeak_ng.espeak()
     engine.set_voice(engine.resolve_voice("en-us"))
     assert engine.phonemes("God") == ["ɡ", "ɑː", "d"]  # espeak-ng 1.51, en-us; stress marks dropped
     assert engine.phonemes("the") == ["ð", "ə"]
-    assert synth.token_phonemes(["God", "God"], ["en-us", "en-gb-scotland"])[0] == ["ɡ", "ɑː", "d"]
+    assert espeak_ng.token_phonemes(["God", "God"], ["en-us", "en-gb-scotland"])[0] == ["ɡ", "ɑː", "d"]
 
 
 def test_synthesize_writes_phonemes_per_token_in_the_utterance_voice(tmp_path):
@@ -30,7 +30,7 @@ def test_synthesize_writes_phonemes_per_token_in_the_utterance_voice(tmp_path):
     assert wu.seg.utt == seg.utt and wu.seg.word == seg.word
     assert list(wu.seg.start) == pytest.approx(list(seg.start), abs=1e-4)
     voice = dict(line.split("\t")[:3:2] for line in (out / "utterances.tsv").read_text().splitlines()[1:])
-    engine = synth.espeak()
+    engine = espeak_ng.espeak()
     for i in range(len(wu.seg)):
         engine.set_voice(engine.resolve_voice(voice[wu.seg.utt[i]]))
         assert [wu.symbols[j] for j in wu.sequences[i]] == engine.phonemes(wu.seg.word[i])

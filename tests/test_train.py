@@ -13,7 +13,8 @@ from spokenw2v.data import (EpochBatches, NoiseSampler, TokenBatch, char_stream,
                             subsample_mask, type_token_choice, unit_stream)
 from spokenw2v.distributed import Distributed
 from spokenw2v.errors import SpokenW2VError
-from spokenw2v.models import PadInvariantBiGRU, SkipGram, TrainConfig, build_skipgram, sgns_loss
+from spokenw2v.config import TrainConfig
+from spokenw2v.models import PadInvariantBiGRU, SkipGram, build_skipgram, sgns_loss
 from spokenw2v.train import Hooks, NeuralTrainer
 
 

@@ -96,8 +96,9 @@ def demo_command(
     or OUT/logs/STAGE.done to redo it and everything after it).
     """
     from ..corpus import demo_corpus
-    from ..demo import DemoConfig, layout, pipeline_statistics, plan
+    from ..demo import DemoConfig, layout, pipeline_statistics
     from ..io import atomic_write_text, read_segments, read_tsv, read_units, write_tsv
+    from .demo_plan import plan
     from .synthesize import default_jobs
 
     def log(message: str) -> None:  # one line per message, never wrapped: commands stay copyable

@@ -57,7 +57,8 @@ def synthesize_command(
     train --word-units) and OUT/synthesis.json.  Re-running the same
     command resumes: complete utterances are kept.
     """
-    from ..synthesize import SynthesisConfig, check_espeak, read_text_lines, synthesize_corpus
+    from ..espeak import check_espeak
+    from ..synthesize import SynthesisConfig, read_text_lines, synthesize_corpus
 
     log = Log(quiet)
     refuse_stdio(out, "--out", "the output is a directory")

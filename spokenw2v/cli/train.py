@@ -12,7 +12,8 @@ import numpy as np
 import typer
 
 from ..errors import SpokenW2VError
-from ..config import DEFAULT_PRESET, NEURAL_KINDS, TEXT_EPOCHS, Kind, NegativeSampling, Preset, TrainConfig
+from ..config import (DATA_INPUTS, DEFAULT_PRESET, NEURAL_KINDS, OPTIONAL_INPUTS, TEXT_EPOCHS, Kind, NegativeSampling,
+                      Preset, merged_config, resumed_inputs)
 from .common import (Log, QuietOption, RunDirectory, app, check_paths, check_run_dir, check_stdio, guarded, refuse_stdio)
 
 KIND_HELP = ("text: gensim skipgram on words (--corpus, or the word column of --segments); "
@@ -112,9 +113,10 @@ def train_command(
     quiet: bool = QuietOption,
 ) -> None:
     from .. import io
-    from ..train import Evaluator, TextConfig, train_oracle, train_text
-
-    from ..train import Distributed
+    from ..baseline import TextConfig, train_oracle, train_text
+    from ..checkpoints import load_checkpoint
+    from ..distributed import Distributed
+    from ..monitor import Evaluator, write_metrics
 
     dist = Distributed.from_env()  # set by torchrun
     log = Log(quiet or not dist.main)  # one process speaks
@@ -128,21 +130,12 @@ def train_command(
 
     saved = None
     if resume:
-        from ..train import load_checkpoint
-
         saved = load_checkpoint(out / "last.pt")
-        inputs = saved.get("inputs", {})
-        if corpus is None and segments is None and word_units is None:
-            corpus = Path(inputs["corpus"]) if inputs.get("corpus") else None
-            segments = Path(inputs["segments"]) if inputs.get("segments") else None
-            units = Path(inputs["units"]) if inputs.get("units") else None
-            word_units = Path(inputs["word_units"]) if inputs.get("word_units") else None
-        if reference is None and inputs.get("reference"):
-            reference = Path(inputs["reference"])
-        if test_set is None and inputs.get("test_set"):
-            test_set = Path(inputs["test_set"])
-        if token_vectors is None and inputs.get("token_vectors"):
-            token_vectors = Path(inputs["token_vectors"])
+        paths = resumed_inputs(saved.get("inputs", {}), {
+            "corpus": corpus, "segments": segments, "units": units, "word_units": word_units,
+            "reference": reference, "test_set": test_set, "token_vectors": token_vectors})
+        corpus, segments, units, word_units = (paths[name] for name in DATA_INPUTS)
+        reference, test_set, token_vectors = (paths[name] for name in OPTIONAL_INPUTS)
     if sum(x is not None for x in (corpus, segments, word_units)) != 1:
         raise SpokenW2VError("give exactly one of --corpus TEXT.txt, --segments SEGS.tsv and --word-units "
                              "WORD-UNITS.tsv")
@@ -216,8 +209,6 @@ def train_command(
             _write_config(out, kind, asdict(tcfg), inputs, test_seed)
             trainer = train_text if kind == Kind.text else train_oracle
             vectors, rows = trainer(sentences, tcfg, evaluator, on_epoch)
-            from ..train import write_metrics
-
             write_metrics(out / "metrics.tsv", rows)
             io.write_vectors(out / "vectors.vec", vectors)
         log(f"wrote {len(vectors)} word vectors to {out / 'vectors.vec'}")
@@ -263,22 +254,8 @@ def train_command(
                 "type_token_cap": type_token_cap, "ae_epochs": ae_epochs, "amp": amp, "dim": dims,
                 "warmup": warmup,
                 "epochs": epochs, "seed": seed, "merge": merge}
-    explicit = {k: v for k, v in explicit.items() if v is not None}
     base = dict(kind=kind.value, symbols=stream.symbols, vocab_size=stream.vocab_size)
-    if saved is not None:
-        cfg = TrainConfig.from_dict(saved["config"])
-        if cfg.kind != kind.value:
-            raise SpokenW2VError(f"{out / 'last.pt'}: checkpoint of another configuration (kind {cfg.kind}, "
-                                 f"not {kind.value})")
-        # explicit options must agree with the checkpoint (compared after resolving)
-        wanted = TrainConfig.from_dict({**TrainConfig().to_dict(), **base, **explicit}).resolved()
-        values = cfg.to_dict()
-        for key in explicit:
-            values[key] = getattr(wanted, key)
-        values.update(base)
-        cfg = TrainConfig.from_dict(values)
-    else:
-        cfg = TrainConfig(**base, **{k: v for k, v in explicit.items()}).resolved()
+    cfg = merged_config(base, explicit, saved["config"] if saved is not None else None, str(out / "last.pt"))
 
     dev = resolve_device(device)
     if dist.enabled and dev.type == "cuda":
