@@ -21,7 +21,7 @@ Why word by word rather than one call per utterance with SSML ``<mark/>`` events
 marks espeak-ng runs short function words into the next word and places both marks at the
 same sample (3.7% of the words of the demo text get a zero-length segment), and a mark
 before a pause puts the pause into the previous word.  See ``bench/synthesize_timing.py``
-and the README for the measurements.  The price is no coarticulation across words.
+and docs/commands.md ("synthesize") for the measurements.  The price is no coarticulation across words.
 
 Everything is seeded per utterance (``numpy.random.default_rng([seed, index])``), and
 espeak-ng's hidden state between calls is controlled by speaking each block of

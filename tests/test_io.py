@@ -1,7 +1,5 @@
 """Formats: round trips, strict checks and the frame/time convention."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 

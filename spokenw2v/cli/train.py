@@ -66,7 +66,7 @@ def train_command(
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs (text/oracle default 30, neural 20; "
                                          "with --resume a larger value extends the run). text/oracle: "
                                          "gensim's own default of 5 leaves a 30k-word corpus far from "
-                                         "converged; 30 is close (README)."),
+                                         "converged; 30 is close (docs/commands.md)."),
     scale: Optional[int] = typer.Option(None, "--scale", "-s", help="Model scale s: GRU width 50*s, s GRU "
                                         "layers, s linear layers, 100*s dimensions (default 1)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of initialisation and sampling (default 0)."),
