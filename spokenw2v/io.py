@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io as io_module
 import math
 import os
 import re
@@ -185,15 +184,15 @@ def read_text(path: str | os.PathLike, what: str = "UTF-8 text file") -> str:
     mark.  A byte that is not UTF-8 gives a one-line error naming the file and line."""
     if is_stdio(path):
         text = read_stdin_text()
-        return text[1:] if text.startswith("\ufeff") else text
-    path = check_readable_file(path, what)
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise SpokenW2VError(f"{where(path, line)}: not UTF-8 text (byte 0x{data[exc.start]:02x}; expected a "
-                             f"{what})") from None
+    else:
+        path = check_readable_file(path, what)
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[:exc.start].count(b"\n") + 1
+            raise SpokenW2VError(f"{where(path, line)}: not UTF-8 text (byte 0x{data[exc.start]:02x}; expected a "
+                                 f"{what})") from None
     return text[1:] if text.startswith("\ufeff") else text
 
 
@@ -293,8 +292,8 @@ def tokenize(line: str) -> list[str]:
 def read_corpus(path: str | os.PathLike) -> list[list[str]]:
     """Read a text corpus (one utterance per line) as token lists; empty lines dropped."""
     path = Path(path)
-    text = read_text(path, "text corpus (UTF-8, one utterance per line)")
-    sentences = [toks for toks in (tokenize(line) for line in io_module.StringIO(text, newline=None)) if toks]
+    with open_text(path, what="text corpus (UTF-8, one utterance per line)") as fh:
+        sentences = [toks for toks in (tokenize(line) for line in fh) if toks]
     if not sentences:
         raise SpokenW2VError(f"{path}: the corpus has no words")
     return sentences
@@ -316,10 +315,9 @@ def read_tsv(path: str | os.PathLike, required: Sequence[str]) -> tuple[list[str
     skipped.  ``-`` reads standard input.
     """
     path = Path(path)
-    text = read_text(path, f"tab-separated file with a header row ({', '.join(required)})")
     rows: list[tuple[int, dict]] = []
     header: list[str] | None = None
-    with io_module.StringIO(text, newline="") as fh:
+    with open_text(path, newline="", what=f"tab-separated file with a header row ({', '.join(required)})") as fh:
         for lineno, line in enumerate(fh, start=1):
             line = line.rstrip("\r\n")
             if not line.strip() or line.startswith("#"):
@@ -1030,36 +1028,30 @@ def read_vectors(path: str | os.PathLike) -> WordVectors:
     words: list[str] = []
     rows: list[np.ndarray] = []
     seen: dict[str, int] = {}
-    lineno = 0
-    try:
-        with open_text(path, newline="", what="word2vec text file") as fh:
-            header = fh.readline()
-            parts = header.split()
-            if len(parts) != 2 or not all(p.isdigit() for p in parts):
-                raise SpokenW2VError(f"{where(path, 1)}: expected a word2vec header 'COUNT DIM', found {header.strip()[:40]!r}")
-            count, dim = int(parts[0]), int(parts[1])
-            lineno = 1
-            for lineno, line in enumerate(fh, start=2):
-                fields = line.rstrip("\r\n").rstrip(" ").split(" ")
-                if fields == [""]:
-                    continue
-                if len(fields) != dim + 1:
-                    raise SpokenW2VError(f"{where(path, lineno)}: expected a word and {dim} numbers, found {len(fields) - 1} numbers")
-                w = fields[0]
-                if w in seen:
-                    raise SpokenW2VError(f"{where(path, lineno)}: duplicate word {w!r} (first on line {seen[w]})")
-                try:
-                    v = np.asarray(fields[1:], dtype=np.float32)
-                except ValueError:
-                    raise SpokenW2VError(f"{where(path, lineno)}: non-numeric vector value") from None
-                if not np.all(np.isfinite(v)):
-                    raise SpokenW2VError(f"{where(path, lineno)}: non-finite vector value")
-                seen[w] = lineno
-                words.append(w)
-                rows.append(v)
-    except UnicodeDecodeError:
-        raise SpokenW2VError(f"{where(path, lineno + 1)}: not a word2vec text file (not UTF-8; binary format is "
-                             f"not supported)") from None
+    with open_text(path, newline="", what="word2vec text file") as fh:
+        header = fh.readline()
+        parts = header.split()
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            raise SpokenW2VError(f"{where(path, 1)}: expected a word2vec header 'COUNT DIM', found {header.strip()[:40]!r}")
+        count, dim = int(parts[0]), int(parts[1])
+        for lineno, line in enumerate(fh, start=2):
+            fields = line.rstrip("\r\n").rstrip(" ").split(" ")
+            if fields == [""]:
+                continue
+            if len(fields) != dim + 1:
+                raise SpokenW2VError(f"{where(path, lineno)}: expected a word and {dim} numbers, found {len(fields) - 1} numbers")
+            w = fields[0]
+            if w in seen:
+                raise SpokenW2VError(f"{where(path, lineno)}: duplicate word {w!r} (first on line {seen[w]})")
+            try:
+                v = np.asarray(fields[1:], dtype=np.float32)
+            except ValueError:
+                raise SpokenW2VError(f"{where(path, lineno)}: non-numeric vector value") from None
+            if not np.all(np.isfinite(v)):
+                raise SpokenW2VError(f"{where(path, lineno)}: non-finite vector value")
+            seen[w] = lineno
+            words.append(w)
+            rows.append(v)
     if len(words) != count:
         raise SpokenW2VError(f"{path}: header promises {count} words, file has {len(words)} (truncated?)")
     if count == 0:
@@ -1136,7 +1128,7 @@ def read_test_set(path: str | os.PathLike) -> TestSet:
             f"kept no corpus frequencies or dev/test split); regenerate it: spokenw2v evaluate MODEL.vec "
             f"--reference REF.vec --corpus CORPUS --seed SEED --save-test-set {path.name}")
     params: dict[str, str] = {}
-    with io_module.StringIO(read_text(path), newline=None) as fh:
+    with open_text(path) as fh:
         for line in fh:
             if not line.startswith("#"):
                 if line.strip():
@@ -1200,12 +1192,11 @@ def read_similarity_pairs(path: str | os.PathLike, name: str | None = None) -> S
     header.  This reads gensim's bundled ``wordsim353.tsv`` and ``simlex999.txt``.
     """
     path = Path(path)
-    text = read_text(path, "word-similarity file (word1 word2 score)")
     w1: list[str] = []
     w2: list[str] = []
     scores: list[float] = []
     first = True
-    with io_module.StringIO(text, newline=None) as fh:
+    with open_text(path, what="word-similarity file (word1 word2 score)") as fh:
         for lineno, line in enumerate(fh, start=1):
             line = line.rstrip("\r\n")
             if not line.strip() or line.startswith("#"):

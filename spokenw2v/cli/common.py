@@ -95,8 +95,10 @@ def check_paths(inputs: Iterable[Optional[os.PathLike]], outputs: Iterable[Optio
     the same path.  Symbolic links are resolved and hard links compared by inode.
     ``None`` and ``-`` (stdin/stdout) are ignored.  Raises :class:`SpokenW2VError`.
     """
-    ins = [Path(p) for p in inputs if p is not None and str(p) != "-"]
-    outs = [Path(p) for p in outputs if p is not None and str(p) != "-"]
+    from ..io import is_stdio
+
+    ins = [Path(p) for p in inputs if p is not None and not is_stdio(p)]
+    outs = [Path(p) for p in outputs if p is not None and not is_stdio(p)]
     real_ins = [_real(p) for p in ins]
     seen: dict[Path, Path] = {}
     for out in outs:
