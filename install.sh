@@ -3,9 +3,10 @@
 #   Debian packages: espeak-ng (speech synthesis), bible-kjv + bible-kjv-text (the demo text),
 #                    make (examples/Makefile),
 #                    python3-venv when this Python cannot make virtual environments;
-#   a virtual environment .venv/ (it sees packages already installed system-wide) holding
-#   PyTorch 2.11 with the matching torchaudio, and spokenw2v itself with its test extras.
-# Afterwards: . .venv/bin/activate
+#   a virtual environment .venv/ holding exactly the Python packages of requirements-lock.txt
+#   (every package, direct and transitive, at one tested version, checked against its hashes),
+#   then spokenw2v itself (editable), then `spokenw2v doctor` to prove that the stack loads.
+# The lock is changed only through tools/upgrade_check.sh.  Afterwards: . .venv/bin/activate
 set -euo pipefail
 cd "$(dirname "$0")"
 SUDO=""
@@ -22,9 +23,13 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 if [ ! -x .venv/bin/python ]; then
-  python3 -m venv --system-site-packages .venv
+  python3 -m venv .venv
 fi
 PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
-"${PIP[@]}" 'torch==2.11.*' 'torchaudio==2.11.*'
-"${PIP[@]}" -e '.[test]'
+# --require-hashes: every file must match the lock's sha256; --no-deps: nothing the lock does not name.
+"${PIP[@]}" --require-hashes --no-deps -r requirements-lock.txt
+# spokenw2v itself, built with the locked setuptools (no build environment fetched from the registry).
+"${PIP[@]}" --no-deps --no-build-isolation -e .
+.venv/bin/python -m pip check --disable-pip-version-check >/dev/null
+.venv/bin/spokenw2v doctor --quiet
 echo "install.sh: done; activate with: . .venv/bin/activate" >&2
