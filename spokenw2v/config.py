@@ -140,19 +140,19 @@ class TrainConfig:
             raise SpokenW2VError(str(exc)) from None
         values = asdict(self)
         values.update(
-            hidden=self.hidden or 50 * s,
-            gru_layers=self.gru_layers or s,
+            hidden=50 * s if self.hidden is None else self.hidden,
+            gru_layers=s if self.gru_layers is None else self.gru_layers,
             linear_layers=self.linear_layers if self.linear_layers is not None else s,
-            dim=self.dim or 100 * s,
+            dim=100 * s if self.dim is None else self.dim,
             noise_power=preset.noise_power if self.noise_power is None else self.noise_power,
             subsample=preset.subsample if self.subsample is None else self.subsample,
             lr=(preset.lr if s <= 2 else preset.lr_large) if self.lr is None else self.lr,
-            pool_size=self.pool_size or self.batch_tokens,
+            pool_size=self.batch_tokens if self.pool_size is None else self.pool_size,
             warmup=preset.warmup if self.warmup is None else self.warmup,
         )
         cfg = TrainConfig(**values)
         for name in ("window", "negatives", "batch_tokens", "pool_size", "length_buckets", "embed_dim",
-                     "type_token_cap", "ae_batch"):
+                     "type_token_cap", "ae_batch", "hidden", "gru_layers", "dim"):
             if getattr(cfg, name) < 1:
                 raise SpokenW2VError(f"{name.replace('_', '-')} must be >= 1, found {getattr(cfg, name)}")
         if cfg.epochs < 0 or cfg.ae_epochs < 0:

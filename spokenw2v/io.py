@@ -40,6 +40,7 @@ import math
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import zipfile
@@ -135,14 +136,19 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None, stdout: bool
             tmp_path.unlink(missing_ok=True)
         return
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = suffix if suffix is not None else "".join(path.suffixes[-1:])
+    if _special_file(path):
+        with _in_place(path, suffix) as tmp_path:
+            yield tmp_path
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
     os.close(fd)
     os.unlink(tmp)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
+        with _naming_errors(path):
+            yield tmp_path
         if tmp_path.is_dir():
             if path.is_dir():
                 shutil.rmtree(path)
@@ -155,6 +161,55 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None, stdout: bool
         elif tmp_path.exists():
             tmp_path.unlink()
         raise
+
+
+def _special_file(path: Path) -> bool:
+    """True when ``path`` is (a link to) a character device or a FIFO, which an output is
+    written into in place (``/dev/null``, ``/dev/stdout``, a named pipe, ``>(cmd)``); a socket
+    or a block device is refused.  A special file is never renamed over."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    if stat.S_ISSOCK(mode) or stat.S_ISBLK(mode):
+        kind = "a socket" if stat.S_ISSOCK(mode) else "a block device (a disk)"
+        raise SpokenW2VError(f"{path}: is {kind}; outputs are written to files, directories, character devices "
+                             f"or pipes only; nothing was written")
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+@contextlib.contextmanager
+def _naming_errors(path: Path) -> Iterator[None]:
+    """An OS error without a file name (a failed write: disk full, quota) raised inside is
+    given ``path``, so that the one-line error names the output."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        raise
+
+
+@contextlib.contextmanager
+def _in_place(path: Path, suffix: str) -> Iterator[Path]:
+    """Finish an output in a temporary file in the system's temporary directory, then copy it
+    into the special file ``path`` (opened for writing, never replaced)."""
+    fd, tmp = tempfile.mkstemp(prefix=".spokenw2v-special.", suffix=f".tmp{suffix}")
+    os.close(fd)
+    os.unlink(tmp)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        if tmp_path.is_dir():
+            raise SpokenW2VError(f"{path}: is a {'pipe' if stat.S_ISFIFO(os.stat(path).st_mode) else 'device'}, "
+                                 f"not a directory; this output is a directory; nothing was written")
+        with _naming_errors(path), open(tmp_path, "rb") as src, open(path, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    finally:
+        if tmp_path.is_dir():
+            shutil.rmtree(tmp_path, ignore_errors=True)
+        else:
+            tmp_path.unlink(missing_ok=True)
 
 
 _TEMPORARY_RE = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp[^/]*$")

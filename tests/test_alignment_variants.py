@@ -435,7 +435,7 @@ def test_segments_cli_options_and_summary_line(tmp_path):
     r = runner.invoke(app, ["segments", str(conv), "--out", str(out), "--tier", "phones"])
     assert r.exit_code == 1 and "no tier named 'phones' (tiers: spk1 - words, spk2 - words)" in r.output
     r = runner.invoke(app, ["segments", str(ctm), "--out", str(out), "--overlap-tolerance", "-1"])
-    assert r.exit_code == 1 and "--overlap-tolerance must be a number of seconds >= 0" in r.output
+    assert r.exit_code == 1 and "--overlap-tolerance must be >= 0" in r.output
     r = runner.invoke(app, ["segments", str(tmp_path / "train/dr1"), "--out", str(out), "--utt-id", "name"])
     assert r.exit_code == 0  # the default; collisions still switch to relative paths
     assert read_segments(out).utterances() == ["FADG0/SA1", "FADG0/SI1279", "FAKS0/SA1"]

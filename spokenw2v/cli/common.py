@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..errors import SpokenW2VError
+from .options import check_ranges
 
 app = typer.Typer(
     name="spokenw2v",
@@ -41,6 +42,7 @@ def guarded(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
+            check_ranges(func, kwargs)
             return func(*args, **kwargs)
         except SpokenW2VError as exc:
             fail(str(exc))

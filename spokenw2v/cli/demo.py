@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from ..errors import SpokenW2VError
+from .options import MAX_COUNT, NON_NEGATIVE, POSITIVE, SEED, Range, ranged
 from .common import QuietOption, app, check_output_dir, err_console, guarded, out_console, refuse_stdio
 
 DEMO_RECORD = "demo.json"
@@ -69,19 +70,21 @@ def _first_last(metrics: Path) -> tuple[str, str, int]:
 @guarded
 def demo_command(
     out: Path = typer.Argument(..., help="Output directory: every intermediate file of the run stays here."),
-    words: int = typer.Option(30000, "--words", help="Words of the demo text (King James Version from Genesis 1:1)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of every stage."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Synthesis worker processes (0 = one per CPU core)."),
+    words: int = ranged(Range(200, MAX_COUNT), 30000, "--words",
+                                               help="Words of the demo text (King James Version from Genesis 1:1)."),
+    seed: int = ranged(SEED, 0, "--seed", help="Seed of every stage."),
+    jobs: int = ranged(NON_NEGATIVE, 0, "--jobs", "-j", help="Synthesis worker processes (0 = one per CPU core)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda for the neural models."),
-    k: int = typer.Option(100, "--k", help="Number of k-means units over the MFCC frames."),
-    char_epochs: int = typer.Option(45, "--char-epochs", help="Epochs of the character models (two-stage, e2e)."),
-    unit_epochs: int = typer.Option(45, "--unit-epochs", help="Epochs of the unit models (two-stage, e2e) on the "
-                                    "one-voice speech."),
-    voices_epochs: int = typer.Option(0, "--voices-epochs", help="Add the harder rung: e2e for this many epochs "
-                                      "on the units of the same text spoken in 24 voice settings (about 5 more "
-                                      "minutes on 2 cores for 15 epochs; 0 = leave it out)."),
-    ae_epochs: int = typer.Option(0, "--ae-epochs",
-                                  help="Auto-encoder epochs of the two-stage models (0 = 30 for characters, 5 for units)."),
+    k: int = ranged(Range(2, MAX_COUNT), 100, "--k", help="Number of k-means units over the MFCC frames."),
+    char_epochs: int = ranged(POSITIVE, 45, "--char-epochs", help="Epochs of the character models (two-stage, e2e)."),
+    unit_epochs: int = ranged(POSITIVE, 45, "--unit-epochs", help="Epochs of the unit models (two-stage, e2e) on the "
+                                        "one-voice speech."),
+    voices_epochs: int = ranged(NON_NEGATIVE, 0, "--voices-epochs",
+                                help="Add the harder rung: e2e for this many epochs on the units of the same "
+                                     "text spoken in 24 voice settings (about 5 more minutes on 2 cores for 15 "
+                                     "epochs; 0 = leave it out)."),
+    ae_epochs: int = ranged(NON_NEGATIVE, 0, "--ae-epochs", help="Auto-encoder epochs of the two-stage models "
+                            "(0 = 30 for characters, 5 for units)."),
     quiet: bool = QuietOption,
 ) -> None:
     """Run the whole pipeline on the embedded demo corpus (no download): synthesize the text
@@ -106,14 +109,6 @@ def demo_command(
             err_console.print(message, highlight=False, markup=False, soft_wrap=True)
 
     refuse_stdio(out, "OUT", "the demo writes a directory")
-    if voices_epochs < 0 or unit_epochs < 0 or char_epochs < 0:
-        raise SpokenW2VError("--char-epochs, --unit-epochs and --voices-epochs must be >= 0")
-    if words < 200:
-        raise SpokenW2VError(f"--words must be at least 200 (got {words})")
-    if k < 2:
-        raise SpokenW2VError(f"--k must be at least 2 (got {k})")
-    if char_epochs < 1 or unit_epochs < 1 or ae_epochs < 0 or jobs < 0:
-        raise SpokenW2VError("--char-epochs and --unit-epochs must be >= 1, --ae-epochs and --jobs >= 0")
     check_output_dir(out, DEMO_RECORD, "a demo run directory")
     cfg = DemoConfig(words=words, seed=seed, jobs=jobs if jobs > 0 else default_jobs(), device=device, k=k,
                      char_epochs=char_epochs, unit_epochs=unit_epochs, voices_epochs=voices_epochs,

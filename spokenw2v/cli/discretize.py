@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import SpokenW2VError
+from .options import FRACTION, POSITIVE, SEED, ranged
 from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio, shown
 
 
@@ -38,15 +39,15 @@ def discretize_command(
     codebook: Optional[Path] = typer.Option(None, "--codebook", help="Fit a codebook and write it here (.npz)."),
     use_codebook: Optional[Path] = typer.Option(None, "--use-codebook",
                                                 help="Apply this saved codebook instead of fitting one."),
-    k: Optional[int] = typer.Option(None, "--k", help="Number of units (k-means clusters). Default 100."),
-    sample_fraction: Optional[float] = typer.Option(
-        None, "--sample-fraction", help="Fraction of the frames sampled for the fit. Default 0.1."),
-    max_sample_frames: Optional[int] = typer.Option(
-        None, "--max-sample-frames", help="At most this many sampled frames (bounds memory: frames x dims x "
-                                          "2 bytes for float16 features). Default 1000000."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the frame sample and k-means++. Default 0."),
-    max_iter: Optional[int] = typer.Option(None, "--max-iter", help="At most this many k-means iterations. "
-                                                                   "Default 100."),
+    k: Optional[int] = ranged(POSITIVE, None, "--k", help="Number of units (k-means clusters). Default 100."),
+    sample_fraction: Optional[float] = ranged(FRACTION, None, "--sample-fraction",
+                                              help="Fraction of the frames sampled for the fit. Default 0.1."),
+    max_sample_frames: Optional[int] = ranged(POSITIVE, None, "--max-sample-frames",
+                                              help="At most this many sampled frames (bounds memory: frames x "
+                                                   "dims x 2 bytes for float16 features). Default 1000000."),
+    seed: Optional[int] = ranged(SEED, None, "--seed", help="Seed of the frame sample and k-means++. Default 0."),
+    max_iter: Optional[int] = ranged(POSITIVE, None, "--max-iter", help="At most this many k-means iterations. "
+                                               "Default 100."),
     segments: Optional[Path] = typer.Option(None, "--segments", help="Word segments TSV (with --in-words); - for "
                                                                       "standard input."),
     in_words: bool = typer.Option(False, "--in-words", help="Sample only frames inside the word segments "

@@ -20,6 +20,7 @@ from .. import evaluate as ev
 from ..errors import SpokenW2VError
 from ..io import (TestSet, WordVectors, atomic_write_text, is_stdio, read_corpus, read_segments,
                   read_similarity_pairs, read_test_set, read_text, read_vectors, write_test_set, write_tsv)
+from .options import NON_NEGATIVE, POSITIVE, SEED, ranged
 from .common import Log, QuietOption, app, check_paths, check_stdio, guarded, out_console, shown
 
 #: Columns of ``--tsv`` (one row per model, per seed group and per null); user similarity files add
@@ -127,26 +128,26 @@ def evaluate_command(
     test_set: Optional[Path] = typer.Option(None, "--test-set", help="Reuse a saved test-set TSV instead of "
                                             "drawing one from --corpus."),
     save_test_set: Optional[Path] = typer.Option(None, "--save-test-set", help="Write the test set used to this TSV."),
-    n_frequent: int = typer.Option(5000, "--n-frequent", help="Test words come from the N most frequent words..."),
-    skip_top: int = typer.Option(200, "--skip-top", help="...skipping the M most frequent (at most a tenth of "
-                                 "the corpus vocabulary)."),
-    n_test: int = typer.Option(2000, "--n-test", help="Number of test words (fewer if the corpus has fewer)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the test-set draw (and its dev/test split), of the "
+    n_frequent: int = ranged(POSITIVE, 5000, "--n-frequent", help="Test words come from the N most frequent words..."),
+    skip_top: int = ranged(NON_NEGATIVE, 200, "--skip-top", help="...skipping the M most frequent (at most a tenth of "
+                                         "the corpus vocabulary)."),
+    n_test: int = ranged(POSITIVE, 2000, "--n-test", help="Number of test words (fewer if the corpus has fewer)."),
+    seed: int = ranged(SEED, 0, "--seed", help="Seed of the test-set draw (and its dev/test split), of the "
                              "bootstrap and of the null:random vectors."),
     split: ev.Split = typer.Option(ev.Split.TEST, "--split", help="Test words to score: test (the reported half), "
                                    "dev (the half for choosing checkpoints and settings) or all."),
     protocol: ev.Protocol = typer.Option(ev.Protocol.PAPER, "--protocol", help="Test-set construction: paper "
                                          "(random words from the whole vocabulary) or authors (from the top "
                                          "--n-frequent words minus the test words, true --skip-top skip)."),
-    bootstrap: int = typer.Option(1000, "--bootstrap", help="Bootstrap resamples of the test words for the 95% "
-                                  "intervals of A, B, A_partial and B_partial (0: none)."),
+    bootstrap: int = ranged(NON_NEGATIVE, 1000, "--bootstrap", help="Bootstrap resamples of the test words for the 95% "
+                                          "intervals of A, B, A_partial and B_partial (0: none)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results as JSON (- for standard "
                                             "output; the tables then go to stderr)."),
     tsv_out: Optional[Path] = typer.Option(None, "--tsv", help="Write one row per model, seed group and null as "
                                            "TSV (- for standard output; the tables then go to stderr)."),
     neighbours: Optional[str] = typer.Option(None, "--neighbours", help="Comma-separated words whose nearest "
                                              "neighbours are shown side by side across models."),
-    top: int = typer.Option(5, "--top", help="Neighbours shown per word."),
+    top: int = ranged(NON_NEGATIVE, 5, "--top", help="Neighbours shown per word."),
     similarity: List[Path] = typer.Option([], "--similarity", help="Extra word-similarity file(s), tab-separated "
                                           "'word1 word2 score'; repeat the option for several."),
     benchmarks: bool = typer.Option(True, "--benchmarks/--no-benchmarks", help="Score WordSim353 and SimLex-999 "
@@ -162,8 +163,6 @@ def evaluate_command(
         raise SpokenW2VError("--corpus/--test-set need --reference REF.vec (the target model of metric A)")
     if reference is not None and corpus is None and test_set is None:
         raise SpokenW2VError("--reference needs --corpus (to draw the test set) or --test-set (a saved one)")
-    if bootstrap < 0 or top < 0:
-        raise SpokenW2VError("--bootstrap and --top must be >= 0")
     to_stdout = check_stdio({"VECTORS": vectors, "--reference": reference, "--corpus": corpus,
                              "--test-set": test_set, "--similarity": similarity},
                             {"--save-test-set": save_test_set, "--json": json_out, "--tsv": tsv_out})

@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import SpokenW2VError
+from .options import ABOVE_ZERO, NON_NEGATIVE, POSITIVE, ranged
 from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio
 
 
@@ -37,8 +38,8 @@ def featurize_command(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Hugging Face model id or local directory "
                                         "(hubert/wav2vec2/wavlm; default facebook/hubert-base-ls960, "
                                         "facebook/wav2vec2-base, microsoft/wavlm-base)."),
-    layer: Optional[int] = typer.Option(None, "--layer", "-l", help="Layer N = output of transformer block N "
-                                        "(0 = input of the first block); default 6."),
+    layer: Optional[int] = ranged(NON_NEGATIVE, None, "--layer", "-l", help="Layer N = output of transformer block N "
+                                                "(0 = input of the first block); default 6."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N (one GPU of several)."),
     shard: str = typer.Option("0/1", "--shard", help="Process only part i of n (0-based) of the sorted corpus; "
                                                     "parts of one --out directory can run as separate processes."),
@@ -50,10 +51,10 @@ def featurize_command(
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip bad utterances and count them instead of "
                                                             "stopping at the first."),
     dtype: FeatureDtype = typer.Option(FeatureDtype.FLOAT16, "--dtype", help="Stored precision."),
-    shard_frames: int = typer.Option(200_000, "--shard-frames", help="Frames per output shard (bounds memory)."),
-    batch_seconds: float = typer.Option(200.0, "--batch-seconds", help="Padded audio seconds per batch on CUDA."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Threads reading and resampling audio "
-                                          "(0 = read in the main thread); default 8 on CUDA, 1 on CPU."),
+    shard_frames: int = ranged(POSITIVE, 200_000, "--shard-frames", help="Frames per output shard (bounds memory)."),
+    batch_seconds: float = ranged(ABOVE_ZERO, 200.0, "--batch-seconds", help="Padded audio seconds per batch on CUDA."),
+    workers: Optional[int] = ranged(NON_NEGATIVE, None, "--workers", help="Threads reading and resampling audio "
+                                                  "(0 = read in the main thread); default 8 on CUDA, 1 on CPU."),
     normalize: Normalize = typer.Option(Normalize.AUTO, "--normalize", help="Waveform normalisation for the "
                                         "models: auto follows the model's preprocessor config."),
     quiet: bool = QuietOption,

@@ -24,6 +24,7 @@ from .. import noise
 from ..errors import SpokenW2VError
 from ..io import atomic_write_text, read_corpus, read_durations, read_segments, write_corpus, write_segments
 from ..io import STDIO, is_stdio
+from .options import ABOVE_ZERO, AT_LEAST_ZERO, SEED, ranged
 from .common import Log, QuietOption, app, check_paths, check_stdio, err_console, guarded, refuse_stdio, shown
 
 # --------------------------------------------------------------------------- sweeps
@@ -160,10 +161,11 @@ def segment_noise_command(
     delete: str = typer.Option("0", "--delete", help="Probability that a word is deleted; or a list."),
     insert: str = typer.Option("0", "--insert", help="Expected inserted segments per input word (into silences "
                                                      "when possible); or a list."),
-    min_duration: float = typer.Option(0.02, "--min-duration", help="Shortest segment or silence (seconds) that "
-                                                                    "jitter and split may create."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (the same seed gives the same output)."),
-    tolerance: float = typer.Option(0.02, "--tolerance", help="Boundary matching tolerance (seconds) of the report."),
+    min_duration: float = ranged(ABOVE_ZERO, 0.02, "--min-duration", help="Shortest segment or silence (seconds) that "
+                                             "jitter and split may create."),
+    seed: int = ranged(SEED, 0, "--seed", help="Random seed (the same seed gives the same output)."),
+    tolerance: float = ranged(AT_LEAST_ZERO, 0.02, "--tolerance",
+                                             help="Boundary matching tolerance (seconds) of the report."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a list, one object "
                                                                  "per output; - for standard output)."),
     quiet: bool = QuietOption,
@@ -182,8 +184,6 @@ def segment_noise_command(
         "delete": parse_values(delete, "--delete"),
         "insert": parse_values(insert, "--insert"),
     }
-    if not (math.isfinite(min_duration) and min_duration > 0):
-        raise SpokenW2VError(f"--min-duration: expected seconds > 0, found {min_duration:g}")
     check_stdio({"SEGMENTS": segments}, {"--out": out, "--report": report})
     plan = plan_outputs(out, options, ".tsv")
     check_paths([segments, durations], [path for _, path in plan] + [report])
@@ -221,7 +221,7 @@ def text_noise_command(
                                               help="Draw substitutes uniformly over the vocabulary or by frequency."),
     merge: str = typer.Option("0", "--merge", help="Probability that two adjacent tokens are concatenated; or a list."),
     split: str = typer.Option("0", "--split", help="Probability that a token is cut in two; or a list."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (the same seed gives the same output)."),
+    seed: int = ranged(SEED, 0, "--seed", help="Random seed (the same seed gives the same output)."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a list, one object "
                                                                  "per output; - for standard output)."),
     quiet: bool = QuietOption,
@@ -276,7 +276,7 @@ def unit_noise_command(
                                                      "least one); or a list."),
     insert: str = typer.Option("0", "--insert", help="Probability that a random symbol is inserted after a "
                                                      "unit; or a list."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (the same seed gives the same output)."),
+    seed: int = ranged(SEED, 0, "--seed", help="Random seed (the same seed gives the same output)."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a list, one object "
                                                                  "per output)."),
     quiet: bool = QuietOption,
@@ -323,7 +323,8 @@ def label_segments_command(
                                                   "alignments converted by `spokenw2v segments`."),
     out: Path = typer.Option(..., "--out", "-o", help="Labelled segments TSV (utt start end word gold ...); - for "
                                                       "standard output."),
-    tolerance: float = typer.Option(0.02, "--tolerance", help="Boundary matching tolerance (seconds) of the report."),
+    tolerance: float = ranged(AT_LEAST_ZERO, 0.02, "--tolerance",
+                                             help="Boundary matching tolerance (seconds) of the report."),
     skip_missing: bool = typer.Option(False, "--skip-missing", help="Drop utterances that the gold file lacks "
                                                                     "(default: an error)."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a one-object list; "

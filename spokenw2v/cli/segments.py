@@ -11,6 +11,7 @@ from rich.markup import escape
 from ..alignments import (DEFAULT_DROP, DEFAULT_OVERLAP_TOLERANCE, DEFAULT_TIERS, AlignmentFormat, ReadOptions,
                           ReadReport, UttId, read_alignments)
 from ..io import write_segments
+from .options import AT_LEAST_ZERO, ranged
 from .common import Log, QuietOption, app, check_paths, err_console, guarded, refuse_stdio, shown
 
 
@@ -34,9 +35,9 @@ def segments_command(
                              "text, case-insensitive); empty labels are always dropped; --drop '' keeps the rest."),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="Text encoding of files without a byte-order mark "
                                            "(e.g. gb18030, latin-1); default UTF-8."),
-    overlap_tolerance: float = typer.Option(DEFAULT_OVERLAP_TOLERANCE, "--overlap-tolerance", help="Overlaps of "
-                                            "consecutive words up to this many seconds (rounding) are trimmed; "
-                                            "larger ones are an error."),
+    overlap_tolerance: float = ranged(AT_LEAST_ZERO, DEFAULT_OVERLAP_TOLERANCE, "--overlap-tolerance",
+                                      help="Overlaps of consecutive words up to this many seconds (rounding) are "
+                                           "trimmed; larger ones are an error."),
     keep_case: bool = typer.Option(False, "--keep-case", help="Keep the words' case (default: lower-case them, "
                                                               "as text corpora are)."),
     quiet: bool = QuietOption,

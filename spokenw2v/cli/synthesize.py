@@ -9,6 +9,7 @@ import typer
 
 from ..errors import SpokenW2VError
 from ..io import tokenize
+from .options import NON_NEGATIVE, SEED, ranged
 from .common import Log, QuietOption, app, check_output_dir, check_paths, guarded, refuse_stdio
 
 
@@ -41,9 +42,10 @@ def synthesize_command(
     variants: str = typer.Option("m1,m3,f1,f3", "--variants",
                                  help="Comma-separated espeak-ng voice variants (m1-m8, f1-f5, ...); '' = none."),
     rates: str = typer.Option("140,170,200", "--rates", help="Comma-separated speaking rates, words per minute."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the per-utterance choices and per-word jitter."),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (0 = one per CPU core)."),
-    max_utterances: int = typer.Option(0, "--max-utterances", help="Speak only the first N utterances (0 = all)."),
+    seed: int = ranged(SEED, 0, "--seed", help="Seed of the per-utterance choices and per-word jitter."),
+    jobs: int = ranged(NON_NEGATIVE, 0, "--jobs", "-j", help="Worker processes (0 = one per CPU core)."),
+    max_utterances: int = ranged(NON_NEGATIVE, 0, "--max-utterances",
+                                               help="Speak only the first N utterances (0 = all)."),
     quiet: bool = QuietOption,
 ) -> None:
     """Speak a text corpus with espeak-ng: 16 kHz WAVs, exact word segments and the transcript.
@@ -66,8 +68,6 @@ def synthesize_command(
     check_output_dir(out, "synthesis.json", "a synthesize output directory")
     config = SynthesisConfig(voices=parse_list(voices, "voices"), variants=parse_list(variants, "variants"),
                              rates=parse_rates(rates), seed=seed)
-    if max_utterances < 0:
-        raise SpokenW2VError(f"--max-utterances must be 0 (all) or positive, not {max_utterances}")
     check_espeak(config)
     all_utterances = read_text_lines(corpus)
     utterances = all_utterances

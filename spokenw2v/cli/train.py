@@ -14,6 +14,7 @@ import typer
 from ..errors import SpokenW2VError
 from ..config import (DATA_INPUTS, DEFAULT_PRESET, NEURAL_KINDS, OPTIONAL_INPUTS, TEXT_EPOCHS, Kind, NegativeSampling,
                       Preset, merged_config, resumed_inputs)
+from .options import ABOVE_ZERO, AT_LEAST_ZERO, FINITE, NON_NEGATIVE, POSITIVE, SEED, ranged
 from .common import (Log, QuietOption, RunDirectory, app, check_paths, check_run_dir, check_stdio, guarded, refuse_stdio)
 
 KIND_HELP = ("text: gensim skipgram on words (--corpus, or the word column of --segments); "
@@ -62,14 +63,14 @@ def train_command(
                                              "and dev halves of the test set; best.pt is chosen by A on dev."),
     test_set: Optional[Path] = typer.Option(None, "--test-set", help="Test-set TSV for the metrics (default: "
                                             "drawn from the training tokens with --test-seed)."),
-    test_seed: int = typer.Option(0, "--test-seed", help="Seed of the drawn test set."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs (text/oracle default 30, neural 20; "
-                                         "with --resume a larger value extends the run). text/oracle: "
-                                         "gensim's own default of 5 leaves a 30k-word corpus far from "
-                                         "converged; 30 is close (docs/commands.md)."),
-    scale: Optional[int] = typer.Option(None, "--scale", "-s", help="Model scale s: GRU width 50*s, s GRU "
-                                        "layers, s linear layers, 100*s dimensions (default 1)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of initialisation and sampling (default 0)."),
+    test_seed: int = ranged(SEED, 0, "--test-seed", help="Seed of the drawn test set."),
+    epochs: Optional[int] = ranged(NON_NEGATIVE, None, "--epochs", help="Epochs (text/oracle default 30, neural 20; "
+                                                 "with --resume a larger value extends the run). text/oracle: "
+                                                 "gensim's own default of 5 leaves a 30k-word corpus far from "
+                                                 "converged; 30 is close (docs/commands.md)."),
+    scale: Optional[int] = ranged(POSITIVE, None, "--scale", "-s", help="Model scale s: GRU width 50*s, s GRU "
+                                            "layers, s linear layers, 100*s dimensions (default 1)."),
+    seed: Optional[int] = ranged(SEED, None, "--seed", help="Seed of initialisation and sampling (default 0)."),
     device: str = typer.Option("auto", "--device", help="auto | cpu | cuda (neural kinds)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/last.pt with its configuration "
                                 "and inputs (neural kinds)."),
@@ -78,36 +79,36 @@ def train_command(
                                             f"s > 2) with a 100-step warm-up, subsampling 1e-3, unigram^0.75 "
                                             f"negatives; paper = lr 1e-3 (1e-4 for s > 2), no warm-up, no "
                                             f"subsampling, uniform negatives."),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (AdamW; default from the preset)."),
-    warmup: Optional[int] = typer.Option(None, "--warmup", help="Steps over which the learning rate rises "
-                                         "linearly to --lr (0 = off; default from the preset: fast 100, "
-                                         "paper 0)."),
-    window: Optional[int] = typer.Option(None, "--window", help="Context words each side (default 5)."),
-    negatives: Optional[int] = typer.Option(None, "--negatives", help="Negatives per centre word "
-                                            "(neural default 50, text 5)."),
-    noise_power: Optional[float] = typer.Option(None, "--noise-power", help="Negatives ~ unigram^POWER "
-                                                "(1 = uniform over the token stream)."),
-    subsample: Optional[float] = typer.Option(None, "--subsample", help="Frequent-word subsampling threshold "
-                                              "t (0 = off; text default 1e-3)."),
+    lr: Optional[float] = ranged(ABOVE_ZERO, None, "--lr", help="Learning rate (AdamW; default from the preset)."),
+    warmup: Optional[int] = ranged(NON_NEGATIVE, None, "--warmup", help="Steps over which the learning rate rises "
+                                                 "linearly to --lr (0 = off; default from the preset: fast 100, "
+                                                 "paper 0)."),
+    window: Optional[int] = ranged(POSITIVE, None, "--window", help="Context words each side (default 5)."),
+    negatives: Optional[int] = ranged(POSITIVE, None, "--negatives", help="Negatives per centre word "
+                                                "(neural default 50, text 5)."),
+    noise_power: Optional[float] = ranged(FINITE, None, "--noise-power", help="Negatives ~ unigram^POWER "
+                                                  "(1 = uniform over the token stream)."),
+    subsample: Optional[float] = ranged(AT_LEAST_ZERO, None, "--subsample", help="Frequent-word subsampling threshold "
+                                                       "t (0 = off; text default 1e-3)."),
     negative_sampling: Optional[NegativeSampling] = typer.Option(None, "--negative-sampling", help="pool: "
                                                                  "negatives from a pool shared by the batch "
                                                                  "(default); slot: every slot drawn "
                                                                  "independently."),
-    pool_size: Optional[int] = typer.Option(None, "--pool-size", help="Tokens in the shared negative pool "
-                                            "(default: --batch-tokens)."),
-    batch_tokens: Optional[int] = typer.Option(None, "--batch-tokens", help="Centre words per step "
-                                               "(default 512)."),
-    length_buckets: Optional[int] = typer.Option(None, "--length-buckets", help="Padded GRU calls per "
-                                                 "encoder and step (default 4)."),
-    type_token_cap: Optional[int] = typer.Option(None, "--type-token-cap", help="Tokens averaged into a word "
-                                                 "type's vector (default 100)."),
-    ae_epochs: Optional[int] = typer.Option(None, "--ae-epochs", help="two-stage: auto-encoder epochs "
-                                            "(default 30)."),
+    pool_size: Optional[int] = ranged(POSITIVE, None, "--pool-size", help="Tokens in the shared negative pool "
+                                                "(default: --batch-tokens)."),
+    batch_tokens: Optional[int] = ranged(POSITIVE, None, "--batch-tokens", help="Centre words per step "
+                                                   "(default 512)."),
+    length_buckets: Optional[int] = ranged(POSITIVE, None, "--length-buckets", help="Padded GRU calls per "
+                                                     "encoder and step (default 4)."),
+    type_token_cap: Optional[int] = ranged(POSITIVE, None, "--type-token-cap", help="Tokens averaged into a word "
+                                                     "type's vector (default 100)."),
+    ae_epochs: Optional[int] = ranged(NON_NEGATIVE, None, "--ae-epochs", help="two-stage: auto-encoder epochs "
+                                                    "(default 30)."),
     amp: Optional[bool] = typer.Option(None, "--amp/--no-amp", help="bf16 autocast on CUDA (default on)."),
-    dims: Optional[int] = typer.Option(None, "--dims", help="Vector dimensions (text/oracle default 100; "
-                                       "neural default 100*s)."),
-    min_count: int = typer.Option(5, "--min-count", help="text/oracle: ignore words with fewer tokens."),
-    workers: int = typer.Option(1, "--workers", help="text/oracle: gensim threads (1 = reproducible)."),
+    dims: Optional[int] = ranged(POSITIVE, None, "--dims", help="Vector dimensions (text/oracle default 100; "
+                                           "neural default 100*s)."),
+    min_count: int = ranged(POSITIVE, 5, "--min-count", help="text/oracle: ignore words with fewer tokens."),
+    workers: int = ranged(POSITIVE, 1, "--workers", help="text/oracle: gensim threads (1 = reproducible)."),
     token_vectors: Optional[Path] = typer.Option(None, "--token-vectors", help="Also write one vector per "
                                                  "token (NPZ; neural kinds)."),
     quiet: bool = QuietOption,
@@ -145,6 +146,8 @@ def train_command(
         raise SpokenW2VError("--units needs --segments (the word boundaries)")
     if units is not None and not neural:
         raise SpokenW2VError(f"{kind.value} trains on words; --units applies to e2e and two-stage")
+    if test_set is not None and reference is None:
+        raise SpokenW2VError("--test-set needs --reference (the metrics it is scored with); nothing was written")
     if skip_missing and units is None:
         raise SpokenW2VError("--skip-missing applies to --segments with --units (segments missing from the "
                              "units file)")
@@ -197,12 +200,11 @@ def train_command(
             f"B {_fmt(row['B'])}")
 
     if not neural:
-        tcfg = TextConfig(dim=dims or 100, window=window or 5, negatives=negatives or 5, min_count=min_count,
+        tcfg = TextConfig(dim=100 if dims is None else dims, window=5 if window is None else window,
+                          negatives=5 if negatives is None else negatives, min_count=min_count,
                           epochs=TEXT_EPOCHS if epochs is None else epochs,
                           sample=1e-3 if subsample is None else subsample,
-                          seed=seed or 0, workers=workers)
-        if tcfg.dim < 1 or tcfg.window < 1 or tcfg.negatives < 1 or tcfg.epochs < 0 or tcfg.workers < 1:
-            raise SpokenW2VError("--dims, --window, --negatives and --workers must be >= 1, --epochs >= 0")
+                          seed=0 if seed is None else seed, workers=workers)
         _check_min_count(sentences, min_count, corpus or segments)
         with RunDirectory(out, resume=False, keep_after=None):
             write_test_set()
