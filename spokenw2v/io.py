@@ -212,6 +212,31 @@ def _in_place(path: Path, suffix: str) -> Iterator[Path]:
             tmp_path.unlink(missing_ok=True)
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+
+
+@contextlib.contextmanager
+def all_or_nothing(paths: Iterable[str | os.PathLike | None]) -> Iterator[None]:
+    """Outputs of one command written together: when the block fails, every file of ``paths``
+    (None and ``-`` ignored) that it has already written is removed again, so a failed command
+    leaves none of its outputs.  Files the block did not write, and special files, are kept."""
+    files = [Path(p) for p in paths if p is not None and not is_stdio(p)]
+    before = {p: _identity(p) for p in files}
+    try:
+        yield
+    except BaseException:
+        for p in files:
+            now = _identity(p)
+            if now is not None and now != before[p]:
+                p.unlink(missing_ok=True)
+        raise
+
+
 _TEMPORARY_RE = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp[^/]*$")
 
 

@@ -87,6 +87,26 @@ def _prefetch(it: Iterator, depth: int) -> Iterator:
         stop.set()
 
 
+def check_resumable(ck: dict, cfg: TrainConfig, fingerprint: str, path: str | os.PathLike) -> None:
+    """A one-line :class:`SpokenW2VError` unless the checkpoint ``ck`` (loaded from ``path``) can be
+    continued with the resolved configuration ``cfg`` on the token stream whose fingerprint is
+    ``fingerprint``: the same configuration apart from ``epochs`` (and the speed-only fields),
+    the same data, and no fewer epochs than it has already trained.  Called before anything of
+    the resumed run is written."""
+    saved = TrainConfig.from_dict(ck["config"])
+    diffs = describe_differences(saved, cfg.resolved())
+    if diffs:
+        raise SpokenW2VError(f"{path}: checkpoint of another configuration ({'; '.join(diffs)}); "
+                             f"use a new --out or the checkpoint's options; nothing was written")
+    if ck["data"] != fingerprint:
+        raise SpokenW2VError(f"{path}: checkpoint was trained on other data (token stream differs); "
+                             f"nothing was written")
+    done = int(ck["epoch"])
+    if cfg.epochs < done:
+        raise SpokenW2VError(f"--epochs {cfg.epochs}: {path} has already trained {done} epochs; give --epochs "
+                             f">= {done} to continue the run (or a new --out); nothing was written")
+
+
 class NeuralTrainer:
     """Trains ``e2e`` or ``two-stage`` on a :class:`TokenStream`.
 
@@ -200,13 +220,7 @@ class NeuralTrainer:
         }
 
     def _check_compatible(self, ck: dict, path: Path) -> None:
-        saved = TrainConfig.from_dict(ck["config"])
-        diffs = describe_differences(saved, self.cfg)
-        if diffs:
-            raise SpokenW2VError(f"{path}: checkpoint of another configuration ({'; '.join(diffs)}); "
-                                 f"use a new --out or the checkpoint's options")
-        if ck["data"] != self.fingerprint:
-            raise SpokenW2VError(f"{path}: checkpoint was trained on other data (token stream differs)")
+        check_resumable(ck, self.cfg, self.fingerprint, path)
 
     # -- the loop ----------------------------------------------------------------------------------
     def run(self) -> RunResult:

@@ -15,7 +15,23 @@ from rich.markup import escape
 from ..errors import SpokenW2VError
 from .options import check_ranges
 
+def _not_stdio(arg: str) -> str:
+    """A command-line word that names a file called ``-`` (``./-``, ``dir/../-``) made absolute,
+    so that only a bare ``-`` means standard input/output once it has become a ``Path`` (which
+    would turn ``./-`` into ``-``).  ``--option=VALUE`` words are treated by their value."""
+    head, eq, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+    if value != "-" and value.endswith("-") and os.path.normpath(value) == "-":
+        value = os.path.abspath(value)
+    return head + eq + value
+
+
+class _Group(typer.core.TyperGroup):
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, [_not_stdio(a) for a in args])
+
+
 app = typer.Typer(
+    cls=_Group,
     name="spokenw2v",
     help="Learn semantic word embeddings directly from speech (Spoken Word2Vec).\n\n"
     "Each subcommand is one stage of the pipeline and reads and writes plain files.",
@@ -63,8 +79,8 @@ def guarded(func: Callable) -> Callable:
             if exc.filename is None and exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
             fail(f"{_named(exc)}: {exc.strerror or exc}")
-        except KeyboardInterrupt:
-            err_console.print("Interrupted; no partial output was kept.")
+        except KeyboardInterrupt as exc:
+            err_console.print(str(exc) or "Interrupted; no partial output was kept.", highlight=False, markup=False)
             raise typer.Exit(130)
 
     return wrapper
@@ -311,7 +327,8 @@ class RunDirectory:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         failed = exc_type is not None
-        if failed and not self.resume and not (self.keep_after and (self.out / self.keep_after).exists()):
+        kept = self.keep_after is not None and (self.out / self.keep_after).exists()
+        if failed and not self.resume and not kept:
             for name in RUN_FILES:
                 (self.out / name).unlink(missing_ok=True)
         if self.fd is not None:
@@ -323,3 +340,6 @@ class RunDirectory:
                 self.out.rmdir()  # only when empty: nothing of anyone else is removed
             except OSError:
                 pass
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt) and kept:
+            raise KeyboardInterrupt(f"Interrupted; {self.out} keeps the run up to its last finished epoch "
+                                    f"({self.keep_after}); continue it with --resume") from exc

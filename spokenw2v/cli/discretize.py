@@ -59,7 +59,7 @@ def discretize_command(
     (--use-codebook), then write the unit id of every frame."""
     from ..devices import resolve_device
     from ..discretize import KMeansConfig, apply_codebook, fit_codebook_with_report
-    from ..io import npz_files, read_codebook, read_segments, write_codebook, write_units
+    from ..io import all_or_nothing, npz_files, read_codebook, read_segments, write_codebook, write_units
 
     log = Log(quiet)
     for option, path in (("FEATURES", features), ("--out", out), ("--codebook", codebook),
@@ -105,10 +105,11 @@ def discretize_command(
     with log.progress() as progress:
         units = apply_codebook(cb, features, device=dev, source_name=str(features), codebook_name=str(cb_path),
                                progress=_Bars(progress, {"assign": n_shards}))
-    if codebook is not None:
-        write_codebook(codebook, cb)
-        log(f"wrote codebook {codebook}")
-    write_units(out, units, cb.k, str(cb_path), cb.fingerprint())
+    with all_or_nothing([codebook, out]):
+        if codebook is not None:
+            write_codebook(codebook, cb)
+            log(f"wrote codebook {codebook}")
+        write_units(out, units, cb.k, str(cb_path), cb.fingerprint())
     log(f"wrote {len(units.values):,} frame units of {len(units)} utterances to {out}")
 
 

@@ -18,7 +18,7 @@ from rich.table import Table
 
 from .. import evaluate as ev
 from ..errors import SpokenW2VError
-from ..io import (TestSet, WordVectors, atomic_write_text, is_stdio, read_corpus, read_segments,
+from ..io import (TestSet, WordVectors, all_or_nothing, atomic_write_text, is_stdio, read_corpus, read_segments,
                   read_similarity_pairs, read_test_set, read_text, read_vectors, write_test_set, write_tsv)
 from .options import NON_NEGATIVE, POSITIVE, SEED, ranged
 from .common import Log, QuietOption, app, check_paths, check_stdio, guarded, out_console, shown
@@ -197,9 +197,6 @@ def evaluate_command(
             ev.paper_metrics(ref_wv, ref_wv, ts, split=split)
         except SpokenW2VError as exc:
             raise SpokenW2VError(f"{test_set or corpus}: {exc} (reference {reference})") from None
-        if save_test_set is not None:
-            write_test_set(save_test_set, ts)
-            log(f"Wrote {shown(save_test_set)}.")
     elif save_test_set is not None:
         raise SpokenW2VError("--save-test-set needs --reference and --corpus")
 
@@ -248,6 +245,18 @@ def evaluate_command(
         if query:
             _print_neighbours(nbrs, names, top)
 
+    with all_or_nothing([save_test_set, tsv_out, json_out]):  # written whole or not at all
+        _write_outputs(log, ts, save_test_set, tsv_out, json_out, reference, ts_source, split, bootstrap, results,
+                       groups, nulls, nbrs, sims)
+
+
+def _write_outputs(log: Log, ts: Optional[TestSet], save_test_set: Optional[Path], tsv_out: Optional[Path],
+                   json_out: Optional[Path], reference: Optional[Path], ts_source, split: ev.Split, bootstrap: int,
+                   results: list[dict], groups: list[dict], nulls: list[dict], nbrs: dict, sims: list) -> None:
+    """Write the test set, the TSV and the JSON of one evaluation (the outputs given)."""
+    if save_test_set is not None:
+        write_test_set(save_test_set, ts)
+        log(f"Wrote {shown(save_test_set)}.")
     if tsv_out is not None:
         extra = [c for p in sims for c in (p.name, f"{p.name}_oov") if c not in TSV_COLUMNS]
         columns = TSV_COLUMNS + [k + "_sd" for k in SEED_METRICS] + extra + ["pairs", "words", "dim", "path"]

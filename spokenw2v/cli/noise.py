@@ -23,9 +23,10 @@ from rich.table import Table
 from .. import noise
 from ..errors import SpokenW2VError
 from ..io import atomic_write_text, read_corpus, read_durations, read_segments, write_corpus, write_segments
-from ..io import STDIO, is_stdio
+from ..io import STDIO, all_or_nothing, is_stdio
 from .options import ABOVE_ZERO, AT_LEAST_ZERO, SEED, ranged
-from .common import Log, QuietOption, app, check_paths, check_stdio, err_console, guarded, refuse_stdio, shown
+from .common import (Log, QuietOption, app, check_output_dir, check_paths, check_stdio, err_console, guarded,
+                     refuse_stdio, shown)
 
 # --------------------------------------------------------------------------- sweeps
 
@@ -57,6 +58,10 @@ def format_value(value: float) -> str:
     return f"{whole}.{frac.ljust(2, '0')}"
 
 
+#: The file that marks a directory written by a sweep (only such a directory, or an empty one, is written into).
+SWEEP_MARKER = ".spokenw2v-sweep"
+
+
 def plan_outputs(out: Path, options: dict[str, list[float]], suffix: str) -> list[tuple[dict[str, float], Path]]:
     """One (values, output path) per run.  ``options`` maps option name (without ``--``) to
     its values; when one of them has several, ``out`` is a directory of ``NAME-VALUE.suffix``."""
@@ -72,8 +77,7 @@ def plan_outputs(out: Path, options: dict[str, list[float]], suffix: str) -> lis
             raise SpokenW2VError(f"{out}: is a directory (give a file name, or a list of values for a sweep)")
         return [(base, out)]
     name = swept[0]
-    if out.exists() and not out.is_dir():
-        raise SpokenW2VError(f"{out}: exists and is not a directory (a sweep writes one file per value into --out)")
+    check_output_dir(out, SWEEP_MARKER, "a sweep directory")
     return [({**base, name: v}, out / f"{name}-{format_value(v)}{suffix}") for v in options[name]]
 
 
@@ -99,10 +103,14 @@ def write_outputs(log: Log, results: list[tuple[Path, object, dict]], write: Cal
                   title: str, columns: list[tuple[str, str, Callable]]) -> None:
     """Write every (path, data, run) of a command with ``write(path, data)``, then the JSON
     report and the table on stderr.  Called only once every run has been computed."""
-    for path, data, _ in results:
-        write(path, data)
     runs = [run for _, _, run in results]
-    write_report(report, runs)
+    marker = results[0][0].parent / SWEEP_MARKER if len(results) > 1 else None
+    with all_or_nothing([marker] + [path for path, _, _ in results] + [report]):
+        if marker is not None:
+            atomic_write_text(marker, "spokenw2v sweep outputs\n")
+        for path, data, _ in results:
+            write(path, data)
+        write_report(report, runs)
     show_report(log, title, runs, columns)
     log(f"Wrote {len(runs)} file(s): {', '.join(shown(path) for path, _, _ in results)}")
 
@@ -361,8 +369,9 @@ def label_segments_command(
     run = {"output": str(out), "input": str(boundaries), "gold": str(gold), "segments_out": len(result),
            "gold_segments": len(gold_seg), "no_word": labels.word.count(noise.NO_WORD)}
     run.update(noise.segment_report(gold_seg, result, tolerance, labels))
-    write_segments(out, result)
-    write_report(report, [run])
+    with all_or_nothing([out, report]):
+        write_segments(out, result)
+        write_report(report, [run])
     show_report(log, f"label-segments: {boundaries} against {gold}", [run], [
         ("output", "output", _path), ("segments_out", "segs", str), ("no_word", noise.NO_WORD, str),
         ("boundary_precision", "bP", _f3), ("boundary_recall", "bR", _f3), ("boundary_f1", "bF1", _f3),

@@ -15,7 +15,8 @@ from ..errors import SpokenW2VError
 from ..config import (DATA_INPUTS, DEFAULT_PRESET, NEURAL_KINDS, OPTIONAL_INPUTS, TEXT_EPOCHS, Kind, NegativeSampling,
                       Preset, merged_config, resumed_inputs)
 from .options import ABOVE_ZERO, AT_LEAST_ZERO, FINITE, NON_NEGATIVE, POSITIVE, SEED, ranged
-from .common import (Log, QuietOption, RunDirectory, app, check_paths, check_run_dir, check_stdio, guarded, refuse_stdio)
+from .common import (RUN_FILES, Log, QuietOption, RunDirectory, app, check_paths, check_run_dir, check_stdio, guarded,
+                     refuse_stdio)
 
 KIND_HELP = ("text: gensim skipgram on words (--corpus, or the word column of --segments); "
              "oracle: skipgram on word-type ids of the tokens (perfect segmentation and clustering); "
@@ -152,7 +153,9 @@ def train_command(
         raise SpokenW2VError("--skip-missing applies to --segments with --units (segments missing from the "
                              "units file)")
 
-    check_paths([corpus, segments, units, word_units, reference, test_set], [out, token_vectors])
+    # the run's own files are outputs too: --token-vectors may not be one of them
+    check_paths([corpus, segments, units, word_units, reference, test_set],
+                [out, *(out / name for name in RUN_FILES), token_vectors])
     check_run_dir(out)
 
     # ---- tokens (every input is read and checked before anything is written)
@@ -222,7 +225,7 @@ def train_command(
     from ..data import char_stream, unit_stream
     from ..devices import resolve_device
     from ..frames import word_unit_sequences
-    from ..train import Hooks, NeuralTrainer
+    from ..train import Hooks, NeuralTrainer, check_resumable
 
     skipped = None
     if wu is not None:
@@ -263,6 +266,8 @@ def train_command(
     if dist.enabled and dev.type == "cuda":
         dev = torch.device("cuda", dist.local_rank)
         torch.cuda.set_device(dev)
+    if saved is not None:  # every check of a resumed run passes before config.json is rewritten
+        check_resumable(saved, cfg, stream.fingerprint(), out / "last.pt")
     run_dir = RunDirectory(out, resume=resume, keep_after="last.pt") if dist.main else contextlib.nullcontext()
     with run_dir:
         if dist.main:
