@@ -43,8 +43,8 @@ def set_rng_states(states: dict) -> None:
 
 def save_checkpoint(path: str | os.PathLike, payload: dict) -> None:
     """``torch.save`` atomically (a temporary file, then rename)."""
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        torch.save(payload, fh)  # through a Python file: a full disk is an OSError naming the checkpoint
 
 
 def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> dict:

@@ -22,6 +22,7 @@ a mono WAV at ``sample_rate``.  Everything is seeded: same arguments, same files
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -38,6 +39,34 @@ SHARED_SAMPLE = REPO.parent / "shared" / "data" / "librispeech-sample"
 
 #: Marks a test that needs a CUDA GPU; conftest.py skips it when none is present.
 requires_cuda = pytest.mark.cuda
+
+
+def assert_one_error_line(result, *needles) -> str:
+    """A failed command (a ``CliRunner`` result): exit code 1, no traceback, and exactly one
+    ``Error:`` line, the last one (logs may come before it), containing every needle.
+    Returns that line."""
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit), result.output
+    lines = result.output.strip().splitlines()
+    errors = [line for line in lines if line.startswith("Error:")]
+    assert len(errors) == 1 and lines[-1] == errors[0], result.output
+    for needle in needles:
+        assert str(needle) in errors[0], (needle, errors[0])
+    return errors[0]
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """sha256 of every file below ``root`` (relative path -> hash; special files by their kind)."""
+    import stat
+
+    out = {}
+    for p in sorted(Path(root).rglob("*")):
+        mode = os.lstat(p).st_mode
+        if stat.S_ISREG(mode):
+            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+        elif not stat.S_ISDIR(mode):
+            out[str(p.relative_to(root))] = f"special {stat.S_IFMT(mode):o} {os.lstat(p).st_rdev}"
+    return out
 
 
 def cuda_available() -> bool:

@@ -1,0 +1,323 @@
+"""Outputs are written safely: special files in place (never renamed over), sweeps only into
+their own directories, nothing written before every check of a command has passed, no two
+outputs of one command on the same file, a failed command leaves none of its outputs, and
+every bad option value is one ``Error:`` line naming the option.
+
+Every data-loss case hashes the work directory before and after the command."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import socket
+import stat
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from helpers import assert_one_error_line, snapshot, topic_corpus
+from spokenw2v import io
+from spokenw2v.cli import app
+
+runner = CliRunner()
+
+E2E = ["--batch-tokens", "64", "--negatives", "5", "--device", "cpu", "-q"]
+
+
+def invoke(*args, cwd: Path | None = None):
+    old = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        return runner.invoke(app, [str(a) for a in args])
+    finally:
+        os.chdir(old)
+
+
+def ok(result):
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    """A corpus, segments, an alignment, word units, a text model and a two-epoch e2e run."""
+    root = tmp_path_factory.mktemp("outputs")
+    io.write_corpus(root / "corpus.txt", topic_corpus(40))
+    io.write_corpus(root / "other.txt", topic_corpus(40, seed=1))
+    (root / "a.ctm").write_text("u1 1 0.10 0.20 cat\nu1 1 0.30 0.20 dog\nu2 1 0.10 0.30 the\n", encoding="utf-8")
+    ok(invoke("segments", root / "a.ctm", "--out", root / "segs.tsv", "-q"))
+    words = "utt\tstart\tend\tword\tunits\n" + "".join(
+        f"u{i}\t{j * 0.2:.1f}\t{j * 0.2 + 0.2:.1f}\t{w}\t{' '.join(str((i + j + n) % 7) for n in range(3))}\n"
+        for i in range(4) for j, w in enumerate(["cat", "dog", "the", "cat"]))
+    (root / "wu.tsv").write_text(words, encoding="utf-8")
+    ok(invoke("train", "text", "--corpus", root / "corpus.txt", "--out", root / "ref", "--epochs", "1",
+              "--min-count", "1", "-q"))
+    ok(invoke("train", "e2e", "--corpus", root / "corpus.txt", "--out", root / "run", "--epochs", "2", *E2E))
+    return root
+
+
+@pytest.fixture
+def work(base, tmp_path) -> Path:
+    shutil.copytree(base, tmp_path / "w", symlinks=True)
+    return tmp_path / "w"
+
+
+def _mknod(path: Path, major: int, minor: int) -> None:
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(major, minor))
+    except (PermissionError, OSError) as exc:
+        pytest.skip(f"cannot create device nodes here ({exc})")
+
+
+# --------------------------------------------------------------------------- special files
+
+
+@pytest.mark.parametrize("argv", [
+    ["segments", "{w}/a.ctm", "--out", "{dev}"],
+    ["evaluate", "{w}/ref/vectors.vec", "--tsv", "{dev}", "-q"],
+    ["text-noise", "{w}/corpus.txt", "--substitute", "0.1", "--out", "{dev}"],
+    ["train", "e2e", "--corpus", "{w}/corpus.txt", "--out", "{w}/r2", "--epochs", "1", "--token-vectors", "{dev}",
+     *E2E],
+], ids=["segments", "evaluate-tsv", "text-noise", "train-token-vectors-npz"])
+def test_a_character_device_is_written_in_place(work, argv):
+    null, full = work / "mynull", work / "myfull"
+    _mknod(null, 1, 3)
+    _mknod(full, 1, 7)
+    before = snapshot(work)
+    ok(invoke(*[a.format(w=work, dev=null) for a in argv]))
+    after = snapshot(work)
+    assert stat.S_ISCHR(os.lstat(null).st_mode) and after["mynull"] == before["mynull"]  # still /dev/null
+    # /dev/full: the write fails with one line naming the device, which stays a device
+    r = invoke(*[a.format(w=work, dev=full) for a in argv])
+    assert_one_error_line(r, "myfull", "No space left on device")
+    assert stat.S_ISCHR(os.lstat(full).st_mode)
+    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob(".spokenw2v-special.*x"))
+
+
+def test_a_fifo_is_written_in_place_and_a_socket_refused(work):
+    fifo = work / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    ok(invoke("segments", work / "a.ctm", "--out", fifo, "-q"))
+    reader.join(10)
+    assert got and got[0] == (work / "segs.tsv").read_text(encoding="utf-8")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+    sock_path = work / "sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(str(sock_path))
+        before = snapshot(work)
+        assert_one_error_line(invoke("segments", work / "a.ctm", "--out", sock_path), "sock", "socket")
+        assert snapshot(work) == before and stat.S_ISSOCK(os.lstat(sock_path).st_mode)
+    finally:
+        sock.close()
+
+
+def test_dot_slash_dash_is_a_file_named_dash(work):
+    r = invoke("segments", work / "a.ctm", "--out", "./-", "-q", cwd=work)
+    ok(r)
+    assert r.stdout == "" and (work / "-").read_text() == (work / "segs.tsv").read_text()
+    (work / "-").unlink()
+    r = invoke("segments", work / "a.ctm", "--out=./-", "-q", cwd=work)
+    assert r.stdout == "" and (work / "-").is_file()
+
+
+# --------------------------------------------------------------------------- sweep directories
+
+
+@pytest.mark.parametrize("argv, name", [
+    (["segment-noise", "{w}/segs.tsv", "--split", "0,0.1", "--out", "{w}/d"], "split-0.10.tsv"),
+    (["text-noise", "{w}/corpus.txt", "--substitute", "0,0.1", "--out", "{w}/d"], "substitute-0.10.txt"),
+    (["unit-noise", "{w}/wu.tsv", "--substitute", "0,0.1", "--out", "{w}/d"], "substitute-0.10.tsv"),
+], ids=["segment-noise", "text-noise", "unit-noise"])
+def test_a_sweep_writes_only_into_its_own_directory(work, argv, name):
+    (work / "d").mkdir()
+    (work / "d" / name).write_text("mine\n")
+    before = snapshot(work)
+    assert_one_error_line(invoke(*[a.format(w=work) for a in argv]), "d", "not a sweep directory")
+    assert snapshot(work) == before
+    # into a new directory, and again into it: ours, replaced
+    argv = [a.replace("{w}/d", "{w}/new") for a in argv]
+    ok(invoke(*[a.format(w=work) for a in argv], "-q"))
+    first = snapshot(work / "new")
+    ok(invoke(*[a.format(w=work) for a in argv], "-q"))
+    assert snapshot(work / "new") == first and ".spokenw2v-sweep" in first
+
+
+def test_a_sweep_into_the_directory_of_its_input_is_refused(work):
+    (work / "d").mkdir()
+    shutil.copy(work / "corpus.txt", work / "d" / "corpus.txt")
+    before = snapshot(work)
+    r = invoke("text-noise", work / "d" / "corpus.txt", "--substitute", "0,0.1", "--out", work / "d")
+    assert_one_error_line(r, "d")
+    assert snapshot(work) == before
+
+
+# --------------------------------------------------------------------------- refused runs write nothing
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--seed", "4"], ["seed 0 (checkpoint) vs 4"]),
+    (["--corpus", "{w}/other.txt"], ["other data"]),
+    (["--epochs", "1"], ["--epochs 1", "already trained 2 epochs"]),
+    (["--scale", "2"], ["scale"]),
+], ids=["seed", "other-data", "fewer-epochs", "scale"])
+def test_a_refused_resume_writes_nothing(work, extra, words):
+    before = snapshot(work)
+    r = invoke("train", "e2e", "--out", work / "run", "--resume", *[a.format(w=work) for a in extra], "-q")
+    assert_one_error_line(r, *words)
+    assert snapshot(work) == before
+
+
+def test_token_vectors_may_not_be_a_file_of_the_run(work):
+    before = snapshot(work)
+    r = invoke("train", "e2e", "--corpus", work / "corpus.txt", "--out", work / "run", "--epochs", "1",
+               "--token-vectors", work / "run" / "vectors.vec", *E2E)
+    assert_one_error_line(r, "vectors.vec", "two different outputs")
+    assert snapshot(work) == before
+
+
+def test_test_set_without_reference_is_refused(work):
+    io.write_test_set(work / "ts.tsv", io.TestSet(["cat"], ["dog"], ["random"], freq1=[1], freq2=[1], split=["test"]))
+    before = snapshot(work)
+    r = invoke("train", "text", "--corpus", work / "corpus.txt", "--out", work / "r", "--test-set", work / "ts.tsv")
+    assert_one_error_line(r, "--test-set", "--reference")
+    assert snapshot(work) == before
+
+
+def test_an_interrupt_after_a_checkpoint_says_the_run_can_be_resumed(work, monkeypatch):
+    from spokenw2v import train
+
+    real = train.NeuralTrainer.run
+
+    def interrupted(self):
+        real(self)  # checkpoints written, then Ctrl-C
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train.NeuralTrainer, "run", interrupted)
+    r = invoke("train", "e2e", "--corpus", work / "corpus.txt", "--out", work / "r", "--epochs", "1", *E2E)
+    assert r.exit_code == 130
+    assert "--resume" in r.output and "no partial output" not in r.output
+    assert (work / "r" / "last.pt").is_file()
+
+
+# --------------------------------------------------------------------------- failed commands leave no outputs
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES, errno.EROFS], ids=["ENOSPC", "EACCES", "EROFS"])
+def test_a_failed_write_names_the_output_and_leaves_none(work, monkeypatch, code):
+    """The second of two outputs fails while it is written: one line naming it, and the first
+    output (already in place) is removed again."""
+    feats = work / "feats.npz"
+    info = io.FrameInfo(100.0, 0.0125, 0.025, "mfcc")
+    rng = np.random.default_rng(0)
+    io.write_features(feats, io.Ragged.from_list(["a", "b"], [rng.standard_normal((40, 3)).astype(np.float16)] * 2,
+                                                 [0.4, 0.4], info))
+    real = np.savez
+
+    def failing(file, *args, **kwargs):
+        if "units.npz" in getattr(file, "name", str(file)):
+            raise OSError(code, os.strerror(code))
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(np, "savez", failing)
+    before = snapshot(work)
+    r = invoke("discretize", feats, "--out", work / "units.npz", "--codebook", work / "cb.npz", "--k", "2", "-q")
+    line = assert_one_error_line(r, str(work / "units.npz"))
+    assert os.strerror(code).lower() in line.lower()
+    assert snapshot(work) == before
+
+
+def test_a_full_disk_while_saving_a_checkpoint_is_one_line(work, monkeypatch):
+    from spokenw2v import checkpoints
+
+    real = checkpoints.torch.save
+
+    def full(obj, f, *args, **kwargs):
+        real(obj, f, *args, **kwargs)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(checkpoints.torch, "save", full)
+    before = snapshot(work)
+    r = invoke("train", "e2e", "--corpus", work / "corpus.txt", "--out", work / "r", "--epochs", "1", *E2E)
+    assert_one_error_line(r, "last.pt", "No space left on device")
+    assert snapshot(work) == before
+
+
+# --------------------------------------------------------------------------- one validation layer
+
+# (argv with {w}, the option the error must name)
+BAD_VALUES = [
+    (["train", "text", "--corpus", "{w}/corpus.txt", "--window", "0"], "--window"),
+    (["train", "text", "--corpus", "{w}/corpus.txt", "--dims", "0"], "--dims"),
+    (["train", "text", "--corpus", "{w}/corpus.txt", "--negatives", "0"], "--negatives"),
+    (["train", "text", "--corpus", "{w}/corpus.txt", "--window", "-1"], "--window"),
+    (["train", "e2e", "--corpus", "{w}/corpus.txt", "--pool-size", "0"], "--pool-size"),
+    (["train", "e2e", "--corpus", "{w}/corpus.txt", "--noise-power", "nan"], "--noise-power"),
+    (["train", "e2e", "--corpus", "{w}/corpus.txt", "--subsample", "-1"], "--subsample"),
+    (["train", "e2e", "--corpus", "{w}/corpus.txt", "--lr", "inf"], "--lr"),
+    (["train", "e2e", "--corpus", "{w}/corpus.txt", "--seed", "-1"], "--seed"),
+    (["train", "e2e", "--corpus", "{w}/corpus.txt", "--seed", str(2**70)], "--seed"),
+    (["train", "e2e", "--corpus", "{w}/corpus.txt", "--test-seed", "-1"], "--test-seed"),
+    (["train", "e2e", "--corpus", "{w}/corpus.txt", "--batch-tokens", str(2**40)], "--batch-tokens"),
+    (["label-segments", "{w}/segs.tsv", "--gold", "{w}/segs.tsv", "--tolerance", "-1"], "--tolerance"),
+    (["label-segments", "{w}/segs.tsv", "--gold", "{w}/segs.tsv", "--tolerance", "nan"], "--tolerance"),
+    (["segment-noise", "{w}/segs.tsv", "--seed", "-1"], "--seed"),
+    (["segment-noise", "{w}/segs.tsv", "--seed", str(2**70)], "--seed"),
+    (["segment-noise", "{w}/segs.tsv", "--tolerance", "nan"], "--tolerance"),
+    (["text-noise", "{w}/corpus.txt", "--seed", "-1"], "--seed"),
+    (["unit-noise", "{w}/wu.tsv", "--seed", str(2**32)], "--seed"),
+    (["discretize", "{w}/feats.npz", "--codebook", "{w}/cb.npz", "--seed", "-1"], "--seed"),
+    (["discretize", "{w}/feats.npz", "--codebook", "{w}/cb.npz", "--sample-fraction", "nan"], "--sample-fraction"),
+    (["evaluate", "{w}/ref/vectors.vec", "--seed", "-1"], "--seed"),
+    (["evaluate", "{w}/ref/vectors.vec", "--bootstrap", "-5"], "--bootstrap"),
+    (["synthesize", "{w}/corpus.txt", "--jobs", "-1"], "--jobs"),
+    (["synthesize", "{w}/corpus.txt", "--seed", "-1"], "--seed"),
+    (["featurize", "{w}/audio", "--batch-seconds", "nan"], "--batch-seconds"),
+    (["segments", "{w}/a.ctm", "--overlap-tolerance", "inf"], "--overlap-tolerance"),
+    (["demo", "--seed", "-1"], "--seed"),
+]
+
+
+@pytest.mark.parametrize("argv, option", BAD_VALUES, ids=[f"{a[0]}{o}={a[-1]}" for a, o in BAD_VALUES])
+def test_a_bad_value_is_one_line_naming_the_option_and_writes_nothing(work, argv, option):
+    before = snapshot(work)
+    argv = [a.format(w=work) for a in argv]
+    out = {"demo": [work / "o"], "evaluate": ["--tsv", work / "o"]}.get(argv[0], ["--out", work / "o"])
+    r = invoke(*argv, *out)
+    assert_one_error_line(r, option, "must be")
+    assert snapshot(work) == before and not (work / "o").exists()
+
+
+def test_every_numeric_option_declares_its_range():
+    """No int or float option of any command is left without a declared range."""
+    import typer
+
+    from spokenw2v.cli.options import Range
+
+    root = typer.main.get_command(app)
+
+    def leaves(cmd):
+        for sub in getattr(cmd, "commands", {}).values():
+            yield from leaves(sub)
+        if not hasattr(cmd, "commands"):
+            yield cmd
+
+    import inspect
+
+    missing, checked = [], 0
+    for cmd in leaves(root):
+        for name, param in inspect.signature(cmd.callback).parameters.items():
+            if param.annotation in ("int", "float", "Optional[int]", "Optional[float]"):
+                checked += 1
+                if not isinstance(getattr(param.default, "spokenw2v_range", None), Range):
+                    missing.append(f"{cmd.name} {name}")
+    assert checked > 40 and not missing, missing
