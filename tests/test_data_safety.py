@@ -113,7 +113,7 @@ CLOBBER_CASES = [
     ("text-noise-hard-link", ["text-noise", "{w}/corpus.txt", "--out", "{w}/hard.txt", "--substitute", "0.1"],
      ["corpus.txt"], ["also an input"]),
     ("text-noise-sweep-file", ["text-noise", "{w}/sw/substitute-0.10.txt", "--out", "{w}/sw", "--substitute",
-                               "0,0.1"], ["sw"], ["also an input"]),
+                               "0,0.1"], ["sw"], ["not a sweep directory"]),
     ("segment-noise", ["segment-noise", "{w}/tiny/segments.tsv", "--out", "{w}/tiny/segments.tsv", "--split",
                        "0.1"], ["tiny"], ["also an input"]),
     ("segments", ["segments", "{w}/align/a.ctm", "--out", "{w}/align/a.ctm"], ["align"], ["also an input"]),

@@ -283,7 +283,7 @@ def test_cli_segment_noise_sweep(small_files):
                                  str(d / "units.npz"), "--split", "0,0.1,0.25", "--jitter", "0.01", "--seed", "3",
                                  "--report", str(d / "report.json")])
     assert result.exit_code == 0, result.output
-    names = sorted(p.name for p in (d / "sweep").iterdir())
+    names = sorted(p.name for p in (d / "sweep").iterdir() if not p.name.startswith("."))
     assert names == ["split-0.00.tsv", "split-0.10.tsv", "split-0.25.tsv"]
     runs = json.loads((d / "report.json").read_text())
     assert [r["split"] for r in runs] == [0.0, 0.1, 0.25] and all(r["jitter"] == 0.01 for r in runs)
@@ -387,7 +387,7 @@ def test_cli_text_noise_sweep(tmp_path):
     result = runner.invoke(app, ["text-noise", str(corpus), "--out", str(tmp_path / "sw"), "--substitute",
                                  "0,0.2,0.4", "--weighting", "unigram", "--report", str(tmp_path / "r.json")])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "sw").iterdir()) == [
+    assert sorted(p.name for p in (tmp_path / "sw").iterdir() if not p.name.startswith(".")) == [
         "substitute-0.00.txt", "substitute-0.20.txt", "substitute-0.40.txt"]
     assert read_corpus(tmp_path / "sw" / "substitute-0.00.txt") == read_corpus(corpus)
     runs = json.loads((tmp_path / "r.json").read_text())
