@@ -467,6 +467,9 @@ def _metrics(d_model: np.ndarray, reference: WordVectors, test_set: TestSet, usa
         out["A_partial"] = float("nan")
     res_b = (residuals(d_model, d_ref), residuals(d_edit, d_ref))
     out["B_partial"] = _residual_pearson(*res_b)
+    if d_model.size and not np.ptp(d_model) > 0:  # every distance equal (a 0-dimensional model): nothing to correlate
+        out["A_partial"] = out["B_partial"] = float("nan")
+        res_a = res_b = None
     out["coverage"] = n / n_split
     out["pairs"] = float(n)
     if bootstrap > 0:
@@ -474,7 +477,7 @@ def _metrics(d_model: np.ndarray, reference: WordVectors, test_set: TestSet, usa
         cluster = np.fromiter((codes.setdefault(w, len(codes)) for w in w1), dtype=np.int64, count=n)
         low_high = _cluster_bootstrap(cluster, d_model, (d_ref, d_edit), bootstrap, seed)
         (out["A_low"], out["A_high"]), (out["B_low"], out["B_high"]) = low_high
-        for key, res in (("A_partial", res_a), ("B_partial", res_b)):
+        for key, res in (("A_partial", res_a), ("B_partial", res_b)):  # None: not computed
             if res is None:
                 out[key + "_low"] = out[key + "_high"] = float("nan")
             elif not res[0].any() or not res[1].any():  # nothing left: 0 in every resample
@@ -551,22 +554,33 @@ def _lower_index(wv: WordVectors) -> dict[str, int]:
     return index
 
 
-def word_similarity(model: WordVectors, pairs: SimilarityPairs) -> dict[str, float]:
+#: Fewest in-vocabulary pairs a word-similarity correlation is reported for.
+MIN_SIMILARITY_PAIRS = 30
+
+
+def word_similarity(model: WordVectors, pairs: SimilarityPairs,
+                    min_pairs: int = MIN_SIMILARITY_PAIRS) -> dict[str, float]:
     """Spearman rho between the model's cosine similarities and human scores.
 
-    Words are matched lower-cased on both sides.  Returns ``spearman`` (NaN when fewer than two
-    pairs are in the vocabulary), ``oov`` (pairs with a missing word / all pairs) and ``pairs``
-    (pairs used).
+    Words are matched lower-cased on both sides.  Returns ``spearman`` with its 95% interval
+    ``low`` and ``high`` (Fisher's z with the standard error 1.06 / sqrt(n - 3) of a Spearman
+    rho; all NaN when fewer than ``min_pairs`` pairs are in the vocabulary: a
+    correlation of a handful of pairs is no result), ``oov`` (pairs with a missing word / all
+    pairs) and ``pairs`` (pairs used).
     """
     index = _lower_index(model)
     i1 = np.asarray([index.get(w.lower(), -1) for w in pairs.word1], dtype=np.int64)
     i2 = np.asarray([index.get(w.lower(), -1) for w in pairs.word2], dtype=np.int64)
     ok = (i1 >= 0) & (i2 >= 0)
     n = int(ok.sum())
-    rho = float("nan")
-    if n >= 2:
+    rho = low = high = float("nan")
+    if n >= max(min_pairs, 2):
         rho = spearman(1.0 - cosine_distances(model, i1[ok], i2[ok]), pairs.score[ok])
-    return {"spearman": rho, "oov": 1.0 - n / len(pairs.word1), "pairs": float(n)}
+        if math.isfinite(rho):
+            if n > 3:
+                z, half = math.atanh(min(max(rho, -0.999999), 0.999999)), 1.96 * 1.06 / math.sqrt(n - 3)
+                low, high = math.tanh(z - half), math.tanh(z + half)
+    return {"spearman": rho, "low": low, "high": high, "oov": 1.0 - n / len(pairs.word1), "pairs": float(n)}
 
 
 # --------------------------------------------------------------------------- neighbours

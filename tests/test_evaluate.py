@@ -189,11 +189,30 @@ def test_word_similarity_on_a_toy():
     wv = WordVectors(["Cat", "dog", "car"], np.array([[1, 0], [0.9, 0.1], [0, 1]], dtype=np.float32))
     pairs = SimilarityPairs("toy", ["cat", "CAT", "dog", "cat"], ["dog", "car", "car", "unicorn"],
                             np.array([9.0, 1.0, 2.0, 5.0]))
-    s = ev.word_similarity(wv, pairs)
+    s = ev.word_similarity(wv, pairs, min_pairs=2)
     assert s["oov"] == pytest.approx(0.25)
     assert s["pairs"] == 3
     # similarities: cat-dog 0.994, cat-car 0, dog-car 0.110 -> ranks 3,1,2 vs scores 9,1,2 -> rho 1
     assert s["spearman"] == pytest.approx(1.0)
+    # by default three pairs are too few to report a correlation (and an interval)
+    s = ev.word_similarity(wv, pairs)
+    assert np.isnan(s["spearman"]) and np.isnan(s["low"]) and s["pairs"] == 3 and ev.MIN_SIMILARITY_PAIRS == 30
+
+
+def test_word_similarity_interval_contains_rho_and_narrows_with_pairs():
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(400)]
+    wv = WordVectors(words, rng.standard_normal((400, 8)).astype(np.float32))
+    w1, w2 = words[:200], words[200:]
+    sims = (1 - ev.cosine_distances(wv, np.arange(200), np.arange(200, 400))) + 0.3 * rng.standard_normal(200)
+    wide = ev.word_similarity(wv, SimilarityPairs("s", w1[:40], w2[:40], sims[:40]))
+    narrow = ev.word_similarity(wv, SimilarityPairs("s", w1, w2, sims))
+    for s in (wide, narrow):
+        assert s["low"] < s["spearman"] < s["high"]
+    assert narrow["high"] - narrow["low"] < wide["high"] - wide["low"]
+    # 1.06 / sqrt(n - 3) on Fisher's z: the half-width for n = 200 and rho = r
+    z = np.arctanh(narrow["spearman"])
+    assert narrow["high"] == pytest.approx(np.tanh(z + 1.96 * 1.06 / np.sqrt(197)))
 
 
 def test_bundled_benchmarks_load():
@@ -345,3 +364,14 @@ def test_evaluate_log_names_the_ranks_actually_used(files):
     text = " ".join(r.output.split())
     vocabulary = len({w for line in (files / "corpus.txt").read_text().split("\n") for w in line.split()})
     assert f"..{vocabulary} of {vocabulary} corpus words" in text, text
+
+
+def test_a_model_whose_distances_are_all_equal_has_no_partial_correlations():
+    """A 0-dimensional model (every cosine distance 1): A, B and their partial forms are all
+    undefined, not a partial correlation of 0.000 that reads like a result."""
+    flat = WordVectors(list(REF.words), np.zeros((len(REF), 0), dtype=np.float32))
+    ts = TestSet(PAIRS.word1, PAIRS.word2, PAIRS.relation, seed=0, freq1=[5, 5, 5, 5, 9], freq2=[1, 9, 2, 3, 1],
+                 split=["test"] * len(PAIRS))
+    m = ev.paper_metrics(flat, REF, ts, bootstrap=20)
+    for key in ("A", "B", "A_partial", "B_partial", "A_partial_low", "B_partial_high"):
+        assert np.isnan(m[key]), key

@@ -224,6 +224,7 @@ def evaluate_command(
                 s = ev.word_similarity(wv, pairs)
                 row[pairs.name] = s["spearman"]
                 row[f"{pairs.name}_oov"] = s["oov"]
+                row.update({f"{pairs.name}_{k}": s[k] for k in ("low", "high", "pairs")})
             for w in query:
                 nbrs[w][name] = ev.nearest_neighbours(wv, w, top)
             results.append(row)
@@ -281,6 +282,14 @@ def _write_outputs(log: Log, ts: Optional[TestSet], save_test_set: Optional[Path
         log(f"Wrote {shown(json_out)}.")
 
 
+def _similarity_cell(r: dict, name: str) -> str:
+    """``0.490 [0.41, 0.56] (300 pairs)``, or ``n/a (12 pairs)`` below the minimum number of pairs."""
+    n = int(r[name + "_pairs"])
+    if math.isnan(r[name]):
+        return f"n/a ({n} pairs)"
+    return f"{_cell(r[name])} [{r[name + '_low']:.2f}, {r[name + '_high']:.2f}] ({n} pairs)"
+
+
 def _tsv_value(value) -> object:
     return "" if value is None else value
 
@@ -297,7 +306,7 @@ def _print_table(results: list[dict], groups: list[dict], nulls: list[dict], pap
         for col in (f"A{ci}", f"A_partial{ci}", "A_sem", "A_orth", "A_rand", f"B{ci}", "B_partial", "coverage"):
             table.add_column(col, justify="right", no_wrap=True)
     for name in sim_names:
-        table.add_column(f"{name} rho (oov)", justify="right", no_wrap=True)
+        table.add_column(f"{name} rho [95% CI] (pairs)", justify="right", no_wrap=True)
 
     def with_ci(r: dict, m: str) -> str:
         if m + "_low" not in r:
@@ -313,7 +322,7 @@ def _print_table(results: list[dict], groups: list[dict], nulls: list[dict], pap
             cells += [with_ci(r, "A"), with_ci(r, "A_partial"), _cell(r["A_sem"]), _cell(r["A_orth"]),
                       _cell(r["A_rand"]), with_ci(r, "B"), _cell(r["B_partial"]), f"{r['coverage']:.1%}"]
         for name in sim_names:
-            cells.append(f"{_cell(r[name])} ({r[name + '_oov']:.0%})")
+            cells.append(_similarity_cell(r, name))
         table.add_row(*cells)
 
     def mean_sd(r: dict, m: str) -> str:
