@@ -30,7 +30,7 @@ from .data import EpochBatches, NoiseSampler, TokenStream, distinct_chunks, enco
 from .distributed import Distributed
 from .errors import SpokenW2VError
 from .io import WordVectors
-from .config import Kind, TrainConfig, describe_differences
+from .config import Kind, NegativeSampling, TrainConfig, describe_differences
 from .models import SequenceAutoencoder, SkipGram, build_skipgram
 from .monitor import Evaluator, metrics_row, write_metrics
 
@@ -87,6 +87,25 @@ def _prefetch(it: Iterator, depth: int) -> Iterator:
         stop.set()
 
 
+#: Most token slots one training step may hold (centres x (context + negatives) + the negative
+#: pool): about 0.5 GB of int64 ids before the encodings; beyond it a setting is a typo.
+MAX_STEP_SLOTS = 2**26
+
+
+def check_step_size(cfg: TrainConfig, n_tokens: int) -> None:
+    """A one-line :class:`SpokenW2VError` when one step of ``cfg`` (resolved) on a stream of
+    ``n_tokens`` tokens would hold more than :data:`MAX_STEP_SLOTS` token slots, so that memory
+    is bounded before anything is allocated or written.  A step's centres are at most the
+    stream; the negative pool is drawn whole whatever the stream's size."""
+    centres = min(cfg.batch_tokens, n_tokens)
+    pool = cfg.pool_size if cfg.negative_sampling == NegativeSampling.pool.value else 0
+    slots = centres * (2 * cfg.window + cfg.negatives) + pool
+    if slots > MAX_STEP_SLOTS:
+        raise SpokenW2VError(f"--batch-tokens {cfg.batch_tokens}, --window {cfg.window}, --negatives {cfg.negatives} "
+                             f"and --pool-size {cfg.pool_size} ask for {slots:,} token slots per step on "
+                             f"{n_tokens:,} tokens, more than {MAX_STEP_SLOTS:,}; lower them; nothing was written")
+
+
 def check_resumable(ck: dict, cfg: TrainConfig, fingerprint: str, path: str | os.PathLike) -> None:
     """A one-line :class:`SpokenW2VError` unless the checkpoint ``ck`` (loaded from ``path``) can be
     continued with the resolved configuration ``cfg`` on the token stream whose fingerprint is
@@ -136,6 +155,7 @@ class NeuralTrainer:
         # bf16 autocast on CUDA only, and only where the GPU has bf16 (not emulated: that is slow)
         self.amp = (self.cfg.amp and device.type == "cuda"
                     and torch.cuda.is_bf16_supported(including_emulation=False))
+        check_step_size(self.cfg, len(stream))
         if self.cfg.vocab_size != stream.vocab_size:
             raise SpokenW2VError(
                 f"the data has {stream.vocab_size} symbols but the configuration expects {self.cfg.vocab_size}"

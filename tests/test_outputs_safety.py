@@ -189,6 +189,19 @@ def test_token_vectors_may_not_be_a_file_of_the_run(work):
     assert snapshot(work) == before
 
 
+@pytest.mark.parametrize("extra", [["--batch-tokens", "1000000000"], ["--window", "100000000"],
+                                   ["--negatives", "1000000000"]], ids=lambda e: e[0])
+def test_a_step_too_large_for_memory_is_refused_up_front(work, extra):
+    """Memory is bounded before anything is allocated: the centres of a step are at most the
+    corpus, but a pool of a billion negatives (--pool-size defaults to --batch-tokens) or a
+    window of a hundred million words is refused."""
+    before = snapshot(work)
+    r = invoke("train", "e2e", "--corpus", work / "corpus.txt", "--out", work / "r", "--epochs", "1", *E2E[:-3],
+               *extra)
+    assert_one_error_line(r, extra[0], "token slots per step")
+    assert snapshot(work) == before
+
+
 def test_test_set_without_reference_is_refused(work):
     io.write_test_set(work / "ts.tsv", io.TestSet(["cat"], ["dog"], ["random"], freq1=[1], freq2=[1], split=["test"]))
     before = snapshot(work)

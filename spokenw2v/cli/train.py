@@ -225,7 +225,7 @@ def train_command(
     from ..data import char_stream, unit_stream
     from ..devices import resolve_device
     from ..frames import word_unit_sequences
-    from ..train import Hooks, NeuralTrainer, check_resumable
+    from ..train import Hooks, NeuralTrainer, check_resumable, check_step_size
 
     skipped = None
     if wu is not None:
@@ -266,6 +266,7 @@ def train_command(
     if dist.enabled and dev.type == "cuda":
         dev = torch.device("cuda", dist.local_rank)
         torch.cuda.set_device(dev)
+    check_step_size(cfg.resolved(), len(stream))  # memory bounded before anything is written
     if saved is not None:  # every check of a resumed run passes before config.json is rewritten
         check_resumable(saved, cfg, stream.fingerprint(), out / "last.pt")
     run_dir = RunDirectory(out, resume=resume, keep_after="last.pt") if dist.main else contextlib.nullcontext()
