@@ -147,7 +147,7 @@ class ReadReport:
     zero_duration: int = 0  # zero-duration words dropped (CTM)
     trimmed: int = 0  # overlaps <= tolerance trimmed
     tolerance: float = DEFAULT_OVERLAP_TOLERANCE
-    joined: int = 0  # labels whose line breaks / runs of white space became single spaces
+    joined: int = 0  # labels whose inner white space (line breaks, spaces) became _
     speaker_files: int = 0  # TextGrids split into one utterance per speaker tier
     speaker_utts: int = 0
     channel_files: int = 0  # CTM files split into UTT-CHANNEL utterances
@@ -175,7 +175,7 @@ class ReadReport:
         if self.trimmed:
             parts.append(f"trimmed {self.trimmed} overlap(s) of <= {self.tolerance:g} s")
         if self.joined:
-            parts.append(f"joined line breaks/white space in {self.joined} label(s)")
+            parts.append(f"joined the white space inside {self.joined} label(s) with _")
         if self.alt_blocks:
             parts.append(f"kept the first alternative of {self.alt_blocks} <ALT_BEGIN> block(s)")
         if self.speaker_files:
@@ -391,9 +391,11 @@ def _speaker(tier_name: str) -> str:
 
 
 def _clean_label(mark: str, report: ReadReport | None) -> str:
+    """A label as one word: inner white space (line breaks, spaces) becomes ``_``, so that every
+    later stage reads it as one token."""
     label = mark.strip()
-    if any(c in label for c in "\r\n\t\v\f") or "  " in label:
-        label = " ".join(label.split())
+    if any(c.isspace() for c in label):
+        label = "_".join(label.split())
         if report is not None:
             report.joined += 1
     return label

@@ -992,8 +992,11 @@ def read_codebook(path: str | os.PathLike) -> Codebook:
 
 
 def write_word_units(path: str | os.PathLike, seg: Segments, sequences: Sequence[np.ndarray]) -> None:
-    """Human-readable view: ``utt start end word units`` (space-separated unit ids)."""
-    words = seg.word if seg.word is not None else [""] * len(seg)
+    """Human-readable view: ``utt start end word units`` (space-separated unit ids); the
+    segments must have words (every reader of the format needs them)."""
+    if seg.word is None:
+        raise SpokenW2VError(f"{path}: word units need the word of every segment (the segments have no word column)")
+    words = seg.word
     write_tsv(path, ["utt", "start", "end", "word", "units"], (
         [seg.utt[i], f"{seg.start[i]:.4f}", f"{seg.end[i]:.4f}", words[i], " ".join(map(str, sequences[i].tolist()))]
         for i in range(len(seg))

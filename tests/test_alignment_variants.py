@@ -121,7 +121,7 @@ def test_other_word_tier_names(name):
 def test_tier_option_names_and_patterns_in_order():
     text = long_textgrid([("ORT", [(0, 1.5, "guten Tag")]), ("ORT-MAU", fill([(0.3, 0.7, "guten")], 1.5)),
                           ("spkA", fill([(0.1, 0.2, "a")], 1.5)), ("spkB", fill([(0.1, 0.3, "b")], 1.5))], 1.5)
-    assert [t.word for t in parse_textgrid(text, "a.TextGrid", "a", ReadOptions(tiers=("ort",)))] == ["guten Tag"]
+    assert [t.word for t in parse_textgrid(text, "a.TextGrid", "a", ReadOptions(tiers=("ort",)))] == ["guten_Tag"]  # one word
     toks = parse_textgrid(text, "a.TextGrid", "a", ReadOptions(tiers=("nothing", "spk*", "ORT")))
     assert triples(toks) == [("a-spkA", 0.1, 0.2, "a"), ("a-spkB", 0.1, 0.3, "b")]
     with pytest.raises(SpokenW2VError) as err:
@@ -176,10 +176,10 @@ line two"
 def test_praat_comments_multiline_labels_and_strings_with_marks():
     report = ReadReport()
     toks = parse_textgrid(PRAAT_COMMENTS, "c.TextGrid", "c", report=report)
-    assert triples(toks) == [("c", 0.0, 1.0, "line one line two"), ("c", 1.0, 1.5, 'wow! [x] "quoted"'),
+    assert triples(toks) == [("c", 0.0, 1.0, "line_one_line_two"), ("c", 1.0, 1.5, 'wow!_[x]_"quoted"'),
                              ("c", 2.0, 3.0, "end")]
     assert [t.line for t in toks] == [16, 21, 29]  # lines of each interval's xmin
-    assert report.joined == 1 and report.dropped == {"[noise]": 1}
+    assert report.joined == 2 and report.dropped == {"[noise]": 1}
 
 
 def test_textgrid_errors_give_lines_after_multiline_labels():

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from helpers import assert_one_error_line, snapshot, topic_corpus
+from helpers import assert_one_error_line, snapshot, topic_corpus, unit_data
 from spokenw2v import io
 from spokenw2v.cli import app
 
@@ -49,6 +49,7 @@ def base(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("outputs")
     io.write_corpus(root / "corpus.txt", topic_corpus(40))
     io.write_corpus(root / "other.txt", topic_corpus(40, seed=1))
+    unit_data(root)  # units.npz, segments.tsv
     (root / "a.ctm").write_text("u1 1 0.10 0.20 cat\nu1 1 0.30 0.20 dog\nu2 1 0.10 0.30 the\n", encoding="utf-8")
     ok(invoke("segments", root / "a.ctm", "--out", root / "segs.tsv", "-q"))
     words = "utt\tstart\tend\tword\tunits\n" + "".join(
@@ -338,3 +339,48 @@ def test_every_numeric_option_declares_its_range():
                 if not isinstance(getattr(param.default, "spokenw2v_range", None), Range):
                     missing.append(f"{cmd.name} {name}")
     assert checked > 40 and not missing, missing
+
+
+# --------------------------------------------------------------------------- stages write what later stages read
+
+SHORT_TEXTGRID = '''File type = "ooTextFile"
+Object class = "TextGrid"
+
+0
+1.5
+<exists>
+1
+"IntervalTier"
+"words"
+0
+1.5
+3
+0
+0.5
+"ice
+cream"
+0.5
+1
+"and  cake"
+1
+1.5
+"cat"
+'''
+
+
+def test_a_label_over_two_lines_becomes_one_word_that_train_reads(work):
+    (work / "u1.TextGrid").write_text(SHORT_TEXTGRID, encoding="utf-8")
+    ok(invoke("segments", work / "u1.TextGrid", "--out", work / "tg.tsv", "-q"))
+    seg = io.read_segments(work / "tg.tsv", require_words=True)  # what train reads
+    assert seg.word == ["ice_cream", "and_cake", "cat"]
+
+
+def test_word_units_of_segments_without_words_is_refused(work):
+    (work / "bare.tsv").write_text("utt\tstart\tend\nutt000\t0.0\t0.2\n", encoding="utf-8")
+    before = snapshot(work)
+    r = invoke("word-units", work / "units.npz", work / "bare.tsv", "--out", work / "o.tsv")
+    assert_one_error_line(r, "bare.tsv", "word")
+    assert snapshot(work) == before
+    with pytest.raises(io.SpokenW2VError, match="no word column"):
+        io.write_word_units(work / "o.tsv", io.read_segments(work / "bare.tsv"), [np.array([1, 2])])
+    assert not (work / "o.tsv").exists()

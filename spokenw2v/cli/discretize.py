@@ -132,7 +132,7 @@ def word_units_command(
     check_paths([units, segments], [out])
     u = read_units(units)
     durations = dict(zip(u.frames.utt_ids, u.frames.durations.tolist()))
-    seg = read_segments(segments, durations=durations)
+    seg = read_segments(segments, require_words=True, durations=durations)
     sequences, _ = word_unit_sequences(u, seg, merge=merge, source=str(segments))
     write_word_units(out, seg, sequences)
     stats = unit_statistics(sequences, seg.word)
