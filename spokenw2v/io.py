@@ -747,6 +747,9 @@ def _ragged_from(arrays: dict, path: Path) -> Ragged:
             u = bad if name == "durations" else int(np.searchsorted(offsets, bad, side="right") - 1)
             raise SpokenW2VError(f"{where(path, utt=utt_ids[u])}: non-finite {name[:-1] if name == 'values' else 'duration'}"
                                  f" (NaN or infinity)")
+    if len(durations) and durations.min() < 0:
+        u = int(np.argmin(durations))
+        raise SpokenW2VError(f"{where(path, utt=utt_ids[u])}: negative duration {float(durations[u]):g} s")
     return Ragged(utt_ids, offsets, values, arrays["durations"].astype(np.float64), _frame_info(arrays, path))
 
 
@@ -862,6 +865,9 @@ def read_features(path: str | os.PathLike, mmap: bool = False) -> Ragged:
     """Read one features NPZ file (not a directory; see :func:`iter_features`)."""
     path = Path(path)
     arrays = _load_npz(path, FEATURES_FORMAT)
+    if arrays["values"].dtype.kind != "f" or arrays["values"].ndim != 2:
+        raise SpokenW2VError(f"{path}: feature values must be (frames, dims) floats, found {arrays['values'].ndim} "
+                             f"axes of {arrays['values'].dtype}")
     return _ragged_from(arrays, path)
 
 
@@ -981,6 +987,8 @@ def read_codebook(path: str | os.PathLike) -> Codebook:
     c = a["centroids"].astype(np.float32)
     if c.ndim != 2 or a["mean"].shape != (c.shape[1],) or a["std"].shape != (c.shape[1],):
         raise SpokenW2VError(f"{path}: corrupt codebook (centroid/mean/std shapes disagree)")
+    if "k" in a and int(a["k"]) != c.shape[0]:
+        raise SpokenW2VError(f"{path}: corrupt codebook (k = {int(a['k'])} but {c.shape[0]} centroids)")
     if not all(a[key].dtype.kind in "biuf" and np.isfinite(a[key]).all() for key in ("centroids", "mean", "std")) \
             or not (a["std"] > 0).all():
         raise SpokenW2VError(f"{path}: corrupt codebook (non-finite centroids, mean or std, or std <= 0)")

@@ -384,3 +384,34 @@ def test_word_units_of_segments_without_words_is_refused(work):
     with pytest.raises(io.SpokenW2VError, match="no word column"):
         io.write_word_units(work / "o.tsv", io.read_segments(work / "bare.tsv"), [np.array([1, 2])])
     assert not (work / "o.tsv").exists()
+
+
+def _features(path: Path, values: np.ndarray, durations=(0.4, 0.4)) -> Path:
+    info = io.FrameInfo(100.0, 0.0125, 0.025, "mfcc")
+    half = len(values) // 2
+    io.write_features(path, io.Ragged.from_list(["a", "b"], [values[:half], values[half:]], list(durations), info))
+    return path
+
+
+@pytest.mark.parametrize("case, words", [
+    ("int32-features", ["bad.npz", "floats", "int32"]),
+    ("negative-duration", ["bad.npz", "negative duration"]),
+    ("codebook-k-disagrees", ["cb.npz", "k = 5 but 2 centroids"]),
+])
+def test_discretize_refuses_meaningless_inputs(work, case, words):
+    rng = np.random.default_rng(0)
+    good = _features(work / "f.npz", rng.standard_normal((80, 3)).astype(np.float16))
+    ok(invoke("discretize", good, "--out", work / "u.npz", "--codebook", work / "cb.npz", "--k", "2", "-q"))
+    argv = ["discretize", work / "bad.npz", "--out", work / "o.npz", "--codebook", work / "c2.npz", "--k", "2"]
+    if case == "int32-features":
+        _features(work / "bad.npz", rng.integers(0, 9, (80, 3)).astype(np.int32))
+    elif case == "negative-duration":
+        _features(work / "bad.npz", rng.standard_normal((80, 3)).astype(np.float16), durations=(0.4, -0.4))
+    else:
+        arrays = dict(np.load(work / "cb.npz", allow_pickle=False))
+        arrays["k"] = np.int64(5)
+        np.savez(work / "cb.npz", **arrays)
+        argv = ["discretize", good, "--out", work / "o.npz", "--use-codebook", work / "cb.npz"]
+    before = snapshot(work)
+    assert_one_error_line(invoke(*argv), *words)
+    assert snapshot(work) == before
