@@ -91,6 +91,8 @@ def probe_audio(utt: str, path: str | os.PathLike) -> AudioInfo:
     path = Path(path)
     if not path.exists():
         raise SpokenW2VError(f"{path}: no such audio file (utterance {utt})")
+    if path.is_dir():
+        raise SpokenW2VError(f"{path}: is a directory, not an audio file (utterance {utt})")
     try:
         info = sf.info(str(path))
     except Exception as exc:  # soundfile raises several types for unreadable data
@@ -117,6 +119,9 @@ def load_audio(path: str | os.PathLike, target_rate: int = SAMPLE_RATE) -> np.nd
         raise SpokenW2VError(f"{path}: unreadable audio: {_short(exc, path)}") from None
     if data.shape[0] == 0:
         raise SpokenW2VError(f"{path}: zero-length audio")
+    if not np.isfinite(data).all():
+        bad = int(np.flatnonzero(~np.isfinite(data).all(axis=1))[0])
+        raise SpokenW2VError(f"{path}: the audio has NaN or infinite samples (first at {bad / rate:.3f} s)")
     wave = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
     if rate != target_rate:
         wave = resample(wave, rate, target_rate)

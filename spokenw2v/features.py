@@ -56,6 +56,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Protocol, Sequence
 
 import numpy as np
@@ -265,6 +266,9 @@ class SSLFeaturizer:
         self.device = torch.device(device)
         self.half = (self.device.type == "cuda") if half is None else bool(half and self.device.type == "cuda")
         cls = _model_class(kind)
+        if _looks_local(model_id) and not Path(model_id).expanduser().is_dir():
+            raise SpokenW2VError(f"{model_id}: no such model directory (a local --model is a directory saved with "
+                                 f"save_pretrained; a Hugging Face id looks like facebook/hubert-base-ls960)")
         try:
             # float32 weights whatever the checkpoint's dtype (transformers 5 keeps a float16 checkpoint
             # in float16, which fails on the CPU); CUDA runs in float16 through autocast
@@ -372,3 +376,9 @@ def featurize_waveform(featurizer: Featurizer, wave: np.ndarray) -> np.ndarray:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
+
+
+def _looks_local(model: str) -> bool:
+    """True when ``--model`` names a directory rather than a Hugging Face id (``org/name``):
+    it exists, begins with ``.``, ``/`` or ``~``, or has more than one ``/``."""
+    return os.path.exists(model) or model.startswith((".", "/", "~")) or model.count("/") > 1

@@ -607,6 +607,8 @@ def read_audio_list(path: str | os.PathLike) -> dict[str, Path]:
     for lineno, row in rows:
         if row["utt"] in out:
             raise SpokenW2VError(f"{where(path, lineno)}: duplicate utterance id {row['utt']!r}")
+        if not row["path"].strip():
+            raise SpokenW2VError(f"{where(path, lineno)}: empty audio path (utterance {row['utt']!r})")
         p = Path(row["path"])
         out[row["utt"]] = p if p.is_absolute() else path.parent / p
     if not out:

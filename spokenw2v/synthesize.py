@@ -396,7 +396,9 @@ def _make_block(block: list[tuple[int, Utterance, bool]]) -> int:
             os.write(write_end, str(exc).encode("utf-8", "replace"))
             code = 1
         except BaseException as exc:  # report, never hang the parent
-            os.write(write_end, f"{type(exc).__name__}: {exc}".encode("utf-8", "replace"))
+            first = block[0][1]
+            os.write(write_end, f"line {first.line} (utterance {first.utt}): synthesis failed "
+                                f"({type(exc).__name__}: {exc})".encode("utf-8", "replace"))
             code = 2
         finally:
             os._exit(code)

@@ -415,3 +415,29 @@ def test_discretize_refuses_meaningless_inputs(work, case, words):
     before = snapshot(work)
     assert_one_error_line(invoke(*argv), *words)
     assert snapshot(work) == before
+
+
+# --------------------------------------------------------------------------- clear messages
+
+
+def test_clear_messages_for_nan_audio_a_missing_model_directory_and_an_empty_audio_path(work):
+    import soundfile as sf
+
+    from helpers import make_tiny_speech
+
+    tiny = make_tiny_speech(work, n_utts=2, mixed_formats=False)
+    wave = np.zeros(8000, np.float32)
+    wave[4000] = np.nan
+    (work / "nan").mkdir()
+    sf.write(work / "nan" / "u.wav", wave, 16000, subtype="FLOAT")
+    r = invoke("featurize", work / "nan", "--out", work / "f.npz")
+    assert_one_error_line(r, "u.wav", "NaN or infinite samples", "0.250 s")
+
+    r = invoke("featurize", tiny.audio_dir, "--feature", "hubert", "--model", "./nomodel", "--out", work / "f.npz",
+               cwd=work)
+    assert_one_error_line(r, "./nomodel", "no such model directory")
+
+    (work / "list.tsv").write_text("utt\tpath\nu1\t\n", encoding="utf-8")
+    r = invoke("featurize", work / "list.tsv", "--out", work / "f.npz")
+    assert_one_error_line(r, "list.tsv:2", "empty audio path")
+    assert not (work / "f.npz").exists()
