@@ -41,6 +41,27 @@ LIBRISPEECH_SAMPLE = REPO / "examples" / "data" / "librispeech-sample"
 requires_cuda = pytest.mark.cuda
 
 
+def espeak_available() -> bool:
+    """True when the espeak-ng library that ``synthesize`` speaks with can be found."""
+    import ctypes.util
+
+    from spokenw2v.espeak import LIBRARY_NAMES
+
+    if ctypes.util.find_library("espeak-ng"):
+        return True
+    for name in LIBRARY_NAMES:
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return False
+
+
+#: Marks a test that speaks with espeak-ng; it skips where espeak-ng is not installed.
+requires_espeak = pytest.mark.skipif(not espeak_available(), reason="needs espeak-ng (apt-get install espeak-ng)")
+
+
 def assert_one_error_line(result, *needles) -> str:
     """A failed command (a ``CliRunner`` result): exit code 1, no traceback, and exactly one
     ``Error:`` line, the last one (logs may come before it), containing every needle.

@@ -7,7 +7,6 @@ Every data-loss case hashes the files it must not touch before and after the com
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -17,7 +16,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from helpers import make_tiny_speech
+from helpers import assert_one_error_line, make_tiny_speech, snapshot
 from spokenw2v import io
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
@@ -34,23 +33,6 @@ def invoke(*args, cwd: Path | None = None):
         return runner.invoke(app, [str(a) for a in args])
     finally:
         os.chdir(old)
-
-
-def snapshot(root: Path) -> dict[str, str]:
-    """sha256 of every file below ``root`` (relative path -> hash)."""
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def assert_one_line_error(result, *names: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit), result.output
-    lines = result.output.strip().splitlines()
-    errors = [line for line in lines if line.startswith("Error:")]
-    assert len(errors) == 1 and lines[-1] == errors[0], result.output  # logs may come before it
-    text = errors[0]
-    for name in names:
-        assert name in text, (name, text)
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +127,7 @@ def test_no_output_clobbers_an_input(work, case, argv, keep, words):
     shutil.copy(work / "corpus.txt", work / "sw" / "substitute-0.10.txt")
     before = snapshot(work)
     r = invoke(*[a.format(w=work) for a in argv], cwd=work)
-    assert_one_line_error(r, *words)
+    assert_one_error_line(r, *words)
     after = snapshot(work)
     for name in keep:
         kept = {k: v for k, v in before.items() if k == name or k.startswith(name + "/")}
@@ -262,7 +244,7 @@ def test_bad_inputs_give_one_error_line_naming_the_file(work, case, argv, words)
     io.write_test_set(work / "ts.tsv", io.TestSet(["zzz"], ["yyy"], ["random"], freq1=[1], freq2=[1], split=["test"]))
     before = snapshot(work)
     r = invoke(*[a.format(w=work) for a in argv], cwd=work)
-    assert_one_line_error(r, *words)
+    assert_one_error_line(r, *words)
     assert snapshot(work) == before
     assert not (work / "demo").exists() and not (work / "r").exists()
 
@@ -305,7 +287,7 @@ def test_incomplete_shard_set_is_refused_before_any_reader_uses_it(work):
     r = invoke("featurize", work / "tiny" / "audio", "--out", half, "--shard", "0/2", "--shard-frames", "100", "-q")
     assert r.exit_code == 0, r.output
     r = invoke("discretize", half, "--out", work / "u.npz", "--codebook", work / "c.npz", "--k", "2")
-    assert_one_line_error(r, "half", "part(s) 1/2 missing")
+    assert_one_error_line(r, "half", "part(s) 1/2 missing")
     assert not (work / "u.npz").exists() and not (work / "c.npz").exists()
     with pytest.raises(SpokenW2VError, match="1/2 missing"):
         io.read_durations(half)
@@ -341,7 +323,7 @@ def test_a_second_writer_of_a_run_directory_is_refused(work):
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running train process holds it
         r = invoke("train", "text", "--corpus", work / "corpus.txt", "--out", run, "--min-count", "1",
                    "--epochs", "1")
-        assert_one_line_error(r, "another train process")
+        assert_one_error_line(r, "another train process")
         assert sorted(p.name for p in run.iterdir()) == [lock.name]
     finally:
         os.close(fd)
@@ -376,7 +358,7 @@ def test_train_failing_on_its_input_leaves_no_run_directory(work, case, argv, wo
     _bad_inputs(work)
     before = snapshot(work)
     r = invoke(*[a.format(w=work) for a in argv], "--out", work / "run", "--epochs", "1", "--device", "cpu")
-    assert_one_line_error(r, *words)
+    assert_one_error_line(r, *words)
     assert not (work / "run").exists()
     assert snapshot(work) == before
 
@@ -390,7 +372,7 @@ def test_train_failing_before_the_first_checkpoint_removes_its_run(work, monkeyp
 
     monkeypatch.setattr(train.NeuralTrainer, "run", broken)
     r = invoke("train", "e2e", "--corpus", work / "corpus.txt", "--out", work / "run", "--device", "cpu")
-    assert_one_line_error(r, "simulated failure")
+    assert_one_error_line(r, "simulated failure")
     assert not (work / "run").exists()
 
 

@@ -7,12 +7,13 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
+from helpers import requires_espeak
 from spokenw2v.cli import app
 from spokenw2v.io import read_tsv
 
 runner = CliRunner()
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, requires_espeak,
               pytest.mark.skipif(shutil.which("bible") is None, reason="needs the Debian package bible-kjv")]
 
 TINY = ["--words", "600", "--char-epochs", "1", "--unit-epochs", "1", "--voices-epochs", "1", "--ae-epochs", "1",

@@ -14,7 +14,7 @@ from spokenw2v.errors import SpokenW2VError
 from spokenw2v.io import (SimilarityPairs, TestSet, WordVectors, read_similarity_pairs, read_test_set, read_tsv,
                           write_corpus, write_segments, write_test_set, write_vectors, Segments)
 
-from helpers import EDIT_D, MODEL, MODEL_D, PAIRS, REF, REF_D, generated_sentences, gensim_vectors
+from helpers import assert_one_error_line, EDIT_D, MODEL, MODEL_D, PAIRS, REF, REF_D, generated_sentences, gensim_vectors
 
 runner = CliRunner()
 
@@ -327,9 +327,8 @@ def test_bad_vectors_give_one_line_errors(files, tmp_path, content, message):
     r = runner.invoke(app, ["evaluate", str(tmp_path / "bad.vec"), "--reference", str(files / "ref.vec"),
                             "--corpus", str(files / "corpus.txt"), "--n-frequent", "80", "--skip-top", "10",
                             "--n-test", "30", "--quiet"])
-    assert r.exit_code == 1
-    lines = r.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error:") and message in lines[0], r.output
+    assert_one_error_line(r, message)
+    assert len(r.output.strip().splitlines()) == 1, r.output
 
 
 def test_bad_test_set_and_reference_give_one_line_errors(files, tmp_path):

@@ -20,7 +20,7 @@ from spokenw2v.io import TestSet, read_tsv, write_corpus, write_test_set, write_
 from spokenw2v.config import TrainConfig
 from spokenw2v.monitor import Evaluator
 from spokenw2v.train import NeuralTrainer
-from helpers import EDIT_D, MODEL, MODEL_D, PAIRS, REF, REF_D, generated_sentences, gensim_vectors
+from helpers import assert_one_error_line, EDIT_D, MODEL, MODEL_D, PAIRS, REF, REF_D, generated_sentences, gensim_vectors
 
 runner = CliRunner()
 
@@ -251,10 +251,7 @@ def test_old_test_set_says_how_to_regenerate(files, tmp_path):
     old = "# spokenw2v test set\n# seed=0\nword1\tword2\trelation\ndog\tcat\tsemantic\n"
     (tmp_path / "old.tsv").write_text(old)
     r = _eval(files, "--test-set", str(tmp_path / "old.tsv"))
-    assert r.exit_code == 1
-    lines = r.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error:") and "old.tsv" in lines[0]
-    assert "regenerate it: spokenw2v evaluate" in lines[0] and "--save-test-set old.tsv" in lines[0]
+    assert_one_error_line(r, "old.tsv", "regenerate it: spokenw2v evaluate", "--save-test-set old.tsv")
 
 
 def test_write_test_set_refuses_a_set_without_frequencies(tmp_path):

@@ -7,9 +7,9 @@ import shutil
 import pytest
 
 from spokenw2v.io import read_tsv, read_word_units
-from helpers import EXAMPLES, example_env as _env, run_example as _run
+from helpers import EXAMPLES, example_env as _env, run_example as _run, requires_espeak
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, requires_espeak,
               pytest.mark.skipif(shutil.which("bible") is None, reason="needs the Debian package bible-kjv")]
 
 

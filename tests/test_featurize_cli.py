@@ -5,7 +5,7 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from helpers import make_tiny_speech, requires_cuda, save_tiny_model, write_librispeech_alignment
+from helpers import assert_one_error_line, make_tiny_speech, requires_cuda, save_tiny_model, write_librispeech_alignment
 from spokenw2v.cli import app
 from spokenw2v.io import iter_features, npz_files, read_features, read_segments
 
@@ -25,14 +25,6 @@ def read_all(path):
             out[utt] = frames
             durations[utt] = shard.durations[u]
     return out, info, durations
-
-
-def assert_one_error_line(result, *needles):
-    assert result.exit_code == 1, result.output
-    lines = [ln for ln in result.output.strip().splitlines() if ln.startswith("Error:")]
-    assert len(lines) == 1 and result.output.strip().splitlines()[-1] == lines[0], result.output
-    for needle in needles:
-        assert str(needle) in lines[0], (needle, lines[0])
 
 
 @pytest.fixture

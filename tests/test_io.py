@@ -144,7 +144,7 @@ def test_units_and_codebook_round_trip(tmp_path):
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     target = tmp_path / "out.vec"
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="boom"):
         with io.atomic_path(target) as tmp:
             tmp.write_text("half")
             raise RuntimeError("boom")

@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
+from helpers import assert_one_error_line
 from spokenw2v import noise
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
@@ -194,10 +195,12 @@ def test_unlabelled_segments_get_ops_only():
     assert out.word is None and out.extra == {"op": ["split"] * 4}
 
 
-@pytest.mark.parametrize("bad", [dict(split=1.5), dict(delete=-0.1), dict(jitter=-1.0), dict(min_duration=0.0)])
-def test_bad_config_is_an_error(bad):
+@pytest.mark.parametrize("bad, message", [(dict(split=1.5), "split"), (dict(delete=-0.1), "delete"),
+                                          (dict(jitter=-1.0), "jitter must be"),
+                                          (dict(min_duration=0.0), "min_duration must be > 0")])
+def test_bad_config_is_an_error(bad, message):
     seg = make_segments([("u", 0.1, 0.5, "a")])
-    with pytest.raises(SpokenW2VError):
+    with pytest.raises(SpokenW2VError, match=message):
         noise.segment_noise(seg, noise.SegmentNoiseConfig(**bad))
 
 
@@ -256,7 +259,7 @@ def test_text_noise_by_hand_and_nested():
 
 
 def test_text_noise_needs_two_word_types():
-    with pytest.raises(SpokenW2VError):
+    with pytest.raises(SpokenW2VError, match="at least two word types"):
         noise.text_noise([["amen", "amen"]], noise.TextNoiseConfig(substitute=0.1))
 
 
@@ -343,10 +346,9 @@ def test_cli_label_segments(tmp_path):
 
 
 def assert_clean_failure(result, *paths):
-    assert result.exit_code == 1
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error:"), result.output
-    assert "Traceback" not in result.output
+    """One ``Error:`` line and nothing else, and none of ``paths`` written."""
+    assert_one_error_line(result)
+    assert len(result.output.strip().splitlines()) == 1, result.output
     for p in paths:
         assert not p.exists()
 

@@ -50,6 +50,7 @@ def base(tmp_path_factory) -> Path:
     io.write_corpus(root / "corpus.txt", topic_corpus(40))
     io.write_corpus(root / "other.txt", topic_corpus(40, seed=1))
     unit_data(root)  # units.npz, segments.tsv
+    io.write_tsv(root / "m.tsv", ["epoch", "A", "B"], [[0, 0.1, 0.5], [1, 0.2, 0.4], [2, 0.3, 0.3]])
     (root / "a.ctm").write_text("u1 1 0.10 0.20 cat\nu1 1 0.30 0.20 dog\nu2 1 0.10 0.30 the\n", encoding="utf-8")
     ok(invoke("segments", root / "a.ctm", "--out", root / "segs.tsv", "-q"))
     words = "utt\tstart\tend\tword\tunits\n" + "".join(
@@ -441,3 +442,45 @@ def test_clear_messages_for_nan_audio_a_missing_model_directory_and_an_empty_aud
     r = invoke("featurize", work / "list.tsv", "--out", work / "f.npz")
     assert_one_error_line(r, "list.tsv:2", "empty audio path")
     assert not (work / "f.npz").exists()
+
+
+# --------------------------------------------------------------------------- successful runs leave their inputs
+
+# (command line with {w}, its outputs relative to the work directory)
+SUCCESSFUL_RUNS = [
+    (["featurize", "{w}/tiny/audio", "--out", "{w}/o/feats.npz"], ["o"]),
+    (["discretize", "{w}/feats.npz", "--out", "{w}/o/u.npz", "--codebook", "{w}/o/cb.npz", "--k", "2"], ["o"]),
+    (["word-units", "{w}/units.npz", "{w}/segments.tsv", "--out", "{w}/o/wu.tsv"], ["o"]),
+    (["segments", "{w}/a.ctm", "--out", "{w}/o/s.tsv"], ["o"]),
+    (["label-segments", "{w}/segs.tsv", "--gold", "{w}/segs.tsv", "--out", "{w}/o/l.tsv", "--report",
+      "{w}/o/r.json"], ["o"]),
+    (["segment-noise", "{w}/segs.tsv", "--split", "0,0.5", "--out", "{w}/o", "--report", "{w}/r.json"],
+     ["o", "r.json"]),
+    (["text-noise", "{w}/corpus.txt", "--substitute", "0.2", "--out", "{w}/o/t.txt"], ["o"]),
+    (["unit-noise", "{w}/wu.tsv", "--substitute", "0.2", "--out", "{w}/o/n.tsv"], ["o"]),
+    (["train", "text", "--corpus", "{w}/corpus.txt", "--out", "{w}/o", "--epochs", "1", "--min-count", "1"], ["o"]),
+    (["train", "e2e", "--corpus", "{w}/corpus.txt", "--out", "{w}/o", "--epochs", "1", "--reference",
+      "{w}/ref/vectors.vec", "--token-vectors", "{w}/tok.npz", *E2E], ["o", "tok.npz"]),
+    (["train", "e2e", "--out", "{w}/run", "--resume", "--epochs", "3", "-q"], ["run"]),
+    (["evaluate", "{w}/run/vectors.vec", "-r", "{w}/ref/vectors.vec", "--corpus", "{w}/corpus.txt", "--n-test", "20",
+      "--skip-top", "2", "--bootstrap", "10", "--tsv", "{w}/o/e.tsv", "--json", "{w}/o/e.json", "--save-test-set",
+      "{w}/o/ts.tsv"], ["o"]),
+    (["plot", "curves", "{w}/m.tsv", "--out", "{w}/o/c.png"], ["o"]),
+    (["plot", "sweep", "{w}/m.tsv", "--x", "epoch", "--out", "{w}/o/s.png"], ["o"]),
+]
+
+
+@pytest.mark.parametrize("argv, outputs", SUCCESSFUL_RUNS, ids=[" ".join(a[:2]) if a[0] in ("train", "plot") else a[0]
+                                                                for a, _ in SUCCESSFUL_RUNS])
+def test_a_successful_run_leaves_every_input_byte_for_byte(work, argv, outputs):
+    from helpers import make_tiny_speech
+
+    make_tiny_speech(work, n_utts=2, mixed_formats=False)
+    if argv[0] == "discretize":
+        ok(invoke("featurize", work / "tiny" / "audio", "--out", work / "feats.npz", "-q"))
+    before = snapshot(work)
+    ok(invoke(*[a.format(w=work) for a in argv], "-q"))
+    after = snapshot(work)
+    mine = lambda name: any(name == o or name.startswith(o + "/") for o in outputs)  # noqa: E731
+    assert {k: v for k, v in after.items() if not mine(k)} == {k: v for k, v in before.items() if not mine(k)}
+    assert any(mine(k) for k in after)

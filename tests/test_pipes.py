@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from helpers import REPO, VOCABULARY
+from helpers import REPO, VOCABULARY, assert_one_error_line
 from spokenw2v import io
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
@@ -39,13 +39,10 @@ def _ok(result):
 
 
 def _error(result) -> str:
-    """The one-line error of a failed command (and nothing on stdout)."""
-    assert result.exit_code == 1, result.output
-    assert result.stdout == ""
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("Error:"), result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
+    """The one-line error of a failed command (and nothing on stdout, nothing else on stderr)."""
+    line = assert_one_error_line(result)
+    assert result.stdout == "" and result.stderr.strip() == line, result.output
+    return line
 
 
 def _env() -> dict[str, str]:
@@ -115,7 +112,7 @@ def test_test_set_and_vectors_from_standard_input(tmp_path, stdin_bytes):
 
 
 def test_stdout_gets_nothing_when_the_writer_fails(capsysbinary):
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="the stage failed"):
         with io.atomic_path("-", stdout=True) as tmp:
             tmp.write_text("half of an output")
             raise RuntimeError("the stage failed")

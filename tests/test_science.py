@@ -13,9 +13,10 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
+from helpers import requires_espeak
 from spokenw2v.cli import app
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow, requires_espeak,
               pytest.mark.skipif(shutil.which("bible") is None, reason="needs the Debian package bible-kjv")]
 
 runner = CliRunner()

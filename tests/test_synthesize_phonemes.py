@@ -3,12 +3,15 @@
 import pytest
 from typer.testing import CliRunner
 
+from helpers import requires_espeak
 from spokenw2v import espeak as espeak_ng
 from spokenw2v.cli import app
 from spokenw2v.io import read_segments, read_word_units
 
 runner = CliRunner()
 
+
+pytestmark = requires_espeak
 
 def test_phonemes_of_words_in_a_voice():
     engine = espeak_ng.espeak()

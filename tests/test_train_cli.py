@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from spokenw2v import io
 from spokenw2v.cli import app
-from helpers import topic_corpus, unit_data
+from helpers import assert_one_error_line, topic_corpus, unit_data
 
 runner = CliRunner()
 
@@ -148,8 +148,7 @@ def test_skip_missing_skips_and_counts_segments_missing_from_the_units(tmp_path)
     # without --skip-missing: one line naming the segments file and the utterance
     r = invoke("train", "e2e", "--segments", tmp_path / "ghost.tsv", "--units", units, "--out", tmp_path / "a")
     assert r.exit_code == 1 and "ghost.tsv" in r.output and "ghost" in r.output and "--skip-missing" in r.output
-    errors = [ln for ln in r.output.splitlines() if ln.startswith("Error:")]
-    assert len(errors) == 1 and errors[0] == r.output.strip().splitlines()[-1] and "Traceback" not in r.output
+    assert_one_error_line(r)
     # with it: trained on the others, and the skipped tokens reported at the end
     run = tmp_path / "b"
     r = invoke("train", "e2e", "--segments", tmp_path / "ghost.tsv", "--units", units, "--out", run, "--epochs", "1",
