@@ -484,3 +484,52 @@ def test_a_successful_run_leaves_every_input_byte_for_byte(work, argv, outputs):
     mine = lambda name: any(name == o or name.startswith(o + "/") for o in outputs)  # noqa: E731
     assert {k: v for k, v in after.items() if not mine(k)} == {k: v for k, v in before.items() if not mine(k)}
     assert any(mine(k) for k in after)
+
+
+# --------------------------------------------------------------------------- reruns and resumes from the command line
+
+
+def test_train_e2e_twice_from_the_command_line_is_byte_identical(work):
+    common = ["train", "e2e", "--corpus", work / "corpus.txt", "--epochs", "2", "--reference", work / "ref" / "vectors.vec",
+              *E2E]
+    ok(invoke(*common, "--out", work / "a", "--token-vectors", work / "a.npz"))
+    ok(invoke(*common, "--out", work / "b", "--token-vectors", work / "b.npz"))
+    for name in ("vectors.vec", "test_set.tsv"):
+        assert (work / "a" / name).read_bytes() == (work / "b" / name).read_bytes(), name
+    _same_metrics(work / "a" / "metrics.tsv", work / "b" / "metrics.tsv")
+    assert np.array_equal(io.read_token_vectors(work / "a.npz").vectors, io.read_token_vectors(work / "b.npz").vectors)
+
+
+def _same_metrics(a: Path, b: Path) -> None:
+    """metrics.tsv of two runs equal in every column but the timing ones."""
+    _, rows_a = io.read_tsv(a, ["epoch"])
+    _, rows_b = io.read_tsv(b, ["epoch"])
+    timing = {"elapsed_s", "examples_per_s"}
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in timing} for _, r in rows]  # noqa: E731
+    assert strip(rows_a) == strip(rows_b)
+
+
+def test_an_interrupted_run_resumed_from_the_command_line_equals_an_uninterrupted_one(work, monkeypatch):
+    """Ctrl-C right after the checkpoint of epoch 2 of 4, then `train --resume`: the vectors and
+    the metrics are those of a run that was never interrupted."""
+    from spokenw2v import train
+    from spokenw2v.checkpoints import load_checkpoint
+
+    common = ["--reference", work / "ref" / "vectors.vec", *E2E]
+    ok(invoke("train", "e2e", "--corpus", work / "corpus.txt", "--out", work / "whole", "--epochs", "4", *common))
+
+    real = train.save_checkpoint
+
+    def interrupt_after_epoch_2(path, payload):
+        real(path, payload)
+        if Path(path).name == "last.pt" and payload["epoch"] == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "save_checkpoint", interrupt_after_epoch_2)
+    r = invoke("train", "e2e", "--corpus", work / "corpus.txt", "--out", work / "cut", "--epochs", "4", *common)
+    assert r.exit_code == 130 and "--resume" in r.output
+    assert load_checkpoint(work / "cut" / "last.pt")["epoch"] == 2 and not (work / "cut" / "vectors.vec").exists()
+    monkeypatch.setattr(train, "save_checkpoint", real)
+    ok(invoke("train", "e2e", "--out", work / "cut", "--resume", "-q"))
+    assert (work / "cut" / "vectors.vec").read_bytes() == (work / "whole" / "vectors.vec").read_bytes()
+    _same_metrics(work / "cut" / "metrics.tsv", work / "whole" / "metrics.tsv")
