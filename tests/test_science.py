@@ -13,10 +13,9 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from helpers import requires_espeak
 from spokenw2v.cli import app
 
-pytestmark = [pytest.mark.slow, requires_espeak,
+pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("bible") is None, reason="needs the Debian package bible-kjv")]
 
 runner = CliRunner()
@@ -68,3 +67,11 @@ def test_e2e_learns_meaning_beyond_spelling_and_frequency_and_two_stage_does_not
     rows = science_table(tmp_path)
     print({m: {k: round(r[k], 3) for k in ("A", "A_partial", "A_sem", "B")} for m, r in rows.items()})
     check(rows)
+
+
+def test_the_check_fails_with_two_stage_in_place_of_e2e(tmp_path):
+    """The control that shows the check above can fail: a two-stage model trained where the e2e
+    model should be does not pass it."""
+    rows = science_table(tmp_path, e2e_kind="two-stage")
+    with pytest.raises(AssertionError):
+        check(rows)
