@@ -533,3 +533,16 @@ def test_an_interrupted_run_resumed_from_the_command_line_equals_an_uninterrupte
     ok(invoke("train", "e2e", "--out", work / "cut", "--resume", "-q"))
     assert (work / "cut" / "vectors.vec").read_bytes() == (work / "whole" / "vectors.vec").read_bytes()
     _same_metrics(work / "cut" / "metrics.tsv", work / "whole" / "metrics.tsv")
+
+
+@pytest.mark.parametrize("argv, name", [
+    (["featurize", "", "--out", "{w}/f.npz"], "PATH"),
+    (["segments", "{w}/a.ctm", "--out", ""], "--out"),
+    (["train", "text", "--corpus=", "--out", "{w}/r"], "--corpus"),
+    (["evaluate", "{w}/ref/vectors.vec", "-r", "{w}/ref/vectors.vec", "--test-set", ""], "--test-set"),
+], ids=["argument", "option", "option=", "evaluate"])
+def test_an_empty_path_is_named_as_such(work, argv, name):
+    """An empty path is one line saying so (a Path would have made it '.', the current directory)."""
+    before = snapshot(work)
+    assert_one_error_line(invoke(*[a.format(w=work) for a in argv], cwd=work), f"{name}: an empty path")
+    assert snapshot(work) == before

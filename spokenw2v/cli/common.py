@@ -25,9 +25,48 @@ def _not_stdio(arg: str) -> str:
     return head + eq + value
 
 
+def _empty_path(command, args: list[str]) -> Optional[str]:
+    """The option (or ``PATH`` for an argument) given an empty path among ``args``, the words
+    after the name of the leaf ``command``; a ``Path`` would turn ``""`` into ``.``."""
+    import inspect
+
+    kinds = {name: str(p.annotation) for name, p in inspect.signature(command.callback).parameters.items()}
+    takes = {}  # option -> whether its value is a path
+    for p in command.params:
+        if getattr(p, "param_type_name", "") == "option" and not getattr(p, "is_flag", False):
+            for opt in p.opts + p.secondary_opts:
+                takes[opt] = "Path" in kinds.get(p.name, "")
+    after = None
+    for arg in args:
+        if after is not None:
+            if arg == "" and takes[after]:
+                return after
+            after = None
+        elif arg.startswith("--") and "=" in arg:
+            opt, _, value = arg.partition("=")
+            if value == "" and takes.get(opt):
+                return opt
+        elif arg in takes:
+            after = arg
+        elif arg == "":
+            return "PATH"
+    return None
+
+
 class _Group(typer.core.TyperGroup):
     def parse_args(self, ctx, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, [_not_stdio(a) for a in args])
+        args = [_not_stdio(a) for a in args]
+        command, rest = self, args
+        while hasattr(command, "commands") and rest:  # the leaf command named by the words
+            names = [a for a in rest if not a.startswith("-")]
+            if not names or names[0] not in command.commands:
+                break
+            command, rest = command.commands[names[0]], rest[rest.index(names[0]) + 1:]
+        if not hasattr(command, "commands"):
+            option = _empty_path(command, rest)
+            if option is not None:
+                fail(f"{option}: an empty path; give a file or directory name")
+        return super().parse_args(ctx, args)
 
 
 app = typer.Typer(
