@@ -3,7 +3,7 @@
 Finds and probes the audio, checks word segments against it, picks this process's part of a
 ``--shard i/n`` split (balanced by duration), loads waveforms ahead in threads, groups them
 into length batches, and writes a ``.npz`` file or a directory of shards atomically (the shard
-names and the completeness check of a directory live in :mod:`spokenw2v.io`).  The featurizers
+names and the completeness check of a directory live in :mod:`spokenw2v.io.npz`).  The featurizers
 themselves are in :mod:`spokenw2v.features`.
 """
 
@@ -24,8 +24,8 @@ import numpy as np
 from .audio import SAMPLE_RATE, AudioInfo, find_audio, load_audio, probe_audio
 from .errors import SpokenW2VError, where
 from .features import DTYPES, FeatureDtype, FeatureKind, Featurizer, MFCCConfig, Normalize, make_featurizer
-from .io import (_DONE_RE, _PART_RE, _STAGING_RE, FrameInfo, Ragged, Segments, atomic_write_text, part_done_name,
-                 part_name, part_prefix, part_staging_prefix, write_features)
+from .io import (FrameInfo, Ragged, Segments, atomic_write_text, is_shard_entry, part_done_name, part_name, part_prefix,
+                 part_staging_prefix, shard_part, write_features)
 
 
 @dataclass
@@ -188,9 +188,7 @@ def check_features_dir(out: Path) -> None:
         raise SpokenW2VError(f"{out}: exists and is not a directory (featurize writes a directory of shards "
                              f"there); nothing was touched")
     foreign = sorted(e.name for e in out.iterdir()
-                     if not ((e.name == FEATURES_MARKER and e.is_file())
-                             or ((_PART_RE.match(e.name) or _DONE_RE.match(e.name)) and e.is_file())
-                             or (_STAGING_RE.match(e.name) and e.is_dir())))
+                     if not ((e.name == FEATURES_MARKER and e.is_file()) or is_shard_entry(e)))
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise SpokenW2VError(f"{out}: holds files that featurize did not write ({shown}); nothing was touched "
@@ -372,10 +370,10 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
         atomic_write_text(out / FEATURES_MARKER, "spokenw2v features shards\n")
     remove_stale_staging(out.glob(part_staging_prefix(opts.shard_index, opts.shard_count) + "*"))
     for f in out.glob("part-*.npz"):
-        m = _PART_RE.match(f.name)
-        if m and int(m.group(2)) != opts.shard_count:
+        part = shard_part(f.name)
+        if part and part[1] != opts.shard_count:
             raise SpokenW2VError(
-                f"{out}: holds parts of a {int(m.group(2))}-way split ({f.name}); cannot add part "
+                f"{out}: holds parts of a {part[1]}-way split ({f.name}); cannot add part "
                 f"{opts.shard_index}/{opts.shard_count} (use another directory)"
             )
     stage = Path(tempfile.mkdtemp(prefix=part_staging_prefix(opts.shard_index, opts.shard_count), dir=out))
