@@ -24,8 +24,9 @@ import numpy as np
 from .audio import SAMPLE_RATE, AudioInfo, find_audio, load_audio, probe_audio
 from .errors import SpokenW2VError, where
 from .features import DTYPES, FeatureDtype, FeatureKind, Featurizer, MFCCConfig, Normalize, make_featurizer
-from .io import (FrameInfo, Ragged, Segments, atomic_write_text, is_shard_entry, part_done_name, part_name, part_prefix,
-                 part_staging_prefix, shard_part, write_features)
+from .io import (FrameInfo, Ragged, Segments, atomic_path, atomic_write_text, is_shard_entry, part_done_name, part_name,
+                 part_prefix, part_staging_prefix, shard_part, write_features)
+from .rundir import check_output_dir
 
 
 @dataclass
@@ -178,21 +179,19 @@ FEATURES_MARKER = ".spokenw2v-features"
 STAGING_MARKER = ".spokenw2v-staging"
 
 
-def check_features_dir(out: Path) -> None:
-    """An existing ``--out`` directory is replaced (or parts are added to it) only when it holds
-    nothing but featurize's own files: shards ``part-*.npz``, the marker and hidden staging
-    folders.  Anything else: a one-line error and nothing is touched."""
-    if not out.exists() and not out.is_symlink():
-        return
-    if not out.is_dir():
-        raise SpokenW2VError(f"{out}: exists and is not a directory (featurize writes a directory of shards "
-                             f"there); nothing was touched")
+#: What featurize writes into its ``--out`` directory (for the guard's message).
+FEATURES_ROLE = "featurize writes a directory of shards there"
+
+
+def not_a_features_dir(out: Path) -> str | None:
+    """The test of a featurize ``--out`` directory: ours when it holds nothing but featurize's
+    own files (shards ``part-*.npz`` and their lists, the marker, hidden staging folders)."""
     foreign = sorted(e.name for e in out.iterdir()
                      if not ((e.name == FEATURES_MARKER and e.is_file()) or is_shard_entry(e)))
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise SpokenW2VError(f"{out}: holds files that featurize did not write ({shown}); nothing was touched "
-                             f"(give a new or empty directory)")
+        return f"holds files that featurize did not write ({shown})"
+    return None
 
 
 def _mark_staging(folder: Path) -> None:
@@ -294,7 +293,7 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
         raise SpokenW2VError(f"{out}: is a directory (a .npz --out is one file; give a new name, or a name "
                              f"without .npz for a directory of shards)")
     if not single:
-        check_features_dir(out)
+        check_output_dir(out, not_a_features_dir, FEATURES_ROLE)
 
     found = find_audio(audio)
     skipped: collections.Counter = collections.Counter()
@@ -348,9 +347,7 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
         return summary
 
     if opts.shard_count == 1:
-        from .io import atomic_path
-
-        check_features_dir(out)
+        check_output_dir(out, not_a_features_dir, FEATURES_ROLE)
         remove_stale_staging(out.parent.glob(f".{glob_escape(out.name)}.*.tmp"))
         with atomic_path(out, suffix="") as tmp:
             tmp.mkdir()
@@ -364,7 +361,7 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
         summary.files = [out / f.name for f in writer.files]
         return summary
 
-    check_features_dir(out)
+    check_output_dir(out, not_a_features_dir, FEATURES_ROLE)
     out.mkdir(parents=True, exist_ok=True)
     if not (out / FEATURES_MARKER).is_file():
         atomic_write_text(out / FEATURES_MARKER, "spokenw2v features shards\n")
