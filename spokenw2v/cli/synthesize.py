@@ -70,7 +70,7 @@ def synthesize_command(
                              rates=parse_rates(rates), seed=seed)
     if max_utterances < 0:
         raise SpokenW2VError(f"--max-utterances must be 0 (all) or positive, not {max_utterances}")
-    check_espeak(config)
+    check_espeak(config.voices, config.variants)
     all_utterances = read_text_lines(corpus)
     utterances = all_utterances
     n_total = len(utterances)
