@@ -12,7 +12,8 @@ from pathlib import Path
 import typer
 
 from ..errors import SpokenW2VError
-from .common import QuietOption, app, check_output_dir, err_console, guarded, out_console, refuse_stdio
+from ..rundir import check_output_dir, marked_by
+from .common import QuietOption, app, err_console, guarded, out_console, refuse_stdio
 
 DEMO_RECORD = "demo.json"
 
@@ -114,7 +115,7 @@ def demo_command(
         raise SpokenW2VError(f"--k must be at least 2 (got {k})")
     if char_epochs < 1 or unit_epochs < 1 or ae_epochs < 0 or jobs < 0:
         raise SpokenW2VError("--char-epochs and --unit-epochs must be >= 1, --ae-epochs and --jobs >= 0")
-    check_output_dir(out, DEMO_RECORD, "a demo run directory")
+    check_output_dir(out, marked_by(DEMO_RECORD, "a demo run directory"), "expected a demo run directory")
     cfg = DemoConfig(words=words, seed=seed, jobs=jobs if jobs > 0 else default_jobs(), device=device, k=k,
                      char_epochs=char_epochs, unit_epochs=unit_epochs, voices_epochs=voices_epochs,
                      char_ae_epochs=ae_epochs or 30, unit_ae_epochs=ae_epochs or 5)
