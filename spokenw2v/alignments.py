@@ -391,11 +391,9 @@ def _speaker(tier_name: str) -> str:
 
 
 def _clean_label(mark: str, report: ReadReport | None) -> str:
-    """A label as one word: inner white space (line breaks, spaces) becomes ``_``, so that every
-    later stage reads it as one token."""
     label = mark.strip()
     if any(c.isspace() for c in label):
-        label = "_".join(label.split())
+        label = "_".join(label.split())  # one word: every later stage reads a label as one token
         if report is not None:
             report.joined += 1
     return label

@@ -467,9 +467,8 @@ def _metrics(d_model: np.ndarray, reference: WordVectors, test_set: TestSet, usa
         out["A_partial"] = float("nan")
     res_b = (residuals(d_model, d_ref), residuals(d_edit, d_ref))
     out["B_partial"] = _residual_pearson(*res_b)
-    if d_model.size and not np.ptp(d_model) > 0:  # every distance equal (a 0-dimensional model): nothing to correlate
-        out["A_partial"] = out["B_partial"] = float("nan")
-        res_a = res_b = None
+    if d_model.size and not np.ptp(d_model) > 0:  # all distances equal (a 0-dimensional model): no correlation
+        out["A_partial"], out["B_partial"], res_a, res_b = float("nan"), float("nan"), None, None
     out["coverage"] = n / n_split
     out["pairs"] = float(n)
     if bootstrap > 0:
@@ -554,8 +553,7 @@ def _lower_index(wv: WordVectors) -> dict[str, int]:
     return index
 
 
-#: Fewest in-vocabulary pairs a word-similarity correlation is reported for.
-MIN_SIMILARITY_PAIRS = 30
+MIN_SIMILARITY_PAIRS = 30  # fewest in-vocabulary pairs a word-similarity correlation is reported for
 
 
 def word_similarity(model: WordVectors, pairs: SimilarityPairs,
@@ -563,11 +561,8 @@ def word_similarity(model: WordVectors, pairs: SimilarityPairs,
     """Spearman rho between the model's cosine similarities and human scores.
 
     Words are matched lower-cased on both sides.  Returns ``spearman`` with its 95% interval
-    ``low`` and ``high`` (Fisher's z with the standard error 1.06 / sqrt(n - 3) of a Spearman
-    rho; all NaN when fewer than ``min_pairs`` pairs are in the vocabulary: a
-    correlation of a handful of pairs is no result), ``oov`` (pairs with a missing word / all
-    pairs) and ``pairs`` (pairs used).
-    """
+    ``low``, ``high`` (Fisher's z, standard error 1.06 / sqrt(n - 3); all NaN below ``min_pairs``
+    pairs in the vocabulary), ``oov`` (missing pairs / all pairs) and ``pairs`` (pairs used)."""
     index = _lower_index(model)
     i1 = np.asarray([index.get(w.lower(), -1) for w in pairs.word1], dtype=np.int64)
     i2 = np.asarray([index.get(w.lower(), -1) for w in pairs.word2], dtype=np.int64)
@@ -576,10 +571,9 @@ def word_similarity(model: WordVectors, pairs: SimilarityPairs,
     rho = low = high = float("nan")
     if n >= max(min_pairs, 2):
         rho = spearman(1.0 - cosine_distances(model, i1[ok], i2[ok]), pairs.score[ok])
-        if math.isfinite(rho):
-            if n > 3:
-                z, half = math.atanh(min(max(rho, -0.999999), 0.999999)), 1.96 * 1.06 / math.sqrt(n - 3)
-                low, high = math.tanh(z - half), math.tanh(z + half)
+        if math.isfinite(rho) and n > 3:
+            z, half = math.atanh(min(max(rho, -0.999999), 0.999999)), 1.96 * 1.06 / math.sqrt(n - 3)
+            low, high = math.tanh(z - half), math.tanh(z + half)
     return {"spearman": rho, "low": low, "high": high, "oov": 1.0 - n / len(pairs.word1), "pairs": float(n)}
 
 

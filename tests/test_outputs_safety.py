@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from helpers import assert_one_error_line, snapshot, topic_corpus, unit_data
 from spokenw2v import io
 from spokenw2v.cli import app
+from spokenw2v.errors import SpokenW2VError
 
 runner = CliRunner()
 
@@ -382,7 +383,7 @@ def test_word_units_of_segments_without_words_is_refused(work):
     r = invoke("word-units", work / "units.npz", work / "bare.tsv", "--out", work / "o.tsv")
     assert_one_error_line(r, "bare.tsv", "word")
     assert snapshot(work) == before
-    with pytest.raises(io.SpokenW2VError, match="no word column"):
+    with pytest.raises(SpokenW2VError, match="no word column"):
         io.write_word_units(work / "o.tsv", io.read_segments(work / "bare.tsv"), [np.array([1, 2])])
     assert not (work / "o.tsv").exists()
 

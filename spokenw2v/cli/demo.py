@@ -12,8 +12,9 @@ from pathlib import Path
 import typer
 
 from ..errors import SpokenW2VError
+from ..rundir import check_output_dir, marked_by
 from .options import MAX_COUNT, NON_NEGATIVE, POSITIVE, SEED, Range, ranged
-from .common import QuietOption, app, check_output_dir, err_console, guarded, out_console, refuse_stdio
+from .common import QuietOption, app, err_console, guarded, out_console, refuse_stdio
 
 DEMO_RECORD = "demo.json"
 
@@ -109,7 +110,7 @@ def demo_command(
             err_console.print(message, highlight=False, markup=False, soft_wrap=True)
 
     refuse_stdio(out, "OUT", "the demo writes a directory")
-    check_output_dir(out, DEMO_RECORD, "a demo run directory")
+    check_output_dir(out, marked_by(DEMO_RECORD, "a demo run directory"), "expected a demo run directory")
     cfg = DemoConfig(words=words, seed=seed, jobs=jobs if jobs > 0 else default_jobs(), device=device, k=k,
                      char_epochs=char_epochs, unit_epochs=unit_epochs, voices_epochs=voices_epochs,
                      char_ae_epochs=ae_epochs or 30, unit_ae_epochs=ae_epochs or 5)

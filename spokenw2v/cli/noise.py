@@ -25,7 +25,8 @@ from ..errors import SpokenW2VError
 from ..io import atomic_write_text, read_corpus, read_durations, read_segments, write_corpus, write_segments
 from ..io import STDIO, all_or_nothing, is_stdio
 from .options import ABOVE_ZERO, AT_LEAST_ZERO, SEED, ranged
-from .common import (Log, QuietOption, app, check_output_dir, check_paths, check_stdio, err_console, guarded,
+from ..rundir import check_output_dir, marked_by
+from .common import (Log, QuietOption, app, check_paths, check_stdio, err_console, guarded,
                      refuse_stdio, shown)
 
 # --------------------------------------------------------------------------- sweeps
@@ -77,7 +78,8 @@ def plan_outputs(out: Path, options: dict[str, list[float]], suffix: str) -> lis
             raise SpokenW2VError(f"{out}: is a directory (give a file name, or a list of values for a sweep)")
         return [(base, out)]
     name = swept[0]
-    check_output_dir(out, SWEEP_MARKER, "a sweep directory")
+    check_output_dir(out, marked_by(SWEEP_MARKER, "a sweep directory"),
+                     "a sweep writes one file per value into --out")
     return [({**base, name: v}, out / f"{name}-{format_value(v)}{suffix}") for v in options[name]]
 
 
