@@ -76,6 +76,22 @@ def assert_one_error_line(result, *needles) -> str:
     return errors[0]
 
 
+def invoke(*args, cwd: Path | None = None):
+    """Run the command line ``args`` (paths and numbers as they are written) with ``CliRunner``,
+    in ``cwd`` when given."""
+    from typer.testing import CliRunner
+
+    from spokenw2v.cli import app
+
+    old = os.getcwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        return CliRunner().invoke(app, [str(a) for a in args])
+    finally:
+        os.chdir(old)
+
+
 def snapshot(root: Path) -> dict[str, str]:
     """sha256 of every file below ``root`` (relative path -> hash; special files by their kind)."""
     import stat

@@ -14,25 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from helpers import assert_one_error_line, make_tiny_speech, snapshot
+from helpers import assert_one_error_line, invoke, make_tiny_speech, snapshot
 from spokenw2v import io
-from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
 from helpers import topic_corpus
-
-runner = CliRunner()
-
-
-def invoke(*args, cwd: Path | None = None):
-    old = os.getcwd()
-    if cwd is not None:
-        os.chdir(cwd)
-    try:
-        return runner.invoke(app, [str(a) for a in args])
-    finally:
-        os.chdir(old)
 
 
 @pytest.fixture(scope="module")

@@ -17,26 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from helpers import assert_one_error_line, snapshot, topic_corpus, unit_data
+from helpers import assert_one_error_line, invoke, snapshot, topic_corpus, unit_data
 from spokenw2v import io
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
 
-runner = CliRunner()
-
 E2E = ["--batch-tokens", "64", "--negatives", "5", "--device", "cpu", "-q"]
-
-
-def invoke(*args, cwd: Path | None = None):
-    old = os.getcwd()
-    if cwd is not None:
-        os.chdir(cwd)
-    try:
-        return runner.invoke(app, [str(a) for a in args])
-    finally:
-        os.chdir(old)
 
 
 def ok(result):
