@@ -15,6 +15,7 @@ from rich.markup import escape
 from ..errors import SpokenW2VError
 from .options import check_ranges
 
+
 def _not_stdio(arg: str) -> str:
     """A command-line word that names a file called ``-`` (``./-``, ``dir/../-``) made absolute,
     so that only a bare ``-`` means standard input/output once it has become a ``Path`` (which

@@ -247,39 +247,31 @@ def evaluate_command(
             _print_neighbours(nbrs, names, top)
 
     with all_or_nothing([save_test_set, tsv_out, json_out]):  # written whole or not at all
-        _write_outputs(log, ts, save_test_set, tsv_out, json_out, reference, ts_source, split, bootstrap, results,
-                       groups, nulls, nbrs, sims)
-
-
-def _write_outputs(log: Log, ts: Optional[TestSet], save_test_set: Optional[Path], tsv_out: Optional[Path],
-                   json_out: Optional[Path], reference: Optional[Path], ts_source, split: ev.Split, bootstrap: int,
-                   results: list[dict], groups: list[dict], nulls: list[dict], nbrs: dict, sims: list) -> None:
-    """Write the test set, the TSV and the JSON of one evaluation (the outputs given)."""
-    if save_test_set is not None:
-        write_test_set(save_test_set, ts)
-        log(f"Wrote {shown(save_test_set)}.")
-    if tsv_out is not None:
-        extra = [c for p in sims for c in (p.name, f"{p.name}_oov") if c not in TSV_COLUMNS]
-        columns = TSV_COLUMNS + [k + "_sd" for k in SEED_METRICS] + extra + ["pairs", "words", "dim", "path"]
-        write_tsv(tsv_out, columns, ([_tsv_value(r.get(c)) for c in columns] for r in results + groups + nulls))
-        log(f"Wrote {shown(tsv_out)}.")
-    if json_out is not None:
-        doc = {
-            "reference": None if reference is None else str(reference),
-            "test_set": None if ts is None else {
-                **ts.params,
-                "source": ts_source, "pairs": len(ts), "test_words": len(ts.test_words()), "seed": ts.seed,
-                "split": split.value,
-            },
-            "bootstrap": bootstrap if ts is not None else 0,
-            "models": [{k: _num(v) for k, v in r.items()} for r in results],
-            "seed_groups": [{k: _num(v) for k, v in r.items()} for r in groups],
-            "nulls": [{k: _num(v) for k, v in r.items()} for r in nulls],
-            "neighbours": {w: {m: [[n, round(s, 6)] for n, s in lst] for m, lst in per.items()}
-                           for w, per in nbrs.items()},
-        }
-        atomic_write_text(json_out, json.dumps(doc, indent=2) + "\n")
-        log(f"Wrote {shown(json_out)}.")
+        if save_test_set is not None:
+            write_test_set(save_test_set, ts)
+            log(f"Wrote {shown(save_test_set)}.")
+        if tsv_out is not None:
+            extra = [c for p in sims for c in (p.name, f"{p.name}_oov") if c not in TSV_COLUMNS]
+            columns = TSV_COLUMNS + [k + "_sd" for k in SEED_METRICS] + extra + ["pairs", "words", "dim", "path"]
+            write_tsv(tsv_out, columns, ([_tsv_value(r.get(c)) for c in columns] for r in results + groups + nulls))
+            log(f"Wrote {shown(tsv_out)}.")
+        if json_out is not None:
+            doc = {
+                "reference": None if reference is None else str(reference),
+                "test_set": None if ts is None else {
+                    **ts.params,
+                    "source": ts_source, "pairs": len(ts), "test_words": len(ts.test_words()), "seed": ts.seed,
+                    "split": split.value,
+                },
+                "bootstrap": bootstrap if ts is not None else 0,
+                "models": [{k: _num(v) for k, v in r.items()} for r in results],
+                "seed_groups": [{k: _num(v) for k, v in r.items()} for r in groups],
+                "nulls": [{k: _num(v) for k, v in r.items()} for r in nulls],
+                "neighbours": {w: {m: [[n, round(s, 6)] for n, s in lst] for m, lst in per.items()}
+                               for w, per in nbrs.items()},
+            }
+            atomic_write_text(json_out, json.dumps(doc, indent=2) + "\n")
+            log(f"Wrote {shown(json_out)}.")
 
 
 def _similarity_cell(r: dict, name: str) -> str:

@@ -24,10 +24,9 @@ from .. import noise
 from ..errors import SpokenW2VError
 from ..io import atomic_write_text, read_corpus, read_durations, read_segments, write_corpus, write_segments
 from ..io import STDIO, all_or_nothing, is_stdio
-from .options import ABOVE_ZERO, AT_LEAST_ZERO, SEED, ranged
 from ..rundir import check_output_dir, marked_by
-from .common import (Log, QuietOption, app, check_paths, check_stdio, err_console, guarded,
-                     refuse_stdio, shown)
+from .common import Log, QuietOption, app, check_paths, check_stdio, err_console, guarded, refuse_stdio, shown
+from .options import ABOVE_ZERO, AT_LEAST_ZERO, SEED, ranged
 
 # --------------------------------------------------------------------------- sweeps
 
