@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .discretize import unit_statistics
-from .frames import word_unit_sequences
+from .frames import unit_statistics, word_unit_sequences
 from .io import Segments, Units
 from .noise import boundary_scores
 
