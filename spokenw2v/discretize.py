@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import SpokenW2VError, where
 from .frames import frame_range
-from .io import Codebook, FrameInfo, Ragged, Segments, npz_files, read_features
+from .io import Codebook, FrameInfo, Ragged, Segments, check_shard, npz_files, read_features
 from .kmeans import Progress, kmeans, standardization, standardize
 
 #: A features file, a directory of feature shards, or any iterable of :class:`Ragged`
@@ -99,21 +99,12 @@ class FitResult:
 def _shards(source: FeatureSource, name: str | None) -> tuple[Iterator[Ragged], str]:
     """(iterator of shards, name for messages).  Files are read one at a time and no
     reference to a shard is kept while the next one loads (consistency of the shards'
-    descriptions is checked by the callers)."""
+    descriptions is checked by the callers with :func:`~spokenw2v.io.check_shard`)."""
     if isinstance(source, (str, os.PathLike)):
         return (read_features(f) for f in npz_files(source)), str(name or source)
     if isinstance(source, Ragged):
         return iter([source]), name or "features"
     return iter(source), name or "features"
-
-
-def _check_shard(shard: Ragged, name: str, info: FrameInfo | None, dim: int | None) -> None:
-    if shard.values.ndim != 2:
-        raise SpokenW2VError(f"{name}: features must be (frames, dims), found shape {shard.values.shape}")
-    if dim is not None and shard.values.shape[1] != dim:
-        raise SpokenW2VError(f"{name}: a shard has {shard.values.shape[1]} feature dimensions, others {dim}")
-    if info is not None and shard.info != info:
-        raise SpokenW2VError(f"{name}: a shard describes {shard.info.describe()}, others {info.describe()}")
 
 
 # --------------------------------------------------------------------------- sampling
@@ -226,7 +217,7 @@ def sample_frames(source: FeatureSource, config: KMeansConfig, *, in_words: Segm
     dim: int | None = None
     n_frames = n_eligible = 0
     for i, shard in enumerate(shards):
-        _check_shard(shard, name, info, dim)
+        check_shard(shard, name, info, dim)
         if sampler is None:
             info, dim = shard.info, int(shard.values.shape[1])
             sampler = _BottomSample(dim, shard.values.dtype, config.max_sample_frames, config.sample_fraction)
@@ -377,14 +368,12 @@ def apply_codebook(codebook: Codebook, source: FeatureSource, *, device="cpu", c
     lengths: list[np.ndarray] = []
     durations: list[np.ndarray] = []
     info: FrameInfo | None = None
+    dim: int | None = None
     seen: set = set()
     for i, shard in enumerate(shards):
-        if shard.values.ndim != 2:
-            raise SpokenW2VError(f"{name}: features must be (frames, dims), found shape {shard.values.shape}")
+        check_shard(shard, name, info, dim)
         check_compatible(codebook, shard.info, int(shard.values.shape[1]), name, codebook_name)
-        if info is not None and shard.info != info:
-            raise SpokenW2VError(f"{name}: a shard describes {shard.info.describe()}, others {info.describe()}")
-        info = shard.info
+        info, dim = shard.info, int(shard.values.shape[1])
         for utt in shard.utt_ids:
             if utt in seen:
                 raise SpokenW2VError(f"{where(name, utt=utt)}: utterance appears twice")
