@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from spokenw2v import discretize as D  # noqa: E402
+from spokenw2v.kmeans import standardization  # noqa: E402
 from spokenw2v.io import Codebook, FrameInfo, Ragged, write_features  # noqa: E402
 
 
@@ -77,7 +78,7 @@ def bench_fit(args) -> dict:
     utt = 1000
     feats = Ragged.from_list([f"u{i}" for i in range(0, len(x), utt)], [x[a:a + utt] for a in range(0, len(x), utt)],
                              [utt / 100.0] * ((len(x) + utt - 1) // utt), info)
-    mean, std = D.standardization(x)
+    mean, std = standardization(x)
     z = ((x.astype(np.float32) - mean) / std).astype(np.float32)
     k = args.k
     rows = []

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spokenw2v import noise
+from spokenw2v import noise, segscores
 from spokenw2v.io import Segments, write_corpus, write_segments
 
 
@@ -59,9 +59,9 @@ def main() -> None:
     config = noise.SegmentNoiseConfig(jitter=0.02, split=0.1, merge=0.1, delete=0.05, insert=0.05, seed=0)
     noisy, t = timed(lambda: noise.segment_noise(seg, config, durations)[0])
     print(f"| `segment_noise` (all five operations) | {n:,} segments | {t:.1f} s |")
-    _, t = timed(lambda: noise.boundary_scores(seg, noisy))
+    _, t = timed(lambda: segscores.boundary_scores(seg, noisy))
     print(f"| `boundary_scores` (20 ms) | {n:,} vs {len(noisy):,} segments | {t:.1f} s |")
-    _, t = timed(lambda: noise.token_scores(seg, noisy))
+    _, t = timed(lambda: segscores.token_scores(seg, noisy))
     print(f"| `token_scores` (overlap labels included) | same | {t:.1f} s |")
 
     rng = np.random.default_rng(1)

@@ -343,7 +343,7 @@ def step_train(st: Step, work: Path) -> None:
 
     from spokenw2v.data import unit_stream
     from spokenw2v.config import TrainConfig
-    from spokenw2v.discretize import unit_statistics
+    from spokenw2v.frames import unit_statistics
 
     device = torch.device("cuda" if torch.cuda.is_available() and not st.dry_run else "cpu")
     n_tokens = 1000 if st.dry_run else 400_000
@@ -494,7 +494,8 @@ def step_kmeans(st: Step, work: Path) -> None:
     import numpy as np
     import torch
 
-    from spokenw2v.discretize import KMeansConfig, apply_codebook, fit_codebook_with_report, kmeans, standardization
+    from spokenw2v.discretize import KMeansConfig, apply_codebook, fit_codebook_with_report
+    from spokenw2v.kmeans import kmeans, standardization
     from spokenw2v.io import FrameInfo, Ragged, write_features
 
     cuda = torch.cuda.is_available() and not st.dry_run

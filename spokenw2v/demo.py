@@ -13,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .discretize import unit_statistics
-from .frames import word_unit_sequences
+from .frames import unit_statistics, word_unit_sequences
 from .io import Segments, Units
-from .noise import boundary_scores
+from .segscores import boundary_scores
 
 #: Substitution rates of the short clustering-noise sweep (paper, section 5).
 SWEEP_RATES = (0.0, 0.1, 0.2, 0.4)

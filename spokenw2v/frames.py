@@ -1,4 +1,4 @@
-"""Frame <-> time conversion and word unit sequences.
+"""Frame <-> time conversion, word unit sequences and their statistics.
 
 Convention (used by every stage): frame ``i`` of an utterance is centred at
 ``t_i = frame_offset + i / frame_rate`` seconds.  A word segment ``[start, end)``
@@ -91,3 +91,36 @@ def pack(sequences: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     np.cumsum(lengths, out=offsets[1:])
     values = np.concatenate([np.asarray(s, dtype=np.int64) for s in sequences]) if sequences else np.zeros(0, np.int64)
     return values, offsets
+
+
+def unit_statistics(sequences: Sequence[np.ndarray], words: Sequence[str] | None = None) -> dict[str, float]:
+    """Summary of word unit sequences (``sequences[j]`` the units of word token j).
+
+    Keys: ``tokens``; ``units`` (total); ``mean_units`` per token; ``empty`` tokens with no
+    unit; ``distinct_sequences``; with ``words`` also ``types`` (distinct words),
+    ``mean_sequences_per_type`` (distinct unit sequences per word type, averaged over
+    types) and ``unique_fraction`` (fraction of tokens whose unit sequence no other token
+    of another word type shares -- 1.0 means the sequence alone identifies the word).
+    """
+    keys = [tuple(np.asarray(s).tolist()) for s in sequences]
+    n = len(keys)
+    lengths = np.fromiter((len(k) for k in keys), dtype=np.int64, count=n)
+    stats: dict[str, float] = {
+        "tokens": n,
+        "units": int(lengths.sum()),
+        "mean_units": float(lengths.mean()) if n else 0.0,
+        "empty": int((lengths == 0).sum()),
+        "distinct_sequences": len(set(keys)),
+    }
+    if words is not None:
+        if len(words) != n:
+            raise ValueError("words and sequences differ in length")
+        per_type: dict[str, set] = {}
+        per_seq: dict[tuple, set] = {}
+        for w, k in zip(words, keys):
+            per_type.setdefault(w, set()).add(k)
+            per_seq.setdefault(k, set()).add(w)
+        stats["types"] = len(per_type)
+        stats["mean_sequences_per_type"] = float(np.mean([len(s) for s in per_type.values()])) if per_type else 0.0
+        stats["unique_fraction"] = (sum(len(per_seq[k]) == 1 for k in keys) / n) if n else 0.0
+    return stats

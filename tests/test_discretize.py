@@ -1,4 +1,4 @@
-"""discretize: k-means codebook fit/apply, units and word-units, bad input."""
+"""discretize and kmeans: k-means, codebook fit/apply, units and word-units, unit statistics, bad input."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from spokenw2v import discretize as D
+from spokenw2v import kmeans as K
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
+from spokenw2v.frames import unit_statistics
 from spokenw2v.io import (FrameInfo, Ragged, Segments, read_codebook, read_units, read_tsv,
                           write_codebook, write_features, write_segments, write_units)
 
@@ -52,7 +54,7 @@ def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
 def test_kmeans_hand_checked_tiny():
     # two obvious groups on a line: {0, 1, 2} and {10, 11, 12}; centroids 1 and 11
     x = np.array([[0.0], [1.0], [2.0], [10.0], [11.0], [12.0]], dtype=np.float32)
-    res = D.kmeans(x, 2, seed=3)
+    res = K.kmeans(x, 2, seed=3)
     order = np.argsort(res.centroids[:, 0])
     np.testing.assert_allclose(res.centroids[order, 0], [1.0, 11.0], atol=1e-6)
     labels = np.argsort(order)[res.labels]  # rename so that the left cluster is 0
@@ -65,7 +67,7 @@ def test_kmeans_recovers_separable_clusters_exactly():
     rng = np.random.default_rng(5)
     centres = rng.normal(size=(8, 6)) * 20
     x, truth = clustered(200, centres, noise=0.5)
-    res = D.kmeans(x, 8, seed=0, init_frames=400)  # coarse-to-fine path as well
+    res = K.kmeans(x, 8, seed=0, init_frames=400)  # coarse-to-fine path as well
     assert same_partition(res.labels, truth)
     order = [int(np.argmin(((res.centroids - c) ** 2).sum(1))) for c in centres]
     np.testing.assert_allclose(res.centroids[order], centres, atol=0.15)
@@ -74,9 +76,9 @@ def test_kmeans_recovers_separable_clusters_exactly():
 def test_kmeans_is_deterministic_for_a_seed():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(3000, 5)).astype(np.float32)  # no structure: seeds matter
-    a = D.kmeans(x, 10, seed=7)
-    b = D.kmeans(x, 10, seed=7)
-    c = D.kmeans(x, 10, seed=8)
+    a = K.kmeans(x, 10, seed=7)
+    b = K.kmeans(x, 10, seed=7)
+    c = K.kmeans(x, 10, seed=8)
     np.testing.assert_array_equal(a.centroids, b.centroids)
     np.testing.assert_array_equal(a.labels, b.labels)
     assert not np.array_equal(a.centroids, c.centroids)
@@ -84,7 +86,7 @@ def test_kmeans_is_deterministic_for_a_seed():
 
 def test_kmeans_with_duplicate_rows_fills_all_clusters():
     x = np.repeat(np.array([[0.0, 0.0], [5.0, 5.0], [9.0, 0.0]], np.float32), 10, axis=0)
-    res = D.kmeans(x, 3, seed=0)
+    res = K.kmeans(x, 3, seed=0)
     assert sorted(np.bincount(res.labels, minlength=3).tolist()) == [10, 10, 10]
     assert res.inertia == pytest.approx(0.0, abs=1e-4)
 
@@ -93,7 +95,7 @@ def test_standardization_round_trip():
     rng = np.random.default_rng(2)
     x = (rng.normal(size=(5000, 4)) * [1.0, 10.0, 0.1, 3.0] + [5.0, -300.0, 0.0, 2.0]).astype(np.float32)
     x[:, 2] = 7.0  # a constant dimension
-    mean, std = D.standardization(x, chunk_frames=999)
+    mean, std = K.standardization(x, chunk_frames=999)
     np.testing.assert_allclose(mean, x.astype(np.float64).mean(0), rtol=1e-6, atol=1e-5)
     np.testing.assert_allclose(std[[0, 1, 3]], x.astype(np.float64).std(0)[[0, 1, 3]], rtol=1e-5)
     assert std[2] == 1.0
@@ -207,7 +209,7 @@ def test_fit_then_apply_equals_fit_assignment_and_truth():
     assert same_partition(units.values, truth)
     # the library's k-means labels of the (standardized) sample equal apply's units
     sample = D.sample_frames(feats, cfg).frames
-    res = D.kmeans(sample, 5, mean=fit.codebook.mean, std=fit.codebook.std, seed=0)
+    res = K.kmeans(sample, 5, mean=fit.codebook.mean, std=fit.codebook.std, seed=0)
     np.testing.assert_array_equal(res.labels, units.values)
     assert fit.codebook.inertia == pytest.approx(res.inertia, rel=1e-6)
 
@@ -284,12 +286,12 @@ def test_fit_and_apply_on_cuda_match_cpu():
 def test_unit_statistics_hand_checked():
     seqs = [np.array([1, 2]), np.array([1, 2]), np.array([3]), np.array([1, 2]), np.array([4, 4, 4])]
     words = ["cat", "cat", "cat", "dog", "sat"]
-    s = D.unit_statistics(seqs, words)
+    s = unit_statistics(seqs, words)
     assert s["tokens"] == 5 and s["units"] == 10 and s["mean_units"] == pytest.approx(2.0)
     assert s["distinct_sequences"] == 3 and s["types"] == 3 and s["empty"] == 0
     assert s["mean_sequences_per_type"] == pytest.approx((2 + 1 + 1) / 3)
     assert s["unique_fraction"] == pytest.approx(2 / 5)  # [1 2] is shared by cat and dog
-    assert "types" not in D.unit_statistics(seqs)
+    assert "types" not in unit_statistics(seqs)
 
 
 # --------------------------------------------------------------------------- command line
@@ -407,7 +409,7 @@ def test_torch_kmeans_matches_scikit_learn_on_the_same_data():
     truth = rng.integers(0, 12, size=6000)
     x = (centers[truth] + rng.normal(0, 1, size=(6000, 5))).astype(np.float32)
 
-    ours = D.kmeans(x, 12, seed=0)
+    ours = K.kmeans(x, 12, seed=0)
     ref = KMeans(n_clusters=12, n_init=3, random_state=0).fit(x.astype(np.float64))
     assert adjusted_rand_score(ref.labels_, ours.labels) > 0.99
     assert adjusted_rand_score(truth, ours.labels) > 0.99
@@ -415,4 +417,4 @@ def test_torch_kmeans_matches_scikit_learn_on_the_same_data():
     # on unstructured data (no true clusters) Lloyd ends in different local optima; ours
     # still lands within a few percent of scikit-learn's best of three
     y = rng.normal(size=(4000, 8)).astype(np.float32)
-    assert D.kmeans(y, 20, seed=1).inertia <= KMeans(n_clusters=20, n_init=3, random_state=0).fit(y).inertia_ * 1.03
+    assert K.kmeans(y, 20, seed=1).inertia <= KMeans(n_clusters=20, n_init=3, random_state=0).fit(y).inertia_ * 1.03

@@ -37,7 +37,7 @@ def _env() -> dict:
 
 def test_unit_corpus_is_seeded_grouped_and_speech_like():
     from spokenw2v.data import unit_stream
-    from spokenw2v.discretize import unit_statistics
+    from spokenw2v.frames import unit_statistics
 
     seqs, words, utts = gc.unit_corpus(30_000, seed=3)
     again, _, _ = gc.unit_corpus(30_000, seed=3)

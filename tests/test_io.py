@@ -107,6 +107,20 @@ def test_features_round_trip_and_shards(tmp_path):
     assert io.features_info(d) == (_info(), 3)
 
 
+@pytest.mark.parametrize("second, message", [
+    (lambda a: io.Ragged.from_list(["c"], [a[:, :2]], [0.07], _info()), "a shard has 2 feature dimensions, others 3"),
+    (lambda a: io.Ragged.from_list(["c"], [a], [0.07], _info("hubert")), "a shard describes"),
+])
+def test_the_shards_of_one_source_must_agree(tmp_path, second, message):
+    a = np.zeros((4, 3), dtype=np.float16)
+    d = tmp_path / "shards"
+    d.mkdir()
+    io.write_features(d / "part-0.npz", io.Ragged.from_list(["a"], [a], [0.04], _info()))
+    io.write_features(d / "part-1.npz", second(a))
+    with pytest.raises(SpokenW2VError, match=f"part-1.npz: {message}"):
+        list(io.iter_features(d))
+
+
 def test_npz_loaded_without_pickle_and_format_checked(tmp_path):
     p = tmp_path / "x.npz"
     np.savez(p, format=np.str_("something-else"), version=np.int64(1))

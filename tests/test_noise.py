@@ -1,4 +1,4 @@
-"""Segmentation and clustering noise: hand-checked scores, realised rates, invariants, CLI."""
+"""Segment scores and segmentation and clustering noise: hand-checked scores, realised rates, invariants, CLI."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from helpers import assert_one_error_line
-from spokenw2v import noise
+from spokenw2v import noise, segscores
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
 from spokenw2v.io import (FrameInfo, Ragged, Segments, read_corpus, read_durations, read_segments, validate_segments,
@@ -55,33 +55,33 @@ def test_boundary_scores_hand_checked():
     hyp = make_segments([("u", 0.12, 0.55), ("u", 0.55, 0.93), ("u", 0.93, 1.39)])
     # ref boundaries 0.10 0.50 0.90 1.00 1.40 (5); hyp 0.12 0.55 0.93 1.39 (4)
     # matches within 20 ms: 0.10-0.12 and 1.40-1.39 -> P = 2/4, R = 2/5, F1 = 4/9
-    b = noise.boundary_scores(ref, hyp, tolerance=0.02)
+    b = segscores.boundary_scores(ref, hyp, tolerance=0.02)
     assert (b.matched, b.hyp_boundaries, b.ref_boundaries) == (2, 4, 5)
     assert b.precision == pytest.approx(0.5)
     assert b.recall == pytest.approx(0.4)
     assert b.f1 == pytest.approx(4 / 9)
     # a 30 ms tolerance also matches 0.90-0.93 (but 0.93 only once: 1.00 stays unmatched)
-    assert noise.boundary_scores(ref, hyp, tolerance=0.03).matched == 3
+    assert segscores.boundary_scores(ref, hyp, tolerance=0.03).matched == 3
 
 
 def test_boundaries_matched_at_most_once_and_optimally():
-    assert noise.match_boundaries(np.array([1.0]), np.array([0.99, 1.01]), 0.02) == 1
-    assert noise.match_boundaries(np.array([0.99, 1.01]), np.array([1.0]), 0.02) == 1
+    assert segscores.match_boundaries(np.array([1.0]), np.array([0.99, 1.01]), 0.02) == 1
+    assert segscores.match_boundaries(np.array([0.99, 1.01]), np.array([1.0]), 0.02) == 1
     # nearest-first matching would pair 0.02-0.03 and lose both others; the maximum is 2
-    assert noise.match_boundaries(np.array([0.02, 0.04]), np.array([0.0, 0.03]), 0.02) == 2
+    assert segscores.match_boundaries(np.array([0.02, 0.04]), np.array([0.0, 0.03]), 0.02) == 2
     # an utterance missing from the hypothesis only adds misses
     ref = make_segments([("u", 0.1, 0.5, "a"), ("v", 0.1, 0.5, "b")])
-    b = noise.boundary_scores(ref, make_segments([("u", 0.1, 0.5)]))
+    b = segscores.boundary_scores(ref, make_segments([("u", 0.1, 0.5)]))
     assert (b.precision, b.recall) == (1.0, 0.5)
 
 
 def test_overlap_labels_and_token_scores_hand_checked():
     gold = make_segments([("u", 0.1, 0.5, "the"), ("u", 0.5, 0.9, "cat")])
     hyp = make_segments([("u", 0.10, 0.35), ("u", 0.35, 0.70), ("u", 0.70, 0.90), ("u", 1.0, 1.2)])
-    labels = noise.overlap_labels(hyp, gold)
+    labels = segscores.overlap_labels(hyp, gold)
     assert labels.word == ["the", "cat", "cat", noise.NO_WORD]
     assert labels.overlap == pytest.approx([0.25, 0.20, 0.20, 0.0])
-    t = noise.token_scores(gold, hyp, labels)
+    t = segscores.token_scores(gold, hyp, labels)
     # only [0.10, 0.35) is > 50% one word AND covers > 50% of it (62.5% of "the");
     # [0.35, 0.70) and [0.70, 0.90) each cover exactly 50% of "cat": not a token
     assert t.correct == 1
@@ -90,8 +90,8 @@ def test_overlap_labels_and_token_scores_hand_checked():
     assert t.unambiguous == pytest.approx(3 / 4)  # the <sil> segment has no label
     # a tie goes to the earlier word and is ambiguous (exactly half of the segment)
     tie = make_segments([("u", 0.3, 0.7)])
-    assert noise.overlap_labels(tie, gold).word == ["the"]
-    assert noise.token_scores(gold, tie).unambiguous == 0.0
+    assert segscores.overlap_labels(tie, gold).word == ["the"]
+    assert segscores.token_scores(gold, tie).unambiguous == 0.0
 
 
 def test_no_noise_is_identity_with_f1_one(big):
@@ -100,7 +100,7 @@ def test_no_noise_is_identity_with_f1_one(big):
     assert np.array_equal(out.start, seg.start) and np.array_equal(out.end, seg.end)
     assert out.word == seg.word == out.extra["gold"]
     assert set(out.extra["op"]) == {"keep"}
-    report = noise.segment_report(seg, out)
+    report = segscores.segment_report(seg, out)
     for key in ("boundary_precision", "boundary_recall", "boundary_f1", "token_f1", "unambiguous"):
         assert report[key] == 1.0
     assert counts.realised == {"delete": 0.0, "merge": 0.0, "split": 0.0, "insert": 0.0, "jitter_rms": 0.0}
@@ -146,7 +146,7 @@ def test_jitter_moves_boundaries_as_documented(big):
                 if seg.utt[i] == seg.utt[i + 1] and seg.end[i] == seg.start[i + 1]]
     assert touching and all(out.end[i] == out.start[j] for i, j in touching)
     # about 68% of boundaries stay within one standard deviation -> boundary F1 near 0.68
-    f1 = noise.boundary_scores(seg, out, tolerance=0.02).f1
+    f1 = segscores.boundary_scores(seg, out, tolerance=0.02).f1
     assert 0.62 < f1 < 0.74
 
 

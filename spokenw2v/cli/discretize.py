@@ -124,8 +124,7 @@ def word_units_command(
     quiet: bool = QuietOption,
 ) -> None:
     """Write the unit sequence of every word token as a readable TSV, with statistics on stderr."""
-    from ..discretize import unit_statistics
-    from ..frames import word_unit_sequences
+    from ..frames import unit_statistics, word_unit_sequences
     from ..io import read_segments, read_units, write_word_units
 
     log = Log(quiet)

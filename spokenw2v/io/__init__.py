@@ -14,8 +14,8 @@ Every name is importable from the package itself (``from spokenw2v.io import rea
 from .files import (STDIO, all_or_nothing, atomic_path, atomic_write_text, check_readable_file, is_stdio, open_text,
                     output_of_temporary, read_stdin_text, read_text, refuse_stdio_npz)
 from .npz import (CODEBOOK_FORMAT, FEATURES_FORMAT, FORMAT_VERSION, REQUIRED_KEYS, TOKEN_VECTORS_FORMAT, UNITS_FORMAT,
-                  Codebook, FrameInfo, Ragged, TokenVectors, Units, all_finite, check_shard_set, features_info,
-                  is_shard_entry, iter_features, npz_files, part_done_name, part_name, part_prefix,
+                  Codebook, FrameInfo, Ragged, TokenVectors, Units, all_finite, check_shard, check_shard_set,
+                  features_info, is_shard_entry, iter_features, npz_files, part_done_name, part_name, part_prefix,
                   part_staging_prefix, read_codebook, read_durations, read_features, read_token_vectors, read_units,
                   shard_part, write_codebook, write_features, write_token_vectors, write_units)
 from .segments import (Segments, WordUnits, read_segments, read_word_units, segment_order, sort_segments,
@@ -28,7 +28,8 @@ __all__ = [
     "STDIO", "all_or_nothing", "atomic_path", "atomic_write_text", "check_readable_file", "is_stdio", "open_text",
     "output_of_temporary", "read_stdin_text", "read_text", "refuse_stdio_npz",
     "CODEBOOK_FORMAT", "FEATURES_FORMAT", "FORMAT_VERSION", "REQUIRED_KEYS", "TOKEN_VECTORS_FORMAT", "UNITS_FORMAT",
-    "Codebook", "FrameInfo", "Ragged", "TokenVectors", "Units", "all_finite", "check_shard_set", "features_info",
+    "Codebook", "FrameInfo", "Ragged", "TokenVectors", "Units", "all_finite", "check_shard", "check_shard_set",
+    "features_info",
     "is_shard_entry", "iter_features", "npz_files", "part_done_name", "part_name", "part_prefix",
     "part_staging_prefix", "read_codebook", "read_durations", "read_features", "read_token_vectors", "read_units",
     "shard_part", "write_codebook", "write_features", "write_token_vectors", "write_units",

@@ -359,6 +359,18 @@ def check_shard_set(directory: Path, files: Sequence[Path]) -> None:
                                  f"(run featurize --shard {i}/{n} again)")
 
 
+def check_shard(shard: Ragged, name: str, info: FrameInfo | None, dim: int | None) -> None:
+    """The shards of one features source agree: ``shard.values`` is (frames, dims) with the
+    feature dimension ``dim`` and the :class:`FrameInfo` ``info`` of the shards before it
+    (both None for the first shard).  Otherwise a one-line error naming ``name``."""
+    if shard.values.ndim != 2:
+        raise SpokenW2VError(f"{name}: features must be (frames, dims), found shape {shard.values.shape}")
+    if dim is not None and shard.values.shape[1] != dim:
+        raise SpokenW2VError(f"{name}: a shard has {shard.values.shape[1]} feature dimensions, others {dim}")
+    if info is not None and shard.info != info:
+        raise SpokenW2VError(f"{name}: a shard describes {shard.info.describe()}, others {info.describe()}")
+
+
 # --------------------------------------------------------------------------- features and units
 
 
@@ -380,14 +392,14 @@ def read_features(path: str | os.PathLike) -> Ragged:
 
 
 def iter_features(path: str | os.PathLike) -> Iterator[Ragged]:
-    """Stream the shards of a features file or directory, one :class:`Ragged` at a time."""
-    first: FrameInfo | None = None
+    """Stream the shards of a features file or directory, one :class:`Ragged` at a time, each
+    checked against the ones before it (:func:`check_shard`)."""
+    info: FrameInfo | None = None
+    dim: int | None = None
     for f in npz_files(path):
         shard = read_features(f)
-        if first is None:
-            first = shard.info
-        elif shard.info != first:
-            raise SpokenW2VError(f"{f}: shard describes {shard.info.describe()}, others {first.describe()}")
+        check_shard(shard, str(f), info, dim)
+        info, dim = shard.info, int(shard.values.shape[1])
         yield shard
 
 
