@@ -30,8 +30,6 @@ import numpy as np
 from .errors import SpokenW2VError
 from .io import Segments
 from .segscores import distinct_points, labelled, overlap_labels, point_index, rows_by_utterance
-# re-exported: the noise commands label and score through this module (noise.NO_WORD, noise.segment_report)
-from .segscores import NO_WORD, segment_report  # noqa: F401
 
 #: Values of the ``op`` column, in order of precedence (a segment gets the first that applies).
 OPS = ("insert", "merge", "split", "jitter", "keep")

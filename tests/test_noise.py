@@ -79,7 +79,7 @@ def test_overlap_labels_and_token_scores_hand_checked():
     gold = make_segments([("u", 0.1, 0.5, "the"), ("u", 0.5, 0.9, "cat")])
     hyp = make_segments([("u", 0.10, 0.35), ("u", 0.35, 0.70), ("u", 0.70, 0.90), ("u", 1.0, 1.2)])
     labels = segscores.overlap_labels(hyp, gold)
-    assert labels.word == ["the", "cat", "cat", noise.NO_WORD]
+    assert labels.word == ["the", "cat", "cat", segscores.NO_WORD]
     assert labels.overlap == pytest.approx([0.25, 0.20, 0.20, 0.0])
     t = segscores.token_scores(gold, hyp, labels)
     # only [0.10, 0.35) is > 50% one word AND covers > 50% of it (62.5% of "the");
@@ -169,13 +169,13 @@ def test_insertions_go_into_silences_then_into_words():
     out, counts = noise.segment_noise(seg, noise.SegmentNoiseConfig(insert=0.2, seed=1), durations)
     inserted = [i for i, op in enumerate(out.extra["op"]) if op == "insert"]
     assert counts.inserted == len(inserted) == counts.inserted_in_silence
-    assert all(out.word[i] == noise.NO_WORD for i in inserted)  # silence overlaps no word
+    assert all(out.word[i] == segscores.NO_WORD for i in inserted)  # silence overlaps no word
     # no silence at all: words touch, the utterance starts at 0 and ends with its last word
     packed = make_segments([("u", 0.3 * k, 0.3 * (k + 1), f"w{k}") for k in range(2000)])
     out, counts = noise.segment_noise(packed, noise.SegmentNoiseConfig(insert=0.2, seed=1))
     assert counts.inserted_in_silence == 0
     assert counts.realised["insert"] == pytest.approx(0.2, abs=0.03)
-    assert all(w != noise.NO_WORD for w in out.word)
+    assert all(w != segscores.NO_WORD for w in out.word)
     validate_segments(out, "noisy", durations={"u": 600.0}, tolerance=0.0)
 
 
@@ -333,7 +333,7 @@ def test_cli_label_segments(tmp_path):
                                  "--out", str(tmp_path / "lab.tsv"), "--report", str(tmp_path / "r.json")])
     assert result.exit_code == 0, result.output
     lab = read_segments(tmp_path / "lab.tsv", require_words=True)
-    assert lab.word == ["the", "cat", noise.NO_WORD] == lab.extra["gold"]
+    assert lab.word == ["the", "cat", segscores.NO_WORD] == lab.extra["gold"]
     assert list(lab.extra) == ["gold", "score"] and lab.extra["score"] == ["1", "2", "3"]
     (run,) = json.loads((tmp_path / "r.json").read_text())
     # only utterance u is scored: ref 0.1 0.5 0.9; hyp 0.11 0.35 0.91 1.0 1.2 -> 2 matches

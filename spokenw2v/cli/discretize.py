@@ -90,7 +90,6 @@ def discretize_command(
         given = dict(k=k, sample_fraction=sample_fraction, max_sample_frames=max_sample_frames, seed=seed,
                      max_iter=max_iter)
         config = KMeansConfig(**{name: value for name, value in given.items() if value is not None})
-        config.check()
         seg = read_segments(segments) if segments is not None else None
         log(f"fitting a codebook of k={config.k} units on {features} on {dev}")
         with log.progress() as progress:

@@ -20,7 +20,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
-from .. import noise
+from .. import noise, segscores
 from ..errors import SpokenW2VError
 from ..io import atomic_write_text, read_corpus, read_durations, read_segments, write_corpus, write_segments
 from ..io import STDIO, all_or_nothing, is_stdio
@@ -205,7 +205,7 @@ def segment_noise_command(
         run = {"output": str(path), "input": str(segments), "seed": seed, **values, "min_duration": min_duration}
         run.update(noise.counts_dict(counts))
         run.update({f"op_{op}": noisy.extra["op"].count(op) for op in noise.OPS})
-        run.update(noise.segment_report(seg, noisy, tolerance))
+        run.update(segscores.segment_report(seg, noisy, tolerance))
         results.append((path, noisy, run))
     write_outputs(log, results, write_segments, report,
                   f"segment-noise: {segments} ({len(seg)} segments, seed {seed})", SEGMENT_COLUMNS)
@@ -368,13 +368,13 @@ def label_segments_command(
         hyp = replace(hyp, word=None)
     result = noise.labelled(hyp, labels)
     run = {"output": str(out), "input": str(boundaries), "gold": str(gold), "segments_out": len(result),
-           "gold_segments": len(gold_seg), "no_word": labels.word.count(noise.NO_WORD)}
-    run.update(noise.segment_report(gold_seg, result, tolerance, labels))
+           "gold_segments": len(gold_seg), "no_word": labels.word.count(segscores.NO_WORD)}
+    run.update(segscores.segment_report(gold_seg, result, tolerance, labels))
     with all_or_nothing([out, report]):
         write_segments(out, result)
         write_report(report, [run])
     show_report(log, f"label-segments: {boundaries} against {gold}", [run], [
-        ("output", "output", _path), ("segments_out", "segs", str), ("no_word", noise.NO_WORD, str),
+        ("output", "output", _path), ("segments_out", "segs", str), ("no_word", segscores.NO_WORD, str),
         ("boundary_precision", "bP", _f3), ("boundary_recall", "bR", _f3), ("boundary_f1", "bF1", _f3),
         ("token_precision", "tP", _f3), ("token_recall", "tR", _f3), ("token_f1", "tF1", _f3),
         ("unambiguous", "unamb", _f3)])
