@@ -13,7 +13,7 @@ import typer
 
 from ..errors import SpokenW2VError
 from ..config import (DATA_INPUTS, DEFAULT_PRESET, NEURAL_KINDS, OPTIONAL_INPUTS, TEXT_EPOCHS, Kind, NegativeSampling,
-                      Preset, merged_config, resumed_inputs)
+                      Preset, Schedule, merged_config, resumed_inputs)
 from .common import (Log, QuietOption, RunDirectory, app, check_paths, check_run_dir, check_stdio, guarded, refuse_stdio)
 
 KIND_HELP = ("text: gensim skipgram on words (--corpus, or the word column of --segments); "
@@ -82,6 +82,9 @@ def train_command(
     warmup: Optional[int] = typer.Option(None, "--warmup", help="Steps over which the learning rate rises "
                                          "linearly to --lr (0 = off; default from the preset: fast 100, "
                                          "paper 0)."),
+    lr_schedule: Optional[Schedule] = typer.Option(None, "--lr-schedule", help="The learning rate after the "
+                                                   "warm-up: constant, or a linear or cosine decay to 0 at the "
+                                                   "last epoch (default from the preset)."),
     window: Optional[int] = typer.Option(None, "--window", help="Context words each side (default 5)."),
     negatives: Optional[int] = typer.Option(None, "--negatives", help="Negatives per centre word "
                                             "(neural default 50, text 5)."),
@@ -252,7 +255,7 @@ def train_command(
                 "negative_sampling": negative_sampling.value if negative_sampling else None,
                 "pool_size": pool_size, "batch_tokens": batch_tokens, "length_buckets": length_buckets,
                 "type_token_cap": type_token_cap, "ae_epochs": ae_epochs, "amp": amp, "dim": dims,
-                "warmup": warmup,
+                "warmup": warmup, "lr_schedule": lr_schedule.value if lr_schedule else None,
                 "epochs": epochs, "seed": seed, "merge": merge}
     base = dict(kind=kind.value, symbols=stream.symbols, vocab_size=stream.vocab_size)
     cfg = merged_config(base, explicit, saved["config"] if saved is not None else None, str(out / "last.pt"))
