@@ -2,7 +2,7 @@
 
 ``python bench/bench_featurize.py mfcc``    -- MFCC on one CPU thread: the whole
     ``featurize_corpus`` (FLAC decoding, MFCC + deltas, float16 shards) on the LibriSpeech
-    sample (../shared/data/librispeech-sample, else 5 minutes of generated audio), and the
+    sample (examples/data/librispeech-sample, else 5 minutes of generated audio), and the
     MFCC computation alone on waveforms already in memory.  Target: >= 500x per core.
 ``python bench/bench_featurize.py hubert [--device cpu|cuda] [--minutes M]``
     -- HuBERT-base layer 6 (randomly initialised from the real hubert-base configuration:
@@ -35,7 +35,7 @@ from spokenw2v.audio import find_audio, load_audio  # noqa: E402
 from spokenw2v.features import FeatureKind, make_featurizer  # noqa: E402
 from spokenw2v.featurize import FeaturizeOptions, featurize_corpus  # noqa: E402
 
-SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "librispeech-sample" / "dev-clean"
+SAMPLE = Path(__file__).resolve().parents[1] / "examples" / "data" / "librispeech-sample" / "dev-clean"
 
 
 def machine() -> str:

@@ -148,7 +148,7 @@ def step_env(st: Step, work: Path) -> None:
         st.details["nvidia_smi"] = out.stdout.strip()
     print(json.dumps(st.details, indent=1))
     if missing:
-        raise RuntimeError(f"packages missing (carry them as wheels, see bench/GPU.md): {', '.join(missing)}")
+        raise RuntimeError(f"packages missing (copy them over as wheels, see bench/GPU.md): {', '.join(missing)}")
 
 
 def _pytest(st: Step, args: list[str]) -> None:
@@ -832,7 +832,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--dry-run", action="store_true")
     p = sub.add_parser("prepare", help="the scale run's corpus, on the CPU (slow: run it before the GPU call)")
     p.add_argument("--words", type=int, default=300_000, help="first N words of the embedded text (default 300000)")
-    p.add_argument("--out", default=str(REPO / "bench" / "scale-data"), help="compact corpus to carry")
+    p.add_argument("--out", default=str(REPO / "bench" / "scale-data"), help="compact corpus to copy to the GPU machine")
     p.add_argument("--build", default="", help="intermediate files (audio, MFCC; default OUT-build)")
     p.add_argument("--voices", default="en-us")
     p.add_argument("--variants", default="m1")

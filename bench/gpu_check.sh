@@ -4,7 +4,7 @@
 #   bash bench/gpu_check.sh [--out DIR] [--steps a,b] [--dry-run]   # install, then all checks (<= 8 min)
 #   bash bench/gpu_check.sh scale [--minutes 5] [--data DIR]        # install, then the science run at scale
 #
-# Installs the wheels carried in bench/wheels/ (bench/fetch_wheels.sh fetches them) and the
+# Installs the wheels copied into bench/wheels/ (bench/fetch_wheels.sh fetches them) and the
 # project itself (no dependencies, no index), then runs bench/gpu_check.py.  Results go to
 # --out, else $OUT, else bench/out/gpu-check.  --dry-run (tiny sizes on the CPU) skips the install.
 set -uo pipefail
@@ -30,7 +30,7 @@ if [ "$dry" = 0 ]; then
             # resolve against what the machine has; wheels only for what it lacks
             $PY -m pip install --no-index --find-links bench/wheels -r bench/gpu_wheels.txt \
                 || $PY -m pip install --no-index --no-deps bench/wheels/*.whl \
-                || echo "WARNING: the carried wheels did not install (see above)"
+                || echo "WARNING: the wheels of bench/wheels did not install (see above)"
         else
             echo "WARNING: no wheels in bench/wheels (bash bench/fetch_wheels.sh fetches them)"
         fi

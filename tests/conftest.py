@@ -7,15 +7,14 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import pytest
 
-from helpers import SHARED_SAMPLE, cuda_available
+from helpers import LIBRISPEECH_SAMPLE, cuda_available
 
 
 @pytest.fixture
 def librispeech_sample():
-    """The real LibriSpeech sample beside the project; skips cleanly when absent."""
-    if not (SHARED_SAMPLE / "dev-clean").is_dir():
-        pytest.skip("../shared/data/librispeech-sample is not present")
-    return SHARED_SAMPLE
+    """The real LibriSpeech sample shipped in examples/data (49 utterances of dev-clean)."""
+    assert (LIBRISPEECH_SAMPLE / "dev-clean").is_dir(), f"{LIBRISPEECH_SAMPLE} is missing from the checkout"
+    return LIBRISPEECH_SAMPLE
 
 
 def pytest_collection_modifyitems(config, items):

@@ -34,7 +34,7 @@ import pytest
 from spokenw2v.io import TestSet, WordVectors
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_SAMPLE = REPO.parent / "shared" / "data" / "librispeech-sample"
+LIBRISPEECH_SAMPLE = REPO / "examples" / "data" / "librispeech-sample"
 
 #: Marks a test that needs a CUDA GPU; conftest.py skips it when none is present.
 requires_cuda = pytest.mark.cuda

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import EXAMPLES, SHARED_SAMPLE, make_tiny_speech, write_librispeech_alignment
+from helpers import EXAMPLES, LIBRISPEECH_SAMPLE, make_tiny_speech, write_librispeech_alignment
 from helpers import example_env as _env
 from helpers import run_example as _run
 from spokenw2v.io import read_segments, read_tsv, read_units, read_vectors
@@ -161,7 +161,7 @@ def test_librispeech_hubert_tiny_on_the_sample(librispeech_sample, tiny_hubert, 
     assert len(read_vectors(out / "runs" / "e2e-s1" / "vectors.vec")) == 385
 
 
-@pytest.mark.skipif((SHARED_SAMPLE / "dev-clean").is_dir(),
+@pytest.mark.skipif((LIBRISPEECH_SAMPLE / "dev-clean").is_dir(),
                     reason="the LibriSpeech sample is present; the recipe runs on it instead")
 @pytest.mark.slow
 def test_librispeech_hubert_tiny_on_generated_speech(tiny_hubert, tmp_path):

@@ -1,6 +1,6 @@
 """Integration: the real LibriSpeech sample (49 utterances of dev-clean) through
 segments -> featurize (MFCC) -> discretize -> word-units, with the command line.
-Skipped cleanly when ../shared/data/librispeech-sample is absent."""
+The sample ships in examples/data/librispeech-sample."""
 
 from __future__ import annotations
 

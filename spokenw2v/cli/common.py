@@ -57,8 +57,12 @@ def guarded(func: Callable) -> Callable:
             fail(f"{_named(exc)}: a part of the path is a file, not a directory")
         except FileExistsError as exc:
             fail(f"{_named(exc)}: exists and is not a directory (a directory was expected there)")
+        except ImportError:
+            _fail_if_stack_broken()
+            raise
         except OSError as exc:
             if exc.filename is None and exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                _fail_if_stack_broken()
                 raise
             fail(f"{_named(exc)}: {exc.strerror or exc}")
         except KeyboardInterrupt:
@@ -66,6 +70,16 @@ def guarded(func: Callable) -> Callable:
             raise typer.Exit(130)
 
     return wrapper
+
+
+def _fail_if_stack_broken() -> None:
+    """A library that failed to load is most often torch or torchaudio from a pair that does not
+    work together: then say so in one line (versions and repair) instead of a traceback."""
+    from ..environment import stack_error
+
+    message = stack_error()
+    if message is not None:
+        fail(message)
 
 
 def _named(exc: OSError) -> str:
