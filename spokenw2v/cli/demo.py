@@ -166,7 +166,7 @@ def demo_command(
 
     Every stage is logged as the spokenw2v command that re-runs it alone.  Re-running the
     demo into the same directory keeps the stages that finished (delete a stage's output
-    or OUT/logs/STAGE.done to redo it and everything after it).
+    or OUT/logs/STAGE.done to redo it and every stage that reads its outputs).
     """
     from ..corpus import demo_corpus
     from ..demo import DemoConfig, layout, pipeline_statistics
