@@ -25,6 +25,8 @@ import torch
 
 from .config import NegativeSampling, TrainConfig
 from .errors import SpokenW2VError
+from .frames import merge_duplicates, word_unit_sequences
+from .io import Segments, Units, WordUnits
 from .models import EncodePlan, SkipGramBatch
 
 # --------------------------------------------------------------------------- token streams
@@ -146,6 +148,67 @@ def unit_stream(sequences: Sequence[np.ndarray], words: Sequence[str], utts: Seq
     values, offsets = _pack(seq_list)
     return TokenStream(type_list, word_ids, utt_index, seq_ids, values, offsets, int(k), "units", None,
                        utt_names)
+
+
+def segment_sentences(seg: Segments) -> list[list[str]]:
+    """The word labels of word segments, one list per utterance (in order of appearance)."""
+    return [[seg.word[i] for i in rows] for rows in seg.by_utterance().values()]
+
+
+@dataclass
+class TrainingStream:
+    """The token stream of a training run and where its tokens came from.
+
+    ``rows`` (N,) the rows of the word segments that became tokens (None for a text corpus);
+    ``skipped`` what ``--skip-missing`` dropped (None when nothing); ``summary`` one line
+    that describes the stream for the log (None for characters).
+    """
+
+    stream: TokenStream
+    rows: np.ndarray | None
+    skipped: dict | None = None
+    summary: str | None = None
+
+
+def training_stream(sentences: Sequence[Sequence[str]], seg: Segments | None = None,
+                    word_units: WordUnits | None = None, units: Units | None = None, merge: bool | None = None,
+                    skip_missing: bool = False, source: str = "corpus", units_source: str = "units") -> TrainingStream:
+    """The token stream of ``train``: the symbols of each word-units token (``word_units``;
+    merged only when ``merge``), the units of each segment's frames (``units`` with ``seg``;
+    merged unless ``merge`` is False; ``skip_missing`` skips segments without frames), or
+    the characters of each word of ``sentences``.  ``source`` names the token input and
+    ``units_source`` the units file in messages."""
+    if word_units is not None:
+        seqs = [merge_duplicates(q) for q in word_units.sequences] if merge else word_units.sequences
+        stream = unit_stream(seqs, word_units.seg.word, word_units.seg.utt, word_units.k, source=source)
+        stream.alphabet = word_units.symbols
+        return TrainingStream(stream, np.arange(len(word_units.seg)), None,
+                              f"{stream.n_sequences} distinct symbol sequences among {len(stream)} tokens "
+                              f"({word_units.k} {'symbols' if word_units.symbols else 'unit ids'})")
+    if units is not None:
+        try:
+            seqs, kept = word_unit_sequences(units, seg, merge=True if merge is None else merge, source=source,
+                                             skip_missing=skip_missing)
+        except SpokenW2VError as exc:
+            raise SpokenW2VError(f"{exc} (--skip-missing skips such segments)") from None
+        skipped = _skipped_summary(seg, kept, units, units_source) if len(kept) < len(seg) else None
+        stream = unit_stream(seqs, [seg.word[i] for i in kept], [seg.utt[i] for i in kept], units.k,
+                             source=units_source)
+        return TrainingStream(stream, kept, skipped,
+                              f"{stream.n_sequences} distinct unit sequences among {len(stream)} tokens "
+                              f"(k = {units.k})")
+    rows = None if seg is None else np.arange(len(seg))
+    return TrainingStream(char_stream(sentences, source=source), rows)
+
+
+def _skipped_summary(seg: Segments, kept: np.ndarray, units: Units, path: str) -> dict:
+    """What ``--skip-missing`` dropped (for the final summary and config.json)."""
+    index = units.frames.index()
+    missing = [i for i in range(len(seg)) if seg.utt[i] not in index]
+    utts = list(dict.fromkeys(seg.utt[i] for i in missing))
+    return {"tokens": len(seg) - len(kept), "of": len(seg), "missing_tokens": len(missing),
+            "missing_utterances": len(utts), "first_missing": utts[:5],
+            "past_end_tokens": len(seg) - len(kept) - len(missing), "units": str(path)}
 
 
 def _pack(seqs: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -9,14 +9,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from .errors import SpokenW2VError
-
-if TYPE_CHECKING:
-    from .synthesize import SynthesisConfig
 
 #: The Debian/Ubuntu package that provides ``libespeak-ng``.
 ESPEAK_PACKAGE = "espeak-ng"
@@ -203,12 +200,12 @@ def espeak() -> Espeak:
     return _ENGINE
 
 
-def check_espeak(config: SynthesisConfig) -> dict[str, str]:
-    """Load espeak-ng and check every voice and variant of ``config``; return the map from
-    each voice as given to the name espeak-ng accepts.  Raises a one-line error otherwise."""
+def check_espeak(voices: Sequence[str], variants: Sequence[str]) -> dict[str, str]:
+    """Load espeak-ng and check every voice and voice variant; return the map from each voice
+    as given to the name espeak-ng accepts.  Raises a one-line error otherwise."""
     engine = espeak()
-    resolved = {v: engine.resolve_voice(v) for v in config.voices}
-    for variant in config.variants:
+    resolved = {v: engine.resolve_voice(v) for v in voices}
+    for variant in variants:
         if not engine.has_variant(variant):
             raise SpokenW2VError(
                 f"espeak-ng has no voice variant {variant!r} (see {engine.data_path / 'voices' / '!v'}; "

@@ -3,7 +3,7 @@
 Finds and probes the audio, checks word segments against it, picks this process's part of a
 ``--shard i/n`` split (balanced by duration), loads waveforms ahead in threads, groups them
 into length batches, and writes a ``.npz`` file or a directory of shards atomically (the shard
-names and the completeness check of a directory live in :mod:`spokenw2v.io`).  The featurizers
+names and the completeness check of a directory live in :mod:`spokenw2v.io.npz`).  The featurizers
 themselves are in :mod:`spokenw2v.features`.
 """
 
@@ -24,8 +24,9 @@ import numpy as np
 from .audio import SAMPLE_RATE, AudioInfo, find_audio, load_audio, probe_audio
 from .errors import SpokenW2VError, where
 from .features import DTYPES, FeatureDtype, FeatureKind, Featurizer, MFCCConfig, Normalize, make_featurizer
-from .io import (_DONE_RE, _PART_RE, _STAGING_RE, FrameInfo, Ragged, Segments, atomic_write_text, part_done_name,
-                 part_name, part_prefix, part_staging_prefix, write_features)
+from .io import (FrameInfo, Ragged, Segments, atomic_path, atomic_write_text, is_shard_entry, part_done_name, part_name,
+                 part_prefix, part_staging_prefix, shard_part, write_features)
+from .rundir import check_output_dir
 
 
 @dataclass
@@ -178,23 +179,19 @@ FEATURES_MARKER = ".spokenw2v-features"
 STAGING_MARKER = ".spokenw2v-staging"
 
 
-def check_features_dir(out: Path) -> None:
-    """An existing ``--out`` directory is replaced (or parts are added to it) only when it holds
-    nothing but featurize's own files: shards ``part-*.npz``, the marker and hidden staging
-    folders.  Anything else: a one-line error and nothing is touched."""
-    if not out.exists() and not out.is_symlink():
-        return
-    if not out.is_dir():
-        raise SpokenW2VError(f"{out}: exists and is not a directory (featurize writes a directory of shards "
-                             f"there); nothing was touched")
+#: What featurize writes into its ``--out`` directory (for the guard's message).
+FEATURES_ROLE = "featurize writes a directory of shards there"
+
+
+def not_a_features_dir(out: Path) -> str | None:
+    """The test of a featurize ``--out`` directory: ours when it holds nothing but featurize's
+    own files (shards ``part-*.npz`` and their lists, the marker, hidden staging folders)."""
     foreign = sorted(e.name for e in out.iterdir()
-                     if not ((e.name == FEATURES_MARKER and e.is_file())
-                             or ((_PART_RE.match(e.name) or _DONE_RE.match(e.name)) and e.is_file())
-                             or (_STAGING_RE.match(e.name) and e.is_dir())))
+                     if not ((e.name == FEATURES_MARKER and e.is_file()) or is_shard_entry(e)))
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise SpokenW2VError(f"{out}: holds files that featurize did not write ({shown}); nothing was touched "
-                             f"(give a new or empty directory)")
+        return f"holds files that featurize did not write ({shown})"
+    return None
 
 
 def _mark_staging(folder: Path) -> None:
@@ -296,7 +293,7 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
         raise SpokenW2VError(f"{out}: is a directory (a .npz --out is one file; give a new name, or a name "
                              f"without .npz for a directory of shards)")
     if not single:
-        check_features_dir(out)
+        check_output_dir(out, not_a_features_dir, FEATURES_ROLE)
 
     found = find_audio(audio)
     skipped: collections.Counter = collections.Counter()
@@ -350,9 +347,7 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
         return summary
 
     if opts.shard_count == 1:
-        from .io import atomic_path
-
-        check_features_dir(out)
+        check_output_dir(out, not_a_features_dir, FEATURES_ROLE)
         remove_stale_staging(out.parent.glob(f".{glob_escape(out.name)}.*.tmp"))
         with atomic_path(out, suffix="") as tmp:
             tmp.mkdir()
@@ -366,16 +361,16 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
         summary.files = [out / f.name for f in writer.files]
         return summary
 
-    check_features_dir(out)
+    check_output_dir(out, not_a_features_dir, FEATURES_ROLE)
     out.mkdir(parents=True, exist_ok=True)
     if not (out / FEATURES_MARKER).is_file():
         atomic_write_text(out / FEATURES_MARKER, "spokenw2v features shards\n")
     remove_stale_staging(out.glob(part_staging_prefix(opts.shard_index, opts.shard_count) + "*"))
     for f in out.glob("part-*.npz"):
-        m = _PART_RE.match(f.name)
-        if m and int(m.group(2)) != opts.shard_count:
+        part = shard_part(f.name)
+        if part and part[1] != opts.shard_count:
             raise SpokenW2VError(
-                f"{out}: holds parts of a {int(m.group(2))}-way split ({f.name}); cannot add part "
+                f"{out}: holds parts of a {part[1]}-way split ({f.name}); cannot add part "
                 f"{opts.shard_index}/{opts.shard_count} (use another directory)"
             )
     stage = Path(tempfile.mkdtemp(prefix=part_staging_prefix(opts.shard_index, opts.shard_count), dir=out))

@@ -463,7 +463,7 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
 
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
-    voices = check_espeak(config)
+    voices = check_espeak(config.voices, config.variants)
     out_dir.mkdir(parents=True, exist_ok=True)
     _check_config(out_dir, config, corpus_fingerprint(utterances))
     if limit > 0:

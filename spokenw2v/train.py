@@ -29,7 +29,7 @@ from .checkpoints import (CHECKPOINT_FORMAT, CHECKPOINT_VERSION, load_checkpoint
 from .data import EpochBatches, NoiseSampler, TokenStream, distinct_chunks, encode_plan, type_token_choice
 from .distributed import Distributed
 from .errors import SpokenW2VError
-from .io import WordVectors
+from .io import Segments, TokenVectors, WordVectors
 from .config import Kind, TrainConfig, describe_differences
 from .models import SequenceAutoencoder, SkipGram, build_skipgram, merge_buckets
 from .monitor import Evaluator, metrics_row, write_metrics
@@ -396,3 +396,19 @@ class NeuralTrainer:
                 f"non-finite loss at epoch {epoch}, step {first_step + int(bad[0, 0]) + 1}; the epoch's "
                 f"checkpoint was not written (try a lower --lr)"
             )
+
+
+def token_vectors(trainer: NeuralTrainer, seg: Segments | None, rows: np.ndarray | None) -> TokenVectors:
+    """One target-encoder vector per token of ``trainer``'s stream, with its word, utterance
+    and times: ``rows`` (N,) are the rows of the word segments ``seg`` that became the tokens
+    (None for a text corpus: utterance numbers, NaN times)."""
+    vec = trainer.token_vectors()
+    stream = trainer.stream
+    if seg is not None:
+        utt_ids = [seg.utt[i] for i in rows]
+        start, end = seg.start[rows], seg.end[rows]
+    else:
+        utt_ids = [str(stream.utt_index[i]) for i in range(len(stream))]
+        start = end = np.full(len(stream), np.nan)
+    return TokenVectors(vec, [stream.words[i] for i in stream.word_ids], utt_ids, start, end)
+

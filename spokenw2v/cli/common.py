@@ -139,20 +139,6 @@ def check_paths(inputs: Iterable[Optional[os.PathLike]], outputs: Iterable[Optio
                                      f"(choose an output outside the inputs)")
 
 
-def check_output_dir(path: os.PathLike, marker: str, what: str) -> None:
-    """An existing output directory is used (and its files replaced) only when it is empty or
-    holds ``marker``, the file that marks ``what``; otherwise a one-line error and nothing is
-    touched.  An existing file in its place is refused too."""
-    path = Path(path)
-    if not path.exists() and not path.is_symlink():
-        return
-    if not path.is_dir():
-        raise SpokenW2VError(f"{path}: exists and is not a directory (expected {what}); nothing was touched")
-    if any(path.iterdir()) and not (path / marker).is_file():
-        raise SpokenW2VError(f"{path}: the directory is not empty and is not {what} (no {marker} inside); "
-                             f"nothing was touched (give a new or empty directory)")
-
-
 class Log:
     """Progress and messages on stderr, silenced by ``--quiet``."""
 
@@ -171,6 +157,29 @@ class Log:
         return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
                         console=err_console, disable=self.quiet, transient=False)
+
+
+class EpochProgress:
+    """A progress bar per training epoch on stderr (disabled when quiet): a context manager
+    told ``on_step(epoch, step, steps in the epoch)``."""
+
+    def __init__(self, log: Log):
+        self.bar = log.progress()
+        self.task = None
+
+    def __enter__(self) -> "EpochProgress":
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.__exit__(*exc)
+
+    def on_step(self, epoch: int, step: int, n_steps: int) -> None:
+        if self.task is None or step == 1:
+            if self.task is not None:
+                self.bar.remove_task(self.task)
+            self.task = self.bar.add_task(f"epoch {epoch}", total=n_steps)
+        self.bar.update(self.task, completed=step)
 
 
 def _silence_stdout() -> None:
@@ -241,97 +250,3 @@ def _version(value: bool) -> None:
 def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                        help="Print the version and exit.")) -> None:
     """Learn semantic word embeddings directly from speech (Spoken Word2Vec)."""
-
-
-# --------------------------------------------------------------------------- train run directories
-
-#: The files ``train`` writes into its ``--out`` directory (``config.json`` marks a run directory).
-RUN_FILES = ("config.json", "metrics.tsv", "vectors.vec", "last.pt", "best.pt", "test_set.tsv")
-RUN_LOCK = ".spokenw2v-train.lock"
-
-
-def _is_run_config(path: Path) -> bool:
-    import json
-
-    try:
-        return "spokenw2v" in json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError):
-        return False
-
-
-def check_run_dir(out: Path) -> None:
-    """``train --out``: absent, empty, or a run directory of ours (``config.json`` written by
-    spokenw2v inside); otherwise a one-line error and nothing is touched."""
-    if not out.exists() and not out.is_symlink():
-        return
-    if not out.is_dir():
-        raise SpokenW2VError(f"{out}: exists and is not a directory (train writes a run directory there); "
-                             f"nothing was touched")
-    if any(not e.name.startswith(".") for e in out.iterdir()) and not _is_run_config(out / "config.json"):
-        raise SpokenW2VError(f"{out}: the directory is not empty and is not a train run directory (no spokenw2v "
-                             f"config.json inside); nothing was touched (give a new or empty directory)")
-
-
-class RunDirectory:
-    """Exclusive use of a ``train --out`` directory, from the first write to the last.
-
-    On entry: creates the directory when needed, takes an exclusive lock (``fcntl.flock`` on
-    ``OUT/.spokenw2v-train.lock``; the kernel drops it when the process dies, so a lock file
-    left by a killed run is taken over) and, unless resuming, removes the files of an earlier
-    run (:data:`RUN_FILES`) so that no run directory mixes two runs.  On an exception before
-    ``keep_after`` exists (the first checkpoint; None: any failure) the files of this run are
-    removed again, and the directory too when this run created it.  The lock file is removed
-    on exit.
-    """
-
-    def __init__(self, out: Path, resume: bool, keep_after: Optional[str]):
-        self.out, self.resume, self.keep_after = Path(out), resume, keep_after
-        self.created = False
-        self.fd: Optional[int] = None
-
-    def __enter__(self) -> "RunDirectory":
-        import fcntl
-
-        check_run_dir(self.out)
-        if not self.out.exists():
-            self.out.mkdir(parents=True)
-            self.created = True
-        lock = self.out / RUN_LOCK
-        while True:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                raise SpokenW2VError(f"{self.out}: another train process is writing this run directory (it holds "
-                                     f"{lock}); wait for it to finish or use another --out") from None
-            try:
-                same = os.fstat(fd).st_ino == os.stat(lock).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:  # else the previous holder removed the file meanwhile: lock the new one
-                break
-            os.close(fd)
-        self.fd = fd
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        check_run_dir(self.out)  # another process may have written meanwhile
-        if not self.resume:
-            for name in RUN_FILES:
-                (self.out / name).unlink(missing_ok=True)
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        failed = exc_type is not None
-        if failed and not self.resume and not (self.keep_after and (self.out / self.keep_after).exists()):
-            for name in RUN_FILES:
-                (self.out / name).unlink(missing_ok=True)
-        if self.fd is not None:
-            (self.out / RUN_LOCK).unlink(missing_ok=True)
-            os.close(self.fd)
-            self.fd = None
-        if failed and self.created and not self.resume:
-            try:
-                self.out.rmdir()  # only when empty: nothing of anyone else is removed
-            except OSError:
-                pass

@@ -15,8 +15,8 @@ from pathlib import Path
 import typer
 
 from ..errors import SpokenW2VError
-from ..io import atomic_write_text
-from .common import QuietOption, app, check_output_dir, err_console, guarded, out_console, refuse_stdio
+from ..rundir import check_output_dir, marked_by
+from .common import QuietOption, app, err_console, guarded, out_console, refuse_stdio
 
 DEMO_RECORD = "demo.json"
 
@@ -45,6 +45,8 @@ def run_stages(stages: list, logs: Path, parallel: int, threads: int, quiet: boo
     each after the stages it reads; keeps a finished stage (its ``logs/NAME.done`` marker and
     output exist) unless a stage it reads is redone.  Returns (name, seconds) of each stage run.
     A failed stage stops the others and raises :class:`SpokenW2VError` with the end of its log."""
+    from ..io import atomic_write_text
+
     number = {s.name: i for i, s in enumerate(stages, start=1)}
     known = set(number)
     redo: set[str] = set()
@@ -170,7 +172,7 @@ def demo_command(
     """
     from ..corpus import demo_corpus
     from ..demo import DemoConfig, layout, pipeline_statistics
-    from ..io import read_segments, read_tsv, read_units, write_tsv
+    from ..io import atomic_write_text, read_segments, read_tsv, read_units, write_tsv
     from .demo_plan import plan
     from .synthesize import default_jobs
 
@@ -187,7 +189,7 @@ def demo_command(
         raise SpokenW2VError(f"--k must be at least 2 (got {k})")
     if char_epochs < 1 or unit_epochs < 1 or ae_epochs < 0 or jobs < 0:
         raise SpokenW2VError("--char-epochs and --unit-epochs must be >= 1, --ae-epochs and --jobs >= 0")
-    check_output_dir(out, DEMO_RECORD, "a demo run directory")
+    check_output_dir(out, marked_by(DEMO_RECORD, "a demo run directory"), "expected a demo run directory")
     cfg = DemoConfig(words=words, seed=seed, jobs=jobs if jobs > 0 else default_jobs(), device=device, k=k,
                      char_epochs=char_epochs, unit_epochs=unit_epochs, voices_epochs=voices_epochs,
                      char_ae_epochs=ae_epochs or 30, unit_ae_epochs=ae_epochs or 5)

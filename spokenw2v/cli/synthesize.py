@@ -9,7 +9,8 @@ import typer
 
 from ..errors import SpokenW2VError
 from ..io import tokenize
-from .common import Log, QuietOption, app, check_output_dir, check_paths, guarded, refuse_stdio
+from ..rundir import check_output_dir, marked_by
+from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio
 
 
 def parse_list(text: str, what: str) -> tuple[str, ...]:
@@ -63,12 +64,13 @@ def synthesize_command(
     log = Log(quiet)
     refuse_stdio(out, "--out", "the output is a directory")
     check_paths([corpus], [out])
-    check_output_dir(out, "synthesis.json", "a synthesize output directory")
+    check_output_dir(out, marked_by("synthesis.json", "a synthesize output directory"),
+                     "expected a synthesize output directory")
     config = SynthesisConfig(voices=parse_list(voices, "voices"), variants=parse_list(variants, "variants"),
                              rates=parse_rates(rates), seed=seed)
     if max_utterances < 0:
         raise SpokenW2VError(f"--max-utterances must be 0 (all) or positive, not {max_utterances}")
-    check_espeak(config)
+    check_espeak(config.voices, config.variants)
     all_utterances = read_text_lines(corpus)
     utterances = all_utterances
     n_total = len(utterances)

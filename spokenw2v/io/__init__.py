@@ -1,0 +1,40 @@
+"""Every file format of the pipeline, one module per family (each documented with a literal
+example in docs/formats.md):
+
+* :mod:`.files` -- file plumbing: ``-`` for standard input/output, atomic writes, UTF-8 text.
+* :mod:`.npz` -- the NPZ container and its ``format``/``version`` keys, the shard protocol
+  of a features directory, and the NPZ formats: features, units, codebook, token vectors.
+* :mod:`.tables` -- TSV with a header row, text corpus, audio list, word vectors (.vec),
+  evaluation test set, word-similarity pairs.
+* :mod:`.segments` -- the :class:`Segments` model, the segments TSV and the word-units TSV.
+
+Every name is importable from the package itself (``from spokenw2v.io import read_segments``).
+"""
+
+from .files import (STDIO, atomic_path, atomic_write_text, check_readable_file, is_stdio, open_text,
+                    output_of_temporary, read_stdin_text, read_text, refuse_stdio_npz)
+from .npz import (CODEBOOK_FORMAT, FEATURES_FORMAT, FORMAT_VERSION, REQUIRED_KEYS, TOKEN_VECTORS_FORMAT, UNITS_FORMAT,
+                  Codebook, FrameInfo, Ragged, TokenVectors, Units, all_finite, check_shard_set, features_info,
+                  is_shard_entry, iter_features, npz_files, part_done_name, part_name, part_prefix,
+                  part_staging_prefix, read_codebook, read_durations, read_features, read_token_vectors, read_units,
+                  shard_part, write_codebook, write_features, write_token_vectors, write_units)
+from .segments import (Segments, WordUnits, read_segments, read_word_units, segment_order, sort_segments,
+                       validate_segments, write_segments, write_word_units)
+from .tables import (TEST_SET_COLUMNS, TEST_SET_RELATIONS, TEST_SET_SPLITS, SimilarityPairs, TestSet, WordVectors,
+                     read_audio_list, read_corpus, read_similarity_pairs, read_test_set, read_tsv, read_vectors,
+                     tokenize, write_audio_list, write_corpus, write_test_set, write_tsv, write_vectors)
+
+__all__ = [
+    "STDIO", "atomic_path", "atomic_write_text", "check_readable_file", "is_stdio", "open_text",
+    "output_of_temporary", "read_stdin_text", "read_text", "refuse_stdio_npz",
+    "CODEBOOK_FORMAT", "FEATURES_FORMAT", "FORMAT_VERSION", "REQUIRED_KEYS", "TOKEN_VECTORS_FORMAT", "UNITS_FORMAT",
+    "Codebook", "FrameInfo", "Ragged", "TokenVectors", "Units", "all_finite", "check_shard_set", "features_info",
+    "is_shard_entry", "iter_features", "npz_files", "part_done_name", "part_name", "part_prefix",
+    "part_staging_prefix", "read_codebook", "read_durations", "read_features", "read_token_vectors", "read_units",
+    "shard_part", "write_codebook", "write_features", "write_token_vectors", "write_units",
+    "Segments", "WordUnits", "read_segments", "read_word_units", "segment_order", "sort_segments",
+    "validate_segments", "write_segments", "write_word_units",
+    "TEST_SET_COLUMNS", "TEST_SET_RELATIONS", "TEST_SET_SPLITS", "SimilarityPairs", "TestSet", "WordVectors",
+    "read_audio_list", "read_corpus", "read_similarity_pairs", "read_test_set", "read_tsv", "read_vectors",
+    "tokenize", "write_audio_list", "write_corpus", "write_test_set", "write_tsv", "write_vectors",
+]

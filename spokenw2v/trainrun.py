@@ -1,0 +1,261 @@
+"""One ``train`` run, from input files to a run directory.
+
+:func:`resolve_inputs` settles which inputs a run reads (with ``resume``, the ones saved in
+``OUT/last.pt``) and checks that they fit together; :func:`run_train` reads and checks every
+input before anything is written, then trains the text baseline or oracle (gensim) or a
+neural kind (:class:`spokenw2v.train.NeuralTrainer`) inside a locked
+:class:`~spokenw2v.rundir.RunDirectory` and writes ``vectors.vec``, ``metrics.tsv``,
+``config.json``, ``test_set.tsv`` and, when asked, the token vectors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Callable, Optional, Protocol
+
+from . import io
+from .config import (DATA_INPUTS, NEURAL_KINDS, OPTIONAL_INPUTS, TEXT_EPOCHS, Kind, NegativeSampling, Preset,
+                     Schedule, merged_config, resumed_inputs)
+from .data import segment_sentences, training_stream
+from .errors import SpokenW2VError
+from .rundir import RunDirectory, check_run_dir, write_run_config
+
+
+@dataclass
+class TrainOptions:
+    """The options of ``spokenw2v train`` (None: the default, or with ``resume`` the saved value)."""
+
+    kind: Kind
+    out: Path
+    corpus: Optional[Path] = None
+    segments: Optional[Path] = None
+    units: Optional[Path] = None
+    word_units: Optional[Path] = None
+    merge: Optional[bool] = None
+    skip_missing: bool = False
+    reference: Optional[Path] = None
+    test_set: Optional[Path] = None
+    test_seed: int = 0
+    epochs: Optional[int] = None
+    scale: Optional[int] = None
+    seed: Optional[int] = None
+    device: str = "auto"
+    resume: bool = False
+    preset: Optional[Preset] = None
+    lr: Optional[float] = None
+    warmup: Optional[int] = None
+    lr_schedule: Optional[Schedule] = None
+    window: Optional[int] = None
+    negatives: Optional[int] = None
+    noise_power: Optional[float] = None
+    subsample: Optional[float] = None
+    negative_sampling: Optional[NegativeSampling] = None
+    pool_size: Optional[int] = None
+    batch_tokens: Optional[int] = None
+    length_buckets: Optional[int] = None
+    type_token_cap: Optional[int] = None
+    ae_epochs: Optional[int] = None
+    amp: Optional[bool] = None
+    dims: Optional[int] = None
+    min_count: int = 5
+    workers: int = 1
+    token_vectors: Optional[Path] = None
+
+
+class StepProgress(Protocol):
+    """A progress display: entered around training, told ``on_step(epoch, step, n_steps)``."""
+
+    def __enter__(self): ...
+
+    def __exit__(self, *exc): ...
+
+    def on_step(self, epoch: int, step: int, n_steps: int) -> None: ...
+
+
+def resolve_inputs(opts: TrainOptions) -> tuple[TrainOptions, Optional[dict]]:
+    """(options with the inputs of this run, the checkpoint of a resumed run or None).  Raises
+    a one-line error when the inputs do not fit together or the kind."""
+    from .checkpoints import load_checkpoint
+
+    neural = opts.kind in NEURAL_KINDS
+    if not neural and (opts.resume or opts.token_vectors):
+        raise SpokenW2VError(f"--resume and --token-vectors apply to e2e and two-stage, not {opts.kind.value}")
+    saved = None
+    if opts.resume:
+        saved = load_checkpoint(Path(opts.out) / "last.pt")
+        given = {name: getattr(opts, name) for name in DATA_INPUTS + OPTIONAL_INPUTS}
+        opts = replace(opts, **resumed_inputs(saved.get("inputs", {}), given))
+    if sum(x is not None for x in (opts.corpus, opts.segments, opts.word_units)) != 1:
+        raise SpokenW2VError("give exactly one of --corpus TEXT.txt, --segments SEGS.tsv and --word-units "
+                             "WORD-UNITS.tsv")
+    if opts.units is not None and opts.segments is None:
+        raise SpokenW2VError("--units needs --segments (the word boundaries)")
+    if opts.units is not None and not neural:
+        raise SpokenW2VError(f"{opts.kind.value} trains on words; --units applies to e2e and two-stage")
+    if opts.skip_missing and opts.units is None:
+        raise SpokenW2VError("--skip-missing applies to --segments with --units (segments missing from the "
+                             "units file)")
+    return opts, saved
+
+
+def _fmt(value) -> str:
+    return "-" if value == "" else f"{float(value):.3f}"
+
+
+def _rate(value) -> str:
+    return "-" if value == "" else f"{float(value):,.0f}"
+
+
+def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[str], None],
+              progress: Optional[StepProgress] = None) -> None:
+    """Run ``train`` with the options of :func:`resolve_inputs`; ``dist`` is the
+    :class:`~spokenw2v.distributed.Distributed` setting (rank 0 writes), ``log`` receives the
+    messages and ``progress`` the steps (rank 0)."""
+    from .baseline import TextConfig, train_oracle, train_text
+    from .monitor import Evaluator, write_metrics
+
+    out, kind = Path(opts.out), opts.kind
+    corpus, segments, units, word_units = opts.corpus, opts.segments, opts.units, opts.word_units
+    reference, test_set = opts.reference, opts.test_set
+    check_run_dir(out)
+
+    # ---- tokens (every input is read and checked before anything is written)
+    seg = wu = None
+    if corpus is not None:
+        sentences = io.read_corpus(corpus)
+    elif word_units is not None:
+        wu = io.read_word_units(word_units)
+        seg = wu.seg
+        sentences = segment_sentences(seg)
+    else:
+        seg = io.read_segments(segments, require_words=True)
+        sentences = segment_sentences(seg)
+    log(f"{sum(len(s) for s in sentences)} word tokens in {len(sentences)} utterances")
+
+    evaluator = None
+    if reference is not None and dist.main:  # metrics are rank 0's job under torchrun
+        ref = io.read_vectors(reference)
+        ts = io.read_test_set(test_set) if test_set is not None else None
+        source = test_set if test_set is not None else corpus or segments or word_units
+        try:
+            evaluator = Evaluator.build(ref, sentences, seed=opts.test_seed, test_set=ts)
+            evaluator(ref)  # at least one test pair must have both words in the reference
+        except SpokenW2VError as exc:
+            raise SpokenW2VError(f"{source} and {reference}: {exc}") from None
+        log(f"metrics on {len(evaluator.test_set)} test pairs against {reference} (test split reported, "
+            f"best.pt chosen on the dev split)")
+
+    def write_test_set() -> None:
+        if evaluator is not None:
+            io.write_test_set(out / "test_set.tsv", evaluator.test_set)  # for `evaluate --test-set`
+
+    def absolute(path: Optional[Path]) -> str:
+        return "" if not path else io.STDIO if io.is_stdio(path) else str(Path(path).resolve())
+
+    inputs = {"corpus": absolute(corpus), "segments": absolute(segments), "units": absolute(units),
+              "word_units": absolute(word_units),
+              "reference": absolute(reference), "test_set": absolute(test_set)}
+
+    def on_epoch(row: dict) -> None:
+        log(f"epoch {row['epoch']}: loss {_fmt(row['loss'])}, {_rate(row['examples_per_s'])} words/s, "
+            f"A {_fmt(row['A'])} (dev {_fmt(row['dev_A'])}), A_partial {_fmt(row['A_partial'])}, "
+            f"B {_fmt(row['B'])}")
+
+    if kind not in NEURAL_KINDS:
+        tcfg = TextConfig(dim=opts.dims or 100, window=opts.window or 5, negatives=opts.negatives or 5,
+                          min_count=opts.min_count, epochs=TEXT_EPOCHS if opts.epochs is None else opts.epochs,
+                          sample=1e-3 if opts.subsample is None else opts.subsample,
+                          seed=opts.seed or 0, workers=opts.workers)
+        if tcfg.dim < 1 or tcfg.window < 1 or tcfg.negatives < 1 or tcfg.epochs < 0 or tcfg.workers < 1:
+            raise SpokenW2VError("--dims, --window, --negatives and --workers must be >= 1, --epochs >= 0")
+        _check_min_count(sentences, opts.min_count, corpus or segments)
+        with RunDirectory(out, resume=False, keep_after=None):
+            write_test_set()
+            write_run_config(out, kind.value, asdict(tcfg), inputs, opts.test_seed)
+            trainer = train_text if kind == Kind.text else train_oracle
+            vectors, rows = trainer(sentences, tcfg, evaluator, on_epoch)
+            write_metrics(out / "metrics.tsv", rows)
+            io.write_vectors(out / "vectors.vec", vectors)
+        log(f"wrote {len(vectors)} word vectors to {out / 'vectors.vec'}")
+        return
+
+    # ---- neural kinds
+    import torch
+
+    from .devices import resolve_device
+    from .train import Hooks, NeuralTrainer, token_vectors
+
+    merge = opts.merge
+    u = None
+    if wu is not None:
+        merge = bool(merge)  # taken as written unless --merge
+    elif units is not None:
+        u = io.read_units(units)
+    ts_ = training_stream(sentences, seg, wu, u, merge=merge, skip_missing=opts.skip_missing,
+                          source=str(corpus or segments or word_units), units_source=str(units))
+    stream, skipped = ts_.stream, ts_.skipped
+    if ts_.summary:
+        log(ts_.summary)
+
+    explicit = {"scale": opts.scale, "preset": opts.preset.value if opts.preset else None, "lr": opts.lr,
+                "window": opts.window, "negatives": opts.negatives, "noise_power": opts.noise_power,
+                "subsample": opts.subsample,
+                "negative_sampling": opts.negative_sampling.value if opts.negative_sampling else None,
+                "pool_size": opts.pool_size, "batch_tokens": opts.batch_tokens,
+                "length_buckets": opts.length_buckets, "type_token_cap": opts.type_token_cap,
+                "ae_epochs": opts.ae_epochs, "amp": opts.amp, "dim": opts.dims, "warmup": opts.warmup,
+                "lr_schedule": opts.lr_schedule.value if opts.lr_schedule else None,
+                "epochs": opts.epochs, "seed": opts.seed, "merge": merge}
+    base = dict(kind=kind.value, symbols=stream.symbols, vocab_size=stream.vocab_size)
+    cfg = merged_config(base, explicit, saved["config"] if saved is not None else None, str(out / "last.pt"))
+
+    dev = resolve_device(opts.device)
+    if dist.enabled and dev.type == "cuda":
+        dev = torch.device("cuda", dist.local_rank)
+        torch.cuda.set_device(dev)
+    run_dir = RunDirectory(out, resume=opts.resume, keep_after="last.pt") if dist.main else contextlib.nullcontext()
+    with run_dir:
+        if dist.main:
+            write_test_set()
+            write_run_config(out, kind.value, cfg.resolved().to_dict(), inputs, opts.test_seed,
+                             {"device": str(dev), "world_size": dist.world, "tokens": len(stream),
+                              "distinct_sequences": stream.n_sequences, "data": stream.fingerprint(),
+                              **({"skipped": skipped} if skipped else {})})
+        log(f"training {kind.value} (s={cfg.scale}, preset {cfg.preset}) on {dev}" +
+            (f", {dist.world} processes" if dist.enabled else ""))
+
+        progress = progress if dist.main else None
+        hooks = Hooks(on_step=progress.on_step if progress is not None else None, on_epoch=on_epoch,
+                      on_message=log)
+        trainer = NeuralTrainer(stream, cfg, dev, out, evaluator=evaluator, resume=opts.resume, dist=dist,
+                                hooks=hooks, inputs={**inputs, "token_vectors": absolute(opts.token_vectors)})
+        try:
+            with progress if progress is not None else contextlib.nullcontext():
+                result = trainer.run()
+        finally:
+            dist.close()
+        if dist.main:
+            io.write_vectors(out / "vectors.vec", result.vectors)
+            log(f"wrote {len(result.vectors)} word-type vectors to {out / 'vectors.vec'} (best epoch "
+                f"{result.best_epoch} in best.pt)")
+            if opts.token_vectors is not None:
+                tv = token_vectors(trainer, seg, ts_.rows)
+                io.write_token_vectors(opts.token_vectors, tv)
+                log(f"wrote {len(tv.vectors)} token vectors to {opts.token_vectors}")
+            if skipped:
+                log(f"skipped {skipped['tokens']} of {skipped['of']} word tokens (--skip-missing): "
+                    f"{skipped['missing_tokens']} in {skipped['missing_utterances']} utterances missing from {units}"
+                    + (f" (first: {', '.join(skipped['first_missing'])})" if skipped["first_missing"] else "")
+                    + f", {skipped['past_end_tokens']} starting past the end of their audio")
+
+
+def _check_min_count(sentences, min_count: int, source: Path) -> None:
+    """text/oracle: at least one word must occur ``min_count`` times (else gensim has no vocabulary)."""
+    counts = Counter(w for s in sentences for w in s)
+    if max(counts.values()) < min_count:
+        word, n = counts.most_common(1)[0]
+        raise SpokenW2VError(f"{source}: no word occurs --min-count {min_count} times (the most frequent, "
+                             f"{word!r}, occurs {n} times); lower --min-count or use a larger corpus")
