@@ -4,6 +4,7 @@ so the command line starts quickly).  :mod:`spokenw2v.models` builds the network
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Optional, Sequence
@@ -45,6 +46,16 @@ class NegativeSampling(str, enum.Enum):
     slot = "slot"
 
 
+class Schedule(str, enum.Enum):
+    """The learning rate after the warm-up, as the run progresses (``progress`` from 0 at the
+    first step to 1 after the last epoch): ``constant``; ``linear`` decay to 0 (word2vec's own
+    schedule); ``cosine`` decay to 0."""
+
+    constant = "constant"
+    linear = "linear"
+    cosine = "cosine"
+
+
 class Activation(str, enum.Enum):
     none = "none"
     relu = "relu"
@@ -61,6 +72,7 @@ class PresetValues:
     noise_power: float  # negatives ~ unigram ** noise_power (1.0 = uniform over the token stream)
     subsample: float  # frequent-word subsampling threshold t (0 = off)
     warmup: int  # steps over which the learning rate rises linearly from lr/warmup to lr (0 = off)
+    schedule: Schedule = Schedule.constant  # the learning rate after the warm-up
 
 
 #: ``paper``: the published settings (lr 1e-3, 1e-4 for s > 2; negatives drawn uniformly from
@@ -114,6 +126,7 @@ class TrainConfig:
     subsample: float | None = None  # from the preset when None
     lr: float | None = None  # from the preset (and s) when None
     warmup: int | None = None  # linear learning-rate warm-up steps (from the preset when None; 0 = off)
+    lr_schedule: str | None = None  # a Schedule (from the preset when None)
     weight_decay: float = 0.01
     grad_clip: float = 5.0  # clip the gradient norm of a step (0 = off); steady-state norms are ~3
     batch_tokens: int = 512  # centre words per step (a contiguous span of the token stream)
@@ -136,6 +149,8 @@ class TrainConfig:
             Kind(self.kind)
             NegativeSampling(self.negative_sampling)
             Activation(self.activation)
+            if self.lr_schedule is not None:
+                Schedule(self.lr_schedule)
         except ValueError as exc:
             raise SpokenW2VError(str(exc)) from None
         values = asdict(self)
@@ -149,6 +164,7 @@ class TrainConfig:
             lr=(preset.lr if s <= 2 else preset.lr_large) if self.lr is None else self.lr,
             pool_size=self.batch_tokens if self.pool_size is None else self.pool_size,
             warmup=preset.warmup if self.warmup is None else self.warmup,
+            lr_schedule=preset.schedule.value if self.lr_schedule is None else self.lr_schedule,
         )
         cfg = TrainConfig(**values)
         for name in ("window", "negatives", "batch_tokens", "pool_size", "length_buckets", "embed_dim",
@@ -166,12 +182,22 @@ class TrainConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def lr_at(self, step: int) -> float:
-        """Learning rate of global step ``step`` (0-based; resolved configuration): a linear
-        rise over the first ``warmup`` steps, then ``lr``."""
+    def lr_at(self, step: int, progress: float = 0.0) -> float:
+        """Learning rate of global step ``step`` (0-based; resolved configuration), ``progress``
+        the fraction of the run done before it (epochs done plus the fraction of this epoch's
+        steps, over ``epochs``): the :class:`Schedule` of ``lr_schedule``, times a linear rise
+        over the first ``warmup`` steps."""
+        schedule = Schedule(self.lr_schedule or Schedule.constant.value)
+        progress = min(max(progress, 0.0), 1.0)
+        if schedule == Schedule.linear:
+            lr = self.lr * (1.0 - progress)
+        elif schedule == Schedule.cosine:
+            lr = self.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+        else:
+            lr = self.lr
         if self.warmup and step < self.warmup:
-            return self.lr * (step + 1) / self.warmup
-        return self.lr
+            return lr * (step + 1) / self.warmup
+        return lr
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
@@ -179,6 +205,8 @@ class TrainConfig:
         values = {k: v for k, v in values.items() if k in names}
         if values.get("lr") is not None and "warmup" not in values:
             values["warmup"] = 0  # a resolved configuration saved before the warm-up existed
+        if values.get("lr") is not None and "lr_schedule" not in values:
+            values["lr_schedule"] = Schedule.constant.value  # saved before schedules existed
         return cls(**values)
 
 

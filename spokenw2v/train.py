@@ -31,7 +31,7 @@ from .distributed import Distributed
 from .errors import SpokenW2VError
 from .io import Segments, TokenVectors, WordVectors
 from .config import Kind, NegativeSampling, TrainConfig, describe_differences
-from .models import SequenceAutoencoder, SkipGram, build_skipgram
+from .models import SequenceAutoencoder, SkipGram, build_skipgram, merge_buckets
 from .monitor import Evaluator, metrics_row, write_metrics
 
 
@@ -221,7 +221,10 @@ class NeuralTrainer:
         table = torch.zeros(self.stream.n_sequences, 2 * self.cfg.hidden)
         for ids, plan, rows in distinct_chunks(self.stream, np.arange(self.stream.n_sequences), 8192,
                                                self.cfg.length_buckets):
-            parts = [ae.encode(t.to(self.device), n.to(self.device)).float().cpu() for t, n in plan.buckets]
+            buckets = plan.buckets
+            if len(buckets) > 1 and ae.gru.use_fused(self.device):  # no pads computed: one call
+                buckets = [merge_buckets(buckets)]
+            parts = [ae.encode(t.to(self.device), n.to(self.device)).float().cpu() for t, n in buckets]
             table[torch.from_numpy(ids)] = torch.cat(parts)[torch.from_numpy(rows)]
         return table.to(self.device)
 
@@ -400,7 +403,7 @@ class NeuralTrainer:
                 loss = model(batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            lr = self.cfg.lr_at(first_step + step)
+            lr = self.cfg.lr_at(first_step + step, (epoch - 1 + step / n_steps) / max(self.cfg.epochs, 1))
             for group in optimizer.param_groups:
                 group["lr"] = lr
             if self.cfg.grad_clip > 0:

@@ -18,7 +18,7 @@ from typing import Callable, Optional, Protocol
 
 from . import io
 from .config import (DATA_INPUTS, NEURAL_KINDS, OPTIONAL_INPUTS, Kind, NegativeSampling, Preset,
-                     merged_config, resumed_inputs)
+                     Schedule, merged_config, resumed_inputs)
 from .data import segment_sentences, training_stream
 from .errors import SpokenW2VError
 from .rundir import RunDirectory, check_run_dir, write_run_config
@@ -47,6 +47,7 @@ class TrainOptions:
     preset: Optional[Preset] = None
     lr: Optional[float] = None
     warmup: Optional[int] = None
+    lr_schedule: Optional[Schedule] = None
     window: Optional[int] = None
     negatives: Optional[int] = None
     noise_power: Optional[float] = None
@@ -206,6 +207,7 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
                 "pool_size": opts.pool_size, "batch_tokens": opts.batch_tokens,
                 "length_buckets": opts.length_buckets, "type_token_cap": opts.type_token_cap,
                 "ae_epochs": opts.ae_epochs, "amp": opts.amp, "dim": opts.dims, "warmup": opts.warmup,
+                "lr_schedule": opts.lr_schedule.value if opts.lr_schedule else None,
                 "epochs": opts.epochs, "seed": opts.seed, "merge": merge}
     base = dict(kind=kind.value, symbols=stream.symbols, vocab_size=stream.vocab_size)
     cfg = merged_config(base, explicit, saved["config"] if saved is not None else None, str(out / "last.pt"))

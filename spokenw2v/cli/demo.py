@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
+import os
 import shlex
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -19,16 +22,87 @@ from .common import QuietOption, app, err_console, guarded, out_console, refuse_
 DEMO_RECORD = "demo.json"
 
 
-def _run_stage(argv: list[str], stdout_path: Path, quiet: bool) -> int:
-    """Run one ``spokenw2v`` command in this process; its stdout goes to ``stdout_path``."""
-    import typer.main
-
-    command = typer.main.get_command(app)
+def _stage_process(argv: list[str], stdout_path: Path, log_path: Path, quiet: bool, threads: int) -> subprocess.Popen:
+    """Start one ``spokenw2v`` command as a child process: its stdout goes to ``stdout_path``,
+    its log and progress to ``log_path``; ``threads`` caps its torch/OpenMP threads (the
+    stages side by side share the cores)."""
     stdout_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(stdout_path, "w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh):
-        result = command.main(args=argv + (["--quiet"] if quiet else []), prog_name="spokenw2v",
-                              standalone_mode=False)
-    return result if isinstance(result, int) else 0
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle threads of one stage must not spin on the other's cores
+    with open(stdout_path, "wb") as out, open(log_path, "wb") as err:
+        return subprocess.Popen([sys.executable, "-m", "spokenw2v", *argv, *(["--quiet"] if quiet else [])],
+                                stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def run_stages(stages: list, logs: Path, parallel: int, threads: int, quiet: bool, log) -> list[tuple[str, float]]:
+    """Run the unfinished ``stages`` (:class:`~.demo_plan.Stage`), at most ``parallel`` at once,
+    each after the stages it reads; keeps a finished stage (its ``logs/NAME.done`` marker and
+    output exist) unless a stage it reads is redone.  Returns (name, seconds) of each stage run.
+    A failed stage stops the others and raises :class:`SpokenW2VError` with the end of its log."""
+    from ..io import atomic_write_text
+
+    number = {s.name: i for i, s in enumerate(stages, start=1)}
+    known = set(number)
+    redo: set[str] = set()
+    pending = []
+    for s in stages:
+        marker = logs / f"{s.name}.done"
+        if marker.is_file() and s.done.exists() and not (set(s.after) & redo):
+            log(f"[{number[s.name]}/{len(stages)}] {s.name}: done earlier, kept (spokenw2v {shlex.join(s.argv)})")
+        else:
+            redo.add(s.name)
+            pending.append(s)
+    finished = known - redo
+    running: dict[str, tuple] = {}
+    timings: list[tuple[str, float]] = []
+    try:
+        while pending or running:
+            for s in list(pending):
+                if len(running) >= parallel:
+                    break
+                if set(s.after) & known <= finished:
+                    command = "spokenw2v " + shlex.join(s.argv)
+                    log(f"[{number[s.name]}/{len(stages)}] {s.name}: {command}")
+                    log_path = logs / f"{s.name}.log"
+                    running[s.name] = (s, _stage_process(s.argv, s.stdout, log_path, quiet, threads),
+                                       time.perf_counter(), command, log_path)
+                    pending.remove(s)
+            if not running:
+                raise SpokenW2VError("demo: stages wait on each other (a cycle in the plan)")
+            time.sleep(0.05)
+            for name, (s, proc, t, command, log_path) in list(running.items()):
+                code = proc.poll()
+                if code is None:
+                    continue
+                del running[name]
+                if code in (130, -signal.SIGINT):  # the stage was interrupted (Ctrl-C)
+                    raise KeyboardInterrupt
+                if code != 0:
+                    raise SpokenW2VError(f"demo: stage {name} failed (exit {code}); its log ({log_path}) ends:\n"
+                                         f"{_tail(log_path)}\nFix the cause and re-run the demo, or run the "
+                                         f"stage alone: {command}")
+                seconds = time.perf_counter() - t
+                timings.append((name, seconds))
+                atomic_write_text(logs / f"{name}.done", f"{command}\n{seconds:.1f} s\n")
+                finished.add(name)
+                log(f"[{number[name]}/{len(stages)}] {name}: finished in {seconds:.0f} s")
+    finally:
+        for s, proc, *_ in running.values():  # a failure or Ctrl-C: stop the stages still running
+            if proc.poll() is None:
+                proc.terminate()
+        for s, proc, *_ in running.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return timings
 
 
 def _float(text: str) -> float:
@@ -74,7 +148,8 @@ def demo_command(
     words: int = ranged(Range(200, MAX_COUNT), 30000, "--words",
                                                help="Words of the demo text (King James Version from Genesis 1:1)."),
     seed: int = ranged(SEED, 0, "--seed", help="Seed of every stage."),
-    jobs: int = ranged(NON_NEGATIVE, 0, "--jobs", "-j", help="Synthesis worker processes (0 = one per CPU core)."),
+    jobs: int = ranged(NON_NEGATIVE, 0, "--jobs", "-j", help="Synthesis worker processes, and stages run side by "
+                       "side (0 = one per CPU core)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda for the neural models."),
     k: int = ranged(Range(2, MAX_COUNT), 100, "--k", help="Number of k-means units over the MFCC frames."),
     char_epochs: int = ranged(POSITIVE, 45, "--char-epochs", help="Epochs of the character models (two-stage, e2e)."),
@@ -97,7 +172,7 @@ def demo_command(
 
     Every stage is logged as the spokenw2v command that re-runs it alone.  Re-running the
     demo into the same directory keeps the stages that finished (delete a stage's output
-    or OUT/logs/STAGE.done to redo it and everything after it).
+    or OUT/logs/STAGE.done to redo it and every stage that reads its outputs).
     """
     from ..corpus import demo_corpus
     from ..demo import DemoConfig, layout, pipeline_statistics
@@ -131,7 +206,6 @@ def demo_command(
         atomic_write_text(record_path, json.dumps(record, indent=2) + "\n")
 
     t0 = time.perf_counter()
-    timings: list[tuple[str, float]] = []
     log(f"demo: the whole pipeline in {out} (the first {words} words of the King James Version; "
         f"every stage below is one spokenw2v command you can re-run alone)")
     if not p["text"].is_file():
@@ -141,24 +215,11 @@ def demo_command(
         f"print(chr(10).join(demo_corpus({words})))' > {p['text']})")
 
     stages = plan(out, cfg)
-    redo = False
-    for i, stage in enumerate(stages, start=1):
-        command = "spokenw2v " + shlex.join(stage.argv)
-        marker = p["logs"] / f"{stage.name}.done"
-        if not redo and marker.is_file() and stage.done.exists():
-            log(f"[{i}/{len(stages)}] {stage.name}: done earlier, kept ({command})")
-            continue
-        redo = True
-        log(f"[{i}/{len(stages)}] {stage.name}: {command}")
-        t = time.perf_counter()
-        code = _run_stage(stage.argv, stage.stdout, quiet)
-        if code == 130:  # the stage was interrupted (Ctrl-C)
-            raise KeyboardInterrupt
-        if code != 0:
-            raise SpokenW2VError(f"demo: stage {stage.name} failed (exit {code}); fix the cause and re-run "
-                                 f"the demo, or run the stage alone: {command}")
-        timings.append((stage.name, time.perf_counter() - t))
-        atomic_write_text(marker, f"{command}\n{timings[-1][1]:.1f} s\n")
+    parallel = max(1, min(cfg.jobs, os.cpu_count() or 1))
+    threads = max(1, (os.cpu_count() or 1) // parallel)
+    log(f"demo: {len(stages)} stages, up to {parallel} side by side ({threads} thread{'s' if threads > 1 else ''} "
+        f"each); each stage's log is in {p['logs']}/STAGE.log")
+    timings = run_stages(stages, p["logs"], parallel, threads, quiet, log)
 
     # pipeline statistics of the discretized speech
     def statistics(units_path: Path, segments_path: Path, tsv: Path) -> dict:

@@ -21,73 +21,82 @@ VOICES = ("en-us,en-gb", "m1,m3,f1,f3", "140,170,200")
 
 @dataclass
 class Stage:
-    """One step: a ``spokenw2v`` command line (``argv`` without the program name) and the
-    file whose existence means the step is finished."""
+    """One step: a ``spokenw2v`` command line (``argv`` without the program name), the file
+    whose existence means the step is finished, and the stages whose outputs it reads
+    (``after``: it starts once they have finished; stages without a path between them may
+    run side by side)."""
 
     name: str
     argv: list[str]
     done: Path
+    after: tuple[str, ...] = ()
     stdout: Path | None = None  # where the command's stdout goes (logs/NAME.txt)
     extra: dict = field(default_factory=dict)
 
 
 def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
-    """The demo's stages after the text (``out/text.txt``) exists, in order."""
+    """The demo's stages after the text (``out/text.txt``) exists, the path to the slowest
+    result first: a stage starts once its ``after`` stages have finished, and among the stages
+    ready to start the earlier one in this list goes first.  The text reference and the
+    character models read the demo text itself (the same tokens as the synthesized corpus's
+    ``corpus.txt``), so they run while the speech is synthesized."""
     p = layout(out)
     runs = p["runs"]
     ref = runs / "text" / "vectors.vec"
+    text = str(p["text"])
     seed = str(cfg.seed)
     dev = ["--device", cfg.device]
     voice, variant, rate = ONE_VOICE
+    names = MODELS + (("e2e-units-voices",) if cfg.voices_epochs > 0 else ())
+
+    def unit_model(kind: str, name: str, segments: Path, units: Path, epochs: int, after: tuple[str, ...],
+                   ae: bool) -> Stage:
+        return Stage(name, ["train", kind, "--segments", str(segments), "--units", str(units), "--out",
+                            str(runs / name), "--reference", str(ref), "--epochs", str(epochs),
+                            *(["--ae-epochs", str(cfg.unit_ae_epochs)] if ae else []), "--seed", seed, *dev],
+                     runs / name / "vectors.vec", after)
+
     stages = [
-        Stage("synthesize", ["synthesize", str(p["text"]), "--out", str(p["speech"]), "--voices", voice,
+        Stage("synthesize", ["synthesize", text, "--out", str(p["speech"]), "--voices", voice,
                              "--variants", variant, "--rates", rate, "--seed", seed, "--jobs", str(cfg.jobs)],
               p["segments"]),
+        Stage("text", ["train", "text", "--corpus", text, "--out", str(runs / "text"), "--seed", seed], ref),
+        Stage("e2e-chars", ["train", "e2e", "--corpus", text, "--out", str(runs / "e2e-chars"),
+                            "--reference", str(ref), "--epochs", str(cfg.char_epochs), "--seed", seed, *dev],
+              runs / "e2e-chars" / "vectors.vec", ("text",)),
         Stage("featurize", ["featurize", str(p["audio"]), "--out", str(p["feats"]), "--feature", "mfcc",
-                            "--segments", str(p["segments"]), "--device", "cpu"], p["feats"]),
+                            "--segments", str(p["segments"]), "--device", "cpu"], p["feats"], ("synthesize",)),
         Stage("discretize", ["discretize", str(p["feats"]), "--out", str(p["units"]), "--codebook", str(p["codebook"]),
                              "--k", str(cfg.k), "--segments", str(p["segments"]), "--in-words", "--seed", seed,
-                             "--device", "cpu"], p["units"]),
+                             "--device", "cpu"], p["units"], ("featurize",)),
+        unit_model("e2e", "e2e-units", p["segments"], p["units"], cfg.unit_epochs, ("discretize", "text"), False),
+        Stage("two-stage-chars", ["train", "two-stage", "--corpus", text, "--out", str(runs / "two-stage-chars"),
+                                  "--reference", str(ref), "--epochs", str(cfg.char_epochs), "--ae-epochs",
+                                  str(cfg.char_ae_epochs), "--seed", seed, *dev],
+              runs / "two-stage-chars" / "vectors.vec", ("text",)),
+        unit_model("two-stage", "two-stage-units", p["segments"], p["units"], cfg.unit_epochs,
+                   ("discretize", "text"), True),
         Stage("word-units", ["word-units", str(p["units"]), str(p["segments"]), "--out", str(p["word_units"])],
-              p["word_units"]),
-        Stage("text", ["train", "text", "--corpus", str(p["corpus"]), "--out", str(runs / "text"), "--seed", seed],
-              ref),
-        Stage("two-stage-chars", ["train", "two-stage", "--corpus", str(p["corpus"]), "--out",
-                                  str(runs / "two-stage-chars"), "--reference", str(ref), "--epochs",
-                                  str(cfg.char_epochs), "--ae-epochs", str(cfg.char_ae_epochs), "--seed", seed, *dev],
-              runs / "two-stage-chars" / "vectors.vec"),
-        Stage("e2e-chars", ["train", "e2e", "--corpus", str(p["corpus"]), "--out", str(runs / "e2e-chars"),
-                            "--reference", str(ref), "--epochs", str(cfg.char_epochs), "--seed", seed, *dev],
-              runs / "e2e-chars" / "vectors.vec"),
-        Stage("two-stage-units", ["train", "two-stage", "--segments", str(p["segments"]), "--units", str(p["units"]),
-                                  "--out", str(runs / "two-stage-units"), "--reference", str(ref), "--epochs",
-                                  str(cfg.unit_epochs), "--ae-epochs", str(cfg.unit_ae_epochs), "--seed", seed, *dev],
-              runs / "two-stage-units" / "vectors.vec"),
-        Stage("e2e-units", ["train", "e2e", "--segments", str(p["segments"]), "--units", str(p["units"]),
-                            "--out", str(runs / "e2e-units"), "--reference", str(ref), "--epochs",
-                            str(cfg.unit_epochs), "--seed", seed, *dev],
-              runs / "e2e-units" / "vectors.vec"),
+              p["word_units"], ("discretize",)),
     ]
     if cfg.voices_epochs > 0:  # the harder rung: the same text in many voices
         voices, variants, rates_ = VOICES
         stages += [
-            Stage("synthesize-voices", ["synthesize", str(p["text"]), "--out", str(p["speech_voices"]), "--voices",
+            Stage("synthesize-voices", ["synthesize", text, "--out", str(p["speech_voices"]), "--voices",
                                         voices, "--variants", variants, "--rates", rates_, "--seed", seed,
                                         "--jobs", str(cfg.jobs)], p["segments_voices"]),
             Stage("featurize-voices", ["featurize", str(p["audio_voices"]), "--out", str(p["feats_voices"]),
                                        "--feature", "mfcc", "--segments", str(p["segments_voices"]), "--device",
-                                       "cpu"], p["feats_voices"]),
+                                       "cpu"], p["feats_voices"], ("synthesize-voices",)),
             Stage("discretize-voices", ["discretize", str(p["feats_voices"]), "--out", str(p["units_voices"]),
                                         "--codebook", str(p["codebook_voices"]), "--k", str(cfg.k), "--segments",
                                         str(p["segments_voices"]), "--in-words", "--seed", seed, "--device", "cpu"],
-                  p["units_voices"]),
-            Stage("e2e-units-voices", ["train", "e2e", "--segments", str(p["segments_voices"]), "--units",
-                                       str(p["units_voices"]), "--out", str(runs / "e2e-units-voices"),
-                                       "--reference", str(ref), "--epochs", str(cfg.voices_epochs), "--seed",
-                                       seed, *dev], runs / "e2e-units-voices" / "vectors.vec"),
+                  p["units_voices"], ("featurize-voices",)),
+            unit_model("e2e", "e2e-units-voices", p["segments_voices"], p["units_voices"], cfg.voices_epochs,
+                       ("discretize-voices", "text"), False),
         ]
     rates = [f"{r:.2f}" for r in cfg.sweep_rates]
-    stages.append(Stage("text-noise", ["text-noise", str(p["corpus"]), "--out", str(p["noise"]), "--substitute",
+    stages.append(Stage("text-noise", ["text-noise", text, "--out", str(p["noise"]), "--substitute",
                                        ",".join(rates), "--seed", seed], p["noise"] / f"substitute-{rates[-1]}.txt"))
     sweep_runs = []
     for r in rates:
@@ -96,23 +105,23 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
         # another seed than the reference's: the rate-0 model measures the seed-to-seed ceiling
         stages.append(Stage(f"text-substitute-{r}", ["train", "text", "--corpus", str(p["noise"] / f"substitute-{r}.txt"),
                                                      "--out", str(run), "--seed", str(cfg.seed + 1)],
-                            run / "vectors.vec"))
-    names = MODELS + (("e2e-units-voices",) if cfg.voices_epochs > 0 else ())
+                            run / "vectors.vec", ("text-noise",)))
     models = [runs / n / "vectors.vec" for n in names]
-    stages.append(Stage("evaluate", ["evaluate", *map(str, models), "--reference", str(ref), "--corpus", str(p["corpus"]),
+    stages.append(Stage("evaluate", ["evaluate", *map(str, models), "--reference", str(ref), "--corpus", text,
                                      "--seed", seed, "--save-test-set", str(p["test_set"]), "--tsv", str(p["results"]),
                                      "--json", str(p["results_json"]), "--neighbours", DEMO_NEIGHBOURS],
-                        p["results"], stdout=p["logs"] / "evaluate.txt"))
+                        p["results"], names, stdout=p["logs"] / "evaluate.txt"))
     stages.append(Stage("evaluate-sweep", ["evaluate", *[str(r / "vectors.vec") for r in sweep_runs], "--reference",
                                            str(ref), "--test-set", str(p["test_set"]), "--seed", seed, "--no-benchmarks",
                                            "--tsv", str(p["sweep"])],
-                        p["sweep"], stdout=p["logs"] / "evaluate-sweep.txt"))
+                        p["sweep"], ("evaluate", *[f"text-substitute-{r}" for r in rates]),
+                        stdout=p["logs"] / "evaluate-sweep.txt"))
     metrics = [runs / n / "metrics.tsv" for n in names[1:]]
     stages.append(Stage("plot-curves", ["plot", "curves", *map(str, metrics), "--out", str(p["curves"]), "--title",
-                                        "Demo: A (solid) and B (dashed) per epoch"], p["curves"]))
+                                        "Demo: A (solid) and B (dashed) per epoch"], p["curves"], names[1:]))
     stages.append(Stage("plot-sweep", ["plot", "sweep", str(p["sweep"]), "--out", str(p["sweep_png"]), "--y", "A",
                                        "--title", "Demo: clustering noise (substituted tokens) vs metric A"],
-                        p["sweep_png"]))
+                        p["sweep_png"], ("evaluate-sweep",)))
     for s in stages:
         if s.stdout is None:
             s.stdout = p["logs"] / f"{s.name}.txt"

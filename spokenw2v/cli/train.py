@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ..config import DEFAULT_PRESET, Kind, NegativeSampling, Preset
+from ..config import DEFAULT_PRESET, Kind, NegativeSampling, Preset, Schedule
 from ..rundir import RUN_FILES
 from .options import ABOVE_ZERO, AT_LEAST_ZERO, FINITE, NON_NEGATIVE, POSITIVE, SEED, ranged
 from .common import EpochProgress, Log, QuietOption, app, check_paths, check_stdio, guarded, refuse_stdio
@@ -66,6 +66,9 @@ def train_command(
     warmup: Optional[int] = ranged(NON_NEGATIVE, None, "--warmup", help="Steps over which the learning rate rises "
                                                  "linearly to --lr (0 = off; default from the preset: fast 100, "
                                                  "paper 0)."),
+    lr_schedule: Optional[Schedule] = typer.Option(None, "--lr-schedule", help="The learning rate after the "
+                                                   "warm-up: constant, or a linear or cosine decay to 0 at the "
+                                                   "last epoch (default from the preset)."),
     window: Optional[int] = ranged(POSITIVE, None, "--window", help="Context words each side (default 5)."),
     negatives: Optional[int] = ranged(POSITIVE, None, "--negatives", help="Negatives per centre word "
                                                 "(neural default 50, text 5)."),
@@ -107,7 +110,8 @@ def train_command(
     opts, saved = resolve_inputs(TrainOptions(
         kind=kind, out=Path(out), corpus=corpus, segments=segments, units=units, word_units=word_units, merge=merge,
         skip_missing=skip_missing, reference=reference, test_set=test_set, test_seed=test_seed, epochs=epochs,
-        scale=scale, seed=seed, device=device, resume=resume, preset=preset, lr=lr, warmup=warmup, window=window,
+        scale=scale, seed=seed, device=device, resume=resume, preset=preset, lr=lr, warmup=warmup, lr_schedule=lr_schedule,
+        window=window,
         negatives=negatives, noise_power=noise_power, subsample=subsample, negative_sampling=negative_sampling,
         pool_size=pool_size, batch_tokens=batch_tokens, length_buckets=length_buckets,
         type_token_cap=type_token_cap, ae_epochs=ae_epochs, amp=amp, dims=dims, min_count=min_count,
