@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
-from rich.measure import Measurement
 from rich.table import Table
 
 from .. import evaluate as ev
@@ -332,16 +330,7 @@ def _print_table(results: list[dict], groups: list[dict], nulls: list[dict], pap
         table.add_row(r["model"], size(r), with_ci(r, "A"), with_ci(r, "A_partial"), _cell(r["A_sem"]),
                       _cell(r["A_orth"]), _cell(r["A_rand"]), with_ci(r, "B"), _cell(r["B_partial"]),
                       f"{r['coverage']:.1%}", *["" for _ in sim_names])
-    _print_wide(table)
-
-
-def _print_wide(table: Table) -> None:
-    """Print on stdout; when stdout is not a terminal, never squeeze the table to 80 columns."""
-    if out_console.is_terminal:
-        out_console.print(table)
-        return
-    width = Measurement.get(out_console, out_console.options.update(max_width=1000), table).maximum
-    Console(width=max(width, out_console.width), highlight=False).print(table)
+    out_console.print(table, soft_wrap=False)
 
 
 def _print_neighbours(nbrs: dict[str, dict[str, list]], names: list[str], top: int) -> None:
@@ -359,4 +348,4 @@ def _print_neighbours(nbrs: dict[str, dict[str, list]], names: list[str], top: i
                 else:
                     cells.append("(not in vocabulary)" if not lst and k == 0 else "")
             table.add_row(*cells)
-        _print_wide(table)
+        out_console.print(table, soft_wrap=False)
