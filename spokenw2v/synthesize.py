@@ -44,8 +44,8 @@ import numpy as np
 
 from .errors import SpokenW2VError, where
 from .espeak import Espeak, check_espeak, espeak, token_phonemes
-from .io import Segments, atomic_path, atomic_write_text, read_segments, read_text, tokenize, \
-    write_audio_list, write_corpus, write_segments, write_tsv
+from .io import SYNTHESIS_FORMAT, Segments, atomic_path, read_segments, read_text, record_payload, tokenize, \
+    write_audio_list, write_corpus, write_record, write_segments, write_tsv
 
 #: Punctuation after which the pause between two words is longer.
 PAUSE_PUNCTUATION = ",;:.?!"
@@ -418,16 +418,17 @@ def _check_config(out_dir: Path, config: SynthesisConfig, fingerprint: str) -> N
     wanted = {"config": config.to_json(), "corpus": fingerprint}
     if path.is_file():
         try:
-            found = json.loads(path.read_text(encoding="utf-8"))
+            doc = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise SpokenW2VError(f"{path}: not a readable synthesis record; remove it or use another --out") from None
+        found = record_payload(doc, SYNTHESIS_FORMAT, path)
         if found != wanted:
             what = "from another corpus" if found.get("corpus") != fingerprint else "with other settings"
             raise SpokenW2VError(
                 f"{out_dir}: was synthesized {what} (see {path}); use another --out or remove the directory"
             )
     else:
-        atomic_write_text(path, json.dumps(wanted, indent=2) + "\n")
+        write_record(path, SYNTHESIS_FORMAT, wanted)
 
 
 def write_phonemes(path: Path, seg: Segments, utt_voices: Sequence[str], utt_words: Sequence[int],

@@ -270,6 +270,7 @@ def test_evaluate_command_writes_tsv_json_and_reuses_the_test_set(files):
     assert float(rows[1][1]["A"]) == pytest.approx(1.0)
     assert 0.6 < float(rows[0][1]["A"]) < 0.999
     doc = json.loads((files / "a.json").read_text())
+    assert (doc["format"], doc["version"]) == ("spokenw2v-evaluation", 1)
     assert doc["test_set"]["pairs"] == 600 and doc["test_set"]["seed"] == 0
     assert doc["models"][0]["A"] == pytest.approx(float(rows[0][1]["A"]), abs=1e-5)
     assert len(doc["neighbours"]["dog"]["run"]) == 5

@@ -144,9 +144,9 @@ def test_segments_and_noise_commands_write_stdout_like_files(librispeech_sample,
     assert piped.stdout_bytes == Path("noisy.tsv").read_bytes()
     report = _ok(_invoke(["segment-noise", "segs.tsv", "--split", "0.1", "--seed", "3", "--out", "noisy2.tsv",
                           "--report", "-"]))
-    runs = json.loads(report.stdout)
+    runs = json.loads(report.stdout)["runs"]
     assert runs[0]["output"] == "noisy2.tsv" and Path("noisy2.tsv").read_bytes() == Path("noisy.tsv").read_bytes()
-    assert runs[0]["boundary_f1"] == json.loads(Path("report.json").read_text())[0]["boundary_f1"]
+    assert runs[0]["boundary_f1"] == json.loads(Path("report.json").read_text())["runs"][0]["boundary_f1"]
 
     labelled = _ok(_invoke(["label-segments", "-", "--gold", "segs.tsv", "--out", "-"],
                            Path("noisy.tsv").read_bytes()))

@@ -64,7 +64,9 @@ def test_unit_noise_command_sweeps_symbols_and_reports(tmp_path):
     r = runner.invoke(app, ["unit-noise", str(src), "--out", str(out), "--substitute", "0,0.2", "--insert", "0.1",
                             "--seed", "2", "--report", str(tmp_path / "r.json"), "-q"])
     assert r.exit_code == 0, r.output
-    runs = json.loads((tmp_path / "r.json").read_text())
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert (doc["format"], doc["version"]) == ("spokenw2v-noise-report", 1)
+    runs = doc["runs"]
     assert [run["substitute"] for run in runs] == [0.0, 0.2]
     assert runs[0]["sequences_per_type_in"] == 1.0 and runs[1]["sequences_per_type"] > runs[0]["sequences_per_type"]
     edited = read_word_units(out / "substitute-0.20.tsv")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import re
 import statistics
@@ -16,8 +15,9 @@ from rich.table import Table
 
 from .. import evaluate as ev
 from ..errors import SpokenW2VError
-from ..io import (TestSet, WordVectors, all_or_nothing, atomic_write_text, is_stdio, read_corpus, read_segments,
-                  read_similarity_pairs, read_test_set, read_text, read_vectors, write_test_set, write_tsv)
+from ..io import (EVALUATION_FORMAT, TestSet, WordVectors, all_or_nothing, is_stdio, read_corpus, read_segments,
+                  read_similarity_pairs, read_test_set, read_text, read_vectors, write_record, write_test_set,
+                  write_tsv)
 from .options import NON_NEGATIVE, POSITIVE, SEED, ranged
 from .common import Log, QuietOption, app, check_paths, check_stdio, guarded, out_console, shown
 
@@ -268,7 +268,7 @@ def evaluate_command(
                 "neighbours": {w: {m: [[n, round(s, 6)] for n, s in lst] for m, lst in per.items()}
                                for w, per in nbrs.items()},
             }
-            atomic_write_text(json_out, json.dumps(doc, indent=2) + "\n")
+            write_record(json_out, EVALUATION_FORMAT, doc)
             log(f"Wrote {shown(json_out)}.")
 
 
