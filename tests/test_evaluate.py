@@ -310,10 +310,14 @@ def test_evaluate_from_a_segments_corpus(tmp_path, files, corpus):
 def test_model_names():
     from pathlib import Path
 
-    from spokenw2v.cli.evaluate import unique_names
+    from spokenw2v.runs import run_name, unique_names
 
     assert unique_names([Path("runs/e2e/vectors.vec"), Path("text.vec"), Path("x/text.vec")]) == [
         "e2e", "text", "text-2"]
+    assert run_name("vectors.vec") == Path.cwd().name  # the run directory is the current one
+    # training curves are named the same way after their run directory's metrics.tsv
+    assert unique_names(["runs/a/metrics.tsv", "b/metrics.tsv", "a.tsv", "runs/a/vectors.vec"], "metrics") == [
+        "a", "b", "a-2", "vectors"]
 
 
 @pytest.mark.parametrize("content, message", [
