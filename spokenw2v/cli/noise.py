@@ -292,14 +292,15 @@ def unit_noise_command(
     """Edit the units of every word token (substitute, delete, insert units; seeded) and report
     the realised rates and the distinct sequences per word type: how inconsistent units
     must become before a model stops learning (train the outputs with --word-units)."""
-    from ..io import read_word_units, write_tsv
+    from ..io import read_word_units, write_word_units
 
     log = Log(quiet)
     options = {name: parse_values(value, f"--{name}")
                for name, value in (("substitute", substitute), ("delete", delete), ("insert", insert))}
+    check_stdio({"WORD_UNITS": word_units}, {"--out": out, "--report": report})
     plan = plan_outputs(out, options, ".tsv")
+    check_paths([word_units], [path for _, path in plan] + [report])
     wu = read_word_units(word_units)
-    names = wu.symbols if wu.symbols is not None else [str(i) for i in range(wu.k)]
     before = noise.sequences_per_type(wu.sequences, wu.seg.word)
     results = []
     for values, path in plan:
@@ -312,10 +313,7 @@ def unit_noise_command(
         results.append((path, edited, run))
 
     def write(path: Path, edited: list) -> None:
-        seg = wu.seg
-        write_tsv(path, ["utt", "start", "end", "word", "units"], (
-            [seg.utt[i], f"{seg.start[i]:.4f}", f"{seg.end[i]:.4f}", seg.word[i],
-             " ".join(names[j] for j in edited[i].tolist())] for i in range(len(seg))))
+        write_word_units(path, wu.seg, edited, wu.symbols)
 
     write_outputs(log, results, write, report,
                   f"unit-noise: {word_units} ({results[0][2]['units_in']} units in {results[0][2]['tokens']} tokens, "
