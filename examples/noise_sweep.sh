@@ -83,7 +83,7 @@ from pathlib import Path
 
 out = Path(sys.argv[1])
 reports = {Path(r["output"]).stem: r for name in ("text-noise.json", "segment-noise.json")
-           for r in json.loads((out / name).read_text())}
+           for r in json.loads((out / name).read_text())["runs"]}
 columns = ["noise", "rate", "A", "A_low", "A_high", "B", "coverage", "realised", "boundary_f1", "token_f1"]
 rows = []
 for table, kind in (("eval-text.tsv", "text"), ("eval-segments.tsv", "oracle")):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from .errors import SpokenW2VError
-from .io import atomic_write_text
+from .io import RUN_CONFIG_FORMAT, record_payload, write_record
 
 #: ``foreign(directory)``: why an existing directory is not ours (None: it is ours, or empty).
 Foreign = Callable[[Path], Optional[str]]
@@ -58,11 +58,15 @@ RUN_ROLE = "train writes a run directory there"
 
 
 def is_run_config(path: Path) -> bool:
-    """True when ``path`` is a ``config.json`` written by spokenw2v."""
+    """True when ``path`` is a ``config.json`` written by spokenw2v (with or without the
+    record header); one written by a newer spokenw2v is a one-line error."""
     try:
-        return "spokenw2v" in json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, TypeError):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return False
+    if not isinstance(doc, dict) or doc.get("format", RUN_CONFIG_FORMAT) != RUN_CONFIG_FORMAT:
+        return False
+    return "spokenw2v" in record_payload(doc, RUN_CONFIG_FORMAT, path)
 
 
 def not_a_run_dir(path: Path) -> Optional[str]:
@@ -80,14 +84,15 @@ def check_run_dir(out: Path) -> None:
 
 def write_run_config(out: Path, kind: str, config: dict, inputs: dict, test_seed: int,
                      extra: dict | None = None) -> None:
-    """Write ``OUT/config.json`` atomically: the spokenw2v version, the kind, the resolved
-    configuration, the absolute input paths, the test-set seed and ``extra`` facts of the run."""
+    """Write ``OUT/config.json`` atomically, a ``spokenw2v-run-config`` record: the spokenw2v
+    version, the kind, the resolved configuration, the absolute input paths, the test-set seed
+    and ``extra`` facts of the run."""
     from . import __version__
 
     out.mkdir(parents=True, exist_ok=True)
     payload = {"spokenw2v": __version__, "kind": kind, "config": config, "inputs": inputs,
                "test_seed": test_seed, **(extra or {})}
-    atomic_write_text(out / "config.json", json.dumps(payload, indent=2, sort_keys=False) + "\n")
+    write_record(out / "config.json", RUN_CONFIG_FORMAT, payload)
 
 
 class RunDirectory:

@@ -44,8 +44,8 @@ import numpy as np
 
 from .errors import SpokenW2VError, where
 from .espeak import Espeak, check_espeak, espeak, token_phonemes
-from .io import Segments, atomic_path, atomic_write_text, read_segments, read_text, tokenize, \
-    write_audio_list, write_corpus, write_segments, write_tsv
+from .io import SYNTHESIS_FORMAT, Segments, atomic_path, read_segments, read_text, record_payload, tokenize, \
+    write_audio_list, write_corpus, write_record, write_segments, write_tsv, write_word_units
 
 #: Punctuation after which the pause between two words is longer.
 PAUSE_PUNCTUATION = ",;:.?!"
@@ -418,16 +418,17 @@ def _check_config(out_dir: Path, config: SynthesisConfig, fingerprint: str) -> N
     wanted = {"config": config.to_json(), "corpus": fingerprint}
     if path.is_file():
         try:
-            found = json.loads(path.read_text(encoding="utf-8"))
+            doc = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise SpokenW2VError(f"{path}: not a readable synthesis record; remove it or use another --out") from None
+        found = record_payload(doc, SYNTHESIS_FORMAT, path)
         if found != wanted:
             what = "from another corpus" if found.get("corpus") != fingerprint else "with other settings"
             raise SpokenW2VError(
                 f"{out_dir}: was synthesized {what} (see {path}); use another --out or remove the directory"
             )
     else:
-        atomic_write_text(path, json.dumps(wanted, indent=2) + "\n")
+        write_record(path, SYNTHESIS_FORMAT, wanted)
 
 
 def write_phonemes(path: Path, seg: Segments, utt_voices: Sequence[str], utt_words: Sequence[int],
@@ -436,15 +437,12 @@ def write_phonemes(path: Path, seg: Segments, utt_voices: Sequence[str], utt_wor
     every token in its utterance's voice (``utt_voices[j]`` for the ``utt_words[j]`` tokens
     of utterance j), for ``spokenw2v train --word-units``."""
     voices = [resolved[v] for v, n in zip(utt_voices, utt_words) for _ in range(n)]
-    phones = token_phonemes(seg.word, voices)
-    write_tsv(path, ["utt", "start", "end", "word", "units"], (
-        [seg.utt[i], f"{seg.start[i]:.4f}", f"{seg.end[i]:.4f}", seg.word[i], " ".join(phones[i])]
-        for i in range(len(seg))))
+    write_word_units(path, seg, token_phonemes(seg.word, voices))
 
 
 def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLike, config: SynthesisConfig,
                       jobs: int = 1, progress: Callable[[int], None] | None = None,
-                      source: str = "corpus", limit: int = 0) -> SynthesisResult:
+                      source: str = "corpus", limit: int = 0, voices: dict[str, str] | None = None) -> SynthesisResult:
     """Speak ``utterances`` into ``out_dir`` (resumable) and write the corpus-level files.
 
     Writes ``audio/UTT.wav`` (16-bit PCM, ``config.sample_rate`` Hz, mono) and
@@ -459,13 +457,16 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
     split into blocks of :data:`BLOCK_SIZE` consecutive utterances (see :func:`_make_block`
     for why), so the output does not depend on ``jobs``.  ``limit`` > 0
     speaks only the first ``limit`` utterances (the corpus fingerprint still covers all of
-    them, so a later run without the limit resumes).
+    them, so a later run without the limit resumes).  ``voices``: what
+    :func:`spokenw2v.espeak.check_espeak` returned for ``config`` when the caller has already
+    checked espeak-ng and the voices (None: they are checked here).
     """
     import time
 
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
-    voices = check_espeak(config.voices, config.variants)
+    if voices is None:
+        voices = check_espeak(config.voices, config.variants)
     out_dir.mkdir(parents=True, exist_ok=True)
     _check_config(out_dir, config, corpus_fingerprint(utterances))
     if limit > 0:

@@ -270,6 +270,7 @@ def test_evaluate_command_writes_tsv_json_and_reuses_the_test_set(files):
     assert float(rows[1][1]["A"]) == pytest.approx(1.0)
     assert 0.6 < float(rows[0][1]["A"]) < 0.999
     doc = json.loads((files / "a.json").read_text())
+    assert (doc["format"], doc["version"]) == ("spokenw2v-evaluation", 1)
     assert doc["test_set"]["pairs"] == 600 and doc["test_set"]["seed"] == 0
     assert doc["models"][0]["A"] == pytest.approx(float(rows[0][1]["A"]), abs=1e-5)
     assert len(doc["neighbours"]["dog"]["run"]) == 5
@@ -309,10 +310,14 @@ def test_evaluate_from_a_segments_corpus(tmp_path, files, corpus):
 def test_model_names():
     from pathlib import Path
 
-    from spokenw2v.cli.evaluate import unique_names
+    from spokenw2v.runs import run_name, unique_names
 
     assert unique_names([Path("runs/e2e/vectors.vec"), Path("text.vec"), Path("x/text.vec")]) == [
         "e2e", "text", "text-2"]
+    assert run_name("vectors.vec") == Path.cwd().name  # the run directory is the current one
+    # training curves are named the same way after their run directory's metrics.tsv
+    assert unique_names(["runs/a/metrics.tsv", "b/metrics.tsv", "a.tsv", "runs/a/vectors.vec"], "metrics") == [
+        "a", "b", "a-2", "vectors"]
 
 
 @pytest.mark.parametrize("content, message", [

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from spokenw2v import evaluate as ev
 from spokenw2v.cli import app
-from spokenw2v.cli.evaluate import group_row, seed_groups
+from spokenw2v.runs import group_row, seed_groups
 from spokenw2v.data import char_stream
 from spokenw2v.errors import SpokenW2VError
 from spokenw2v.io import TestSet, read_tsv, write_corpus, write_test_set, write_vectors

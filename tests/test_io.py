@@ -1,5 +1,7 @@
 """Formats: round trips, strict checks and the frame/time convention."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -240,3 +242,50 @@ def test_merge_duplicates_and_word_units():
         frames.word_unit_sequences(units, missing, source="segs.tsv")
     values, offsets = frames.pack([np.array([1, 2]), np.array([3])])
     assert values.tolist() == [1, 2, 3] and offsets.tolist() == [0, 2, 3]
+
+
+# --------------------------------------------------------------------------- JSON records
+
+
+def test_json_record_round_trip_header_first(tmp_path):
+    path = tmp_path / "r.json"
+    io.write_record(path, io.EVALUATION_FORMAT, {"models": [1, 2], "a": None})
+    text = path.read_text()
+    assert text.startswith('{\n  "format": "spokenw2v-evaluation",\n  "version": 1,\n') and text.endswith("}\n")
+    assert io.read_record(path, io.EVALUATION_FORMAT) == {"models": [1, 2], "a": None}
+    with pytest.raises(ValueError):
+        io.record_text(io.EVALUATION_FORMAT, {"version": 3})
+
+
+def test_json_record_without_header_is_read_and_newer_versions_are_refused(tmp_path):
+    path = tmp_path / "r.json"
+    path.write_text('{"runs": []}')  # written before records carried a header
+    assert io.read_record(path, io.NOISE_REPORT_FORMAT) == {"runs": []}
+    path.write_text('{"format": "spokenw2v-noise-report", "version": 2, "runs": []}')
+    with pytest.raises(SpokenW2VError, match="version 2 is newer than this spokenw2v reads"):
+        io.read_record(path, io.NOISE_REPORT_FORMAT)
+    path.write_text('{"format": "spokenw2v-synthesis", "version": 1}')
+    with pytest.raises(SpokenW2VError, match="expected a spokenw2v-noise-report record"):
+        io.read_record(path, io.NOISE_REPORT_FORMAT)
+    for text in ('[1, 2]', '{"version": "1"}', "{not json"):
+        path.write_text(text)
+        with pytest.raises(SpokenW2VError):
+            io.read_record(path, io.NOISE_REPORT_FORMAT)
+
+
+def test_run_config_with_or_without_header_marks_a_run_directory(tmp_path):
+    from spokenw2v.rundir import check_run_dir, is_run_config, write_run_config
+
+    write_run_config(tmp_path / "run", "text", {"epochs": 1}, {"corpus": "c.txt"}, 0)
+    config = tmp_path / "run" / "config.json"
+    doc = json.loads(config.read_text())
+    assert list(doc)[:3] == ["format", "version", "spokenw2v"] and doc["format"] == io.RUN_CONFIG_FORMAT
+    assert is_run_config(config)
+    config.write_text(json.dumps({k: v for k, v in doc.items() if k not in ("format", "version")}))
+    assert is_run_config(config)  # a run of an older spokenw2v
+    check_run_dir(tmp_path / "run")
+    config.write_text(json.dumps({**doc, "version": 2}))
+    with pytest.raises(SpokenW2VError, match="version 2 is newer"):
+        check_run_dir(tmp_path / "run")
+    config.write_text(json.dumps({**doc, "format": "spokenw2v-synthesis"}))
+    assert not is_run_config(config)

@@ -288,7 +288,7 @@ def test_cli_segment_noise_sweep(small_files):
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (d / "sweep").iterdir() if not p.name.startswith("."))
     assert names == ["split-0.00.tsv", "split-0.10.tsv", "split-0.25.tsv"]
-    runs = json.loads((d / "report.json").read_text())
+    runs = json.loads((d / "report.json").read_text())["runs"]
     assert [r["split"] for r in runs] == [0.0, 0.1, 0.25] and all(r["jitter"] == 0.01 for r in runs)
     f1 = [r["boundary_f1"] for r in runs]
     assert f1[0] > f1[1] > f1[2]
@@ -335,7 +335,7 @@ def test_cli_label_segments(tmp_path):
     lab = read_segments(tmp_path / "lab.tsv", require_words=True)
     assert lab.word == ["the", "cat", segscores.NO_WORD] == lab.extra["gold"]
     assert list(lab.extra) == ["gold", "score"] and lab.extra["score"] == ["1", "2", "3"]
-    (run,) = json.loads((tmp_path / "r.json").read_text())
+    (run,) = json.loads((tmp_path / "r.json").read_text())["runs"]
     # only utterance u is scored: ref 0.1 0.5 0.9; hyp 0.11 0.35 0.91 1.0 1.2 -> 2 matches
     assert run["boundary_precision"] == pytest.approx(2 / 5)
     assert run["boundary_recall"] == pytest.approx(2 / 3)
@@ -392,7 +392,7 @@ def test_cli_text_noise_sweep(tmp_path):
     assert sorted(p.name for p in (tmp_path / "sw").iterdir() if not p.name.startswith(".")) == [
         "substitute-0.00.txt", "substitute-0.20.txt", "substitute-0.40.txt"]
     assert read_corpus(tmp_path / "sw" / "substitute-0.00.txt") == read_corpus(corpus)
-    runs = json.loads((tmp_path / "r.json").read_text())
+    runs = json.loads((tmp_path / "r.json").read_text())["runs"]
     assert [r["substitute"] for r in runs] == [0.0, 0.2, 0.4]
     assert [round(r["realised_substitute"], 1) for r in runs] == [0.0, 0.2, 0.4]
     assert all(r["weighting"] == "unigram" for r in runs)

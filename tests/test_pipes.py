@@ -144,9 +144,9 @@ def test_segments_and_noise_commands_write_stdout_like_files(librispeech_sample,
     assert piped.stdout_bytes == Path("noisy.tsv").read_bytes()
     report = _ok(_invoke(["segment-noise", "segs.tsv", "--split", "0.1", "--seed", "3", "--out", "noisy2.tsv",
                           "--report", "-"]))
-    runs = json.loads(report.stdout)
+    runs = json.loads(report.stdout)["runs"]
     assert runs[0]["output"] == "noisy2.tsv" and Path("noisy2.tsv").read_bytes() == Path("noisy.tsv").read_bytes()
-    assert runs[0]["boundary_f1"] == json.loads(Path("report.json").read_text())[0]["boundary_f1"]
+    assert runs[0]["boundary_f1"] == json.loads(Path("report.json").read_text())["runs"][0]["boundary_f1"]
 
     labelled = _ok(_invoke(["label-segments", "-", "--gold", "segs.tsv", "--out", "-"],
                            Path("noisy.tsv").read_bytes()))
@@ -294,6 +294,30 @@ def test_a_reader_that_stops_early_ends_the_stage_quietly(tmp_path):
                           text=True, timeout=120)
     assert proc.stdout == "utt\tstart\tend\tword\tgold\top\n"
     assert proc.stderr.strip() == "141"  # like a Unix tool stopped by SIGPIPE: no message, no traceback
+
+
+def _long_path_segments(tmp_path: Path) -> tuple[Path, Path]:
+    deep = tmp_path / ("a-directory-with-a-long-name-" * 4)
+    deep.mkdir()
+    (deep / "in.tsv").write_text("utt\tstart\tend\tword\n" + "".join(f"u0\t{j}\t{j + 0.5}\tw{j}\n" for j in range(5)))
+    return deep / "in.tsv", deep / "out.tsv"
+
+
+def test_log_lines_are_not_wrapped_when_stderr_is_not_a_terminal(tmp_path):
+    source, out = _long_path_segments(tmp_path)
+    result = _ok(_invoke(["segment-noise", source, "--out", out, "--delete", "0.2"]))
+    lines = result.stderr.splitlines()
+    wrote = [line for line in lines if line.startswith("Wrote ")]
+    assert len(str(out)) > 100 and len(wrote) == 1 and str(out) in wrote[0], result.stderr
+    assert any(line.startswith(f"segment-noise: {source} (5 segments") for line in lines), result.stderr
+
+
+def test_log_lines_through_a_real_pipe_are_one_line_each(tmp_path):
+    source, out = _long_path_segments(tmp_path)
+    proc = subprocess.run(["bash", "-c", f"spokenw2v segment-noise '{source}' --out '{out}' --delete 0.2 2>&1 | cat"],
+                          cwd=tmp_path, env={**_env(), "COLUMNS": "40"}, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout
+    assert any(line.startswith("Wrote ") and str(out) in line for line in proc.stdout.splitlines()), proc.stdout
 
 
 # --------------------------------------------------------------------------- examples/Makefile

@@ -1,6 +1,7 @@
 """spokenw2v synthesize (espeak-ng, exact word timings) and the embedded demo text."""
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -112,6 +113,21 @@ def test_resume_keeps_files_and_gives_identical_outputs(spoken, tmp_path):
     assert "1 made, 3 kept" in " ".join(result.output.split())
     assert (out / "audio" / "utt000001.wav").stat().st_mtime_ns == mtime  # not rewritten
     assert _digest(out) == before  # the re-made utterance is identical
+
+
+@requires_espeak
+def test_synthesis_record_is_versioned_older_records_resume_and_newer_are_refused(spoken, tmp_path):
+    record = json.loads((spoken / "synthesis.json").read_text())
+    assert list(record)[:2] == ["format", "version"] and record["format"] == "spokenw2v-synthesis"
+    out = tmp_path / "out"
+    shutil.copytree(spoken, out)
+    older = {k: v for k, v in record.items() if k not in ("format", "version")}
+    (out / "synthesis.json").write_text(json.dumps(older, indent=2) + "\n")
+    result = _run(_corpus(tmp_path), "--out", out, "--jobs", "1", "--quiet")
+    assert result.exit_code == 0, result.output  # a record written before versioning is the same record
+    (out / "synthesis.json").write_text(json.dumps({**record, "version": 2}))
+    result = _run(_corpus(tmp_path), "--out", out, "--jobs", "1", "--quiet")
+    assert result.exit_code == 1 and "spokenw2v-synthesis version 2 is newer" in result.output, result.output
 
 
 @requires_espeak

@@ -32,7 +32,9 @@ def test_text_then_e2e_with_metrics_and_resume(tmp_path, corpus):
     assert r.exit_code == 0, r.output
     text = io.read_vectors(ref / "vectors.vec")
     assert "cat" in text and text.dim == 100
-    assert json.loads((ref / "config.json").read_text())["kind"] == "text"
+    config = json.loads((ref / "config.json").read_text())
+    assert list(config)[:2] == ["format", "version"] and config["format"] == "spokenw2v-run-config"
+    assert config["version"] == 1 and config["kind"] == "text"
 
     run = tmp_path / "e2e"
     r = invoke("train", "e2e", "--corpus", corpus, "--out", run, "--reference", ref / "vectors.vec",

@@ -64,7 +64,9 @@ def test_unit_noise_command_sweeps_symbols_and_reports(tmp_path):
     r = runner.invoke(app, ["unit-noise", str(src), "--out", str(out), "--substitute", "0,0.2", "--insert", "0.1",
                             "--seed", "2", "--report", str(tmp_path / "r.json"), "-q"])
     assert r.exit_code == 0, r.output
-    runs = json.loads((tmp_path / "r.json").read_text())
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert (doc["format"], doc["version"]) == ("spokenw2v-noise-report", 1)
+    runs = doc["runs"]
     assert [run["substitute"] for run in runs] == [0.0, 0.2]
     assert runs[0]["sequences_per_type_in"] == 1.0 and runs[1]["sequences_per_type"] > runs[0]["sequences_per_type"]
     edited = read_word_units(out / "substitute-0.20.tsv")
@@ -72,3 +74,18 @@ def test_unit_noise_command_sweeps_symbols_and_reports(tmp_path):
     assert edited.seg.word == read_word_units(src).seg.word
     r = runner.invoke(app, ["unit-noise", str(src), "--out", str(tmp_path / "x.tsv"), "--delete", "2"])
     assert r.exit_code == 1 and "--delete" in r.output and not (tmp_path / "x.tsv").exists()
+
+
+def test_unit_noise_checks_its_paths_like_every_command(tmp_path):
+    src = tmp_path / "units.tsv"
+    src.write_text("utt\tstart\tend\tword\tunits\nu0\t0.0000\t1.0000\tthe\t3 1 4\nu0\t1.0000\t2.0000\tgod\t1 5\n")
+    r = runner.invoke(app, ["unit-noise", str(src), "--out", str(src), "--substitute", "0.1"])
+    assert r.exit_code == 1 and "also an input" in r.output, r.output
+    r = runner.invoke(app, ["unit-noise", str(src), "--out", "-", "--report", "-"])
+    assert r.exit_code == 1 and "only one output can be standard output" in r.output, r.output
+    # no edit writes the input back byte for byte, unit ids and symbols alike (one writer)
+    for text in (src.read_text(), src.read_text().replace("3 1 4", "ð ə d").replace("1 5", "ə s")):
+        src.write_text(text)
+        r = runner.invoke(app, ["unit-noise", str(src), "--out", str(tmp_path / "same.tsv"), "-q"])
+        assert r.exit_code == 0, r.output
+        assert (tmp_path / "same.tsv").read_text() == text

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 
 from ..errors import SpokenW2VError
@@ -80,9 +80,36 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+#: The page width of a console that writes to a file or a pipe: wide enough that a table keeps
+#: its natural width instead of being squeezed to the 80 columns of an unknown terminal.
+PIPE_WIDTH = 10_000
+
+
+class StreamConsole(Console):
+    """A rich console that, writing to a file or a pipe rather than a terminal, never wraps or
+    crops a line (a log line stays one line for ``grep``) and lays tables out at their natural
+    width.  On a terminal it wraps at the terminal's width, as rich does."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = super().size
+        if self._width is None and not self.is_terminal:
+            return ConsoleDimensions(max(size.width, PIPE_WIDTH), size.height)
+        return size
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)
+
+    def print(self, *objects, soft_wrap: Optional[bool] = None, **kwargs) -> None:
+        if soft_wrap is None and not self.is_terminal:
+            soft_wrap = True
+        super().print(*objects, soft_wrap=soft_wrap, **kwargs)
+
+
 #: Logs and progress go to stderr; data goes to files (or stdout where documented).
-err_console = Console(stderr=True)
-out_console = Console()
+err_console = StreamConsole(stderr=True)
+out_console = StreamConsole()
 
 
 def fail(message: str) -> None:

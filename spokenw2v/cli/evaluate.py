@@ -1,25 +1,23 @@
-"""``spokenw2v evaluate`` (metrics A/B, word similarity, neighbours) and ``spokenw2v plot``."""
+"""``spokenw2v evaluate``: metrics A/B, word similarity and neighbours of word vectors (the metrics and
+the seed groups come from the library; this module parses options, prints tables, writes files)."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
-import re
-import statistics
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
-from rich.measure import Measurement
 from rich.table import Table
 
 from .. import evaluate as ev
+from ..runs import SEED_METRICS, seed_group_rows, unique_names
 from ..errors import SpokenW2VError
-from ..io import (TestSet, WordVectors, all_or_nothing, atomic_write_text, is_stdio, read_corpus, read_segments,
-                  read_similarity_pairs, read_test_set, read_text, read_vectors, write_test_set, write_tsv)
+from ..io import (EVALUATION_FORMAT, TestSet, WordVectors, all_or_nothing, is_stdio, read_corpus, read_segments,
+                  read_similarity_pairs, read_test_set, read_text, read_vectors, write_record, write_test_set,
+                  write_tsv)
 from .options import NON_NEGATIVE, POSITIVE, SEED, ranged
 from .common import Log, QuietOption, app, check_paths, check_stdio, guarded, out_console, shown
 
@@ -29,36 +27,6 @@ TSV_COLUMNS = ["model", "A", "A_spearman", "A_low", "A_high", "B", "B_spearman",
                "wordsim353", "wordsim353_oov", "simlex999", "simlex999_oov",
                "A_partial", "A_partial_low", "A_partial_high", "A_sem", "A_orth", "A_rand",
                "B_partial", "B_partial_low", "B_partial_high", "row", "split", "seeds"]
-#: Metrics averaged over the seeds of a group (``--tsv`` adds ``NAME_sd`` for each).
-SEED_METRICS = ["A", "A_partial", "A_sem", "A_orth", "A_rand", "B", "B_partial"]
-#: A run named ``NAME.seedN`` or ``NAME-seedN`` is seed N of the group ``NAME``.
-SEED_NAME = re.compile(r"^(?P<group>.+?)[.-]seed(?P<seed>\d+)$")
-
-
-def model_name(path: Path) -> str:
-    """A model's display name: the file stem, or the parent directory's name when the stem is
-    ``vectors`` (``runs/e2e-s4/vectors.vec`` -> ``e2e-s4``)."""
-    path = Path(path)
-    if path.stem == "vectors" and path.parent.name not in ("", "."):
-        return path.parent.name
-    if path.stem == "vectors":
-        return path.resolve().parent.name or path.stem
-    return path.stem
-
-
-def unique_names(paths: List[Path], name_of=None) -> List[str]:
-    """``name_of(path)`` (default :func:`model_name`) of each path, with ``-2``, ``-3``...
-    appended to repeated names."""
-    name_of = name_of or model_name
-    seen: dict[str, int] = {}
-    names = []
-    for p in paths:
-        name = name_of(p)
-        seen[name] = seen.get(name, 0) + 1
-        names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
-    return names
-
-
 def corpus_sentences(path: Path) -> List[List[str]]:
     """Sentences of a text corpus (one utterance per line, :func:`spokenw2v.io.tokenize`) or of a
     segments TSV (``.tsv``: the ``word`` column as it is, one sentence per utterance).  Standard
@@ -77,31 +45,6 @@ def _segments_header(text: str) -> bool:
         if line.strip() and not line.startswith("#"):
             return {"utt", "start", "end", "word"} <= {f.strip() for f in line.split("\t")}
     return False
-
-
-def seed_groups(names: List[str]) -> dict[str, List[int]]:
-    """Groups of runs that differ only in their training seed: ``{group: [row indices]}`` for
-    every ``NAME`` with at least two ``NAME.seedN`` / ``NAME-seedN`` runs, in order of first
-    appearance."""
-    groups: dict[str, List[int]] = {}
-    for i, name in enumerate(names):
-        m = SEED_NAME.match(name)
-        if m:
-            groups.setdefault(m.group("group"), []).append(i)
-    return {g: rows for g, rows in groups.items() if len(rows) >= 2}
-
-
-def group_row(name: str, members: List[dict]) -> dict:
-    """Mean and sample standard deviation (``KEY_sd``) over seeds of each :data:`SEED_METRICS`
-    and the mean coverage; a metric that is NaN in some seed is NaN."""
-    row: dict = {"model": name, "row": "seeds", "seeds": len(members), "members": [m["model"] for m in members]}
-    for key in SEED_METRICS + ["coverage"]:
-        values = [float(m.get(key, math.nan)) for m in members]
-        if any(math.isnan(v) for v in values):
-            row[key], row[key + "_sd"] = math.nan, math.nan
-        else:
-            row[key], row[key + "_sd"] = statistics.fmean(values), statistics.stdev(values)
-    return row
 
 
 def _num(value: float | None) -> float | None:
@@ -230,8 +173,7 @@ def evaluate_command(
             results.append(row)
             progress.advance(task)
 
-    groups = [group_row(g, [results[i] for i in rows]) for g, rows in seed_groups(names).items()] \
-        if ts is not None else []
+    groups = seed_group_rows(names, results) if ts is not None else []
     nulls: list[dict] = []
     if ts is not None:
         for null in ev.Null:
@@ -270,7 +212,7 @@ def evaluate_command(
                 "neighbours": {w: {m: [[n, round(s, 6)] for n, s in lst] for m, lst in per.items()}
                                for w, per in nbrs.items()},
             }
-            atomic_write_text(json_out, json.dumps(doc, indent=2) + "\n")
+            write_record(json_out, EVALUATION_FORMAT, doc)
             log(f"Wrote {shown(json_out)}.")
 
 
@@ -332,16 +274,7 @@ def _print_table(results: list[dict], groups: list[dict], nulls: list[dict], pap
         table.add_row(r["model"], size(r), with_ci(r, "A"), with_ci(r, "A_partial"), _cell(r["A_sem"]),
                       _cell(r["A_orth"]), _cell(r["A_rand"]), with_ci(r, "B"), _cell(r["B_partial"]),
                       f"{r['coverage']:.1%}", *["" for _ in sim_names])
-    _print_wide(table)
-
-
-def _print_wide(table: Table) -> None:
-    """Print on stdout; when stdout is not a terminal, never squeeze the table to 80 columns."""
-    if out_console.is_terminal:
-        out_console.print(table)
-        return
-    width = Measurement.get(out_console, out_console.options.update(max_width=1000), table).maximum
-    Console(width=max(width, out_console.width), highlight=False).print(table)
+    out_console.print(table, soft_wrap=False)
 
 
 def _print_neighbours(nbrs: dict[str, dict[str, list]], names: list[str], top: int) -> None:
@@ -359,4 +292,4 @@ def _print_neighbours(nbrs: dict[str, dict[str, list]], names: list[str], top: i
                 else:
                     cells.append("(not in vocabulary)" if not lst and k == 0 else "")
             table.add_row(*cells)
-        _print_wide(table)
+        out_console.print(table, soft_wrap=False)

@@ -10,7 +10,6 @@ list several values.  All outputs are computed before the first is written.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -22,8 +21,8 @@ from rich.table import Table
 
 from .. import noise, segscores
 from ..errors import SpokenW2VError
-from ..io import atomic_write_text, read_corpus, read_durations, read_segments, write_corpus, write_segments
-from ..io import STDIO, all_or_nothing, is_stdio
+from ..io import (NOISE_REPORT_FORMAT, STDIO, all_or_nothing, atomic_write_text, is_stdio, read_corpus, read_durations, read_segments,
+                  write_corpus, write_record, write_segments)
 from ..rundir import check_output_dir, marked_by
 from .common import Log, QuietOption, app, check_paths, check_stdio, err_console, guarded, refuse_stdio, shown
 from .options import ABOVE_ZERO, AT_LEAST_ZERO, SEED, ranged
@@ -84,7 +83,7 @@ def plan_outputs(out: Path, options: dict[str, list[float]], suffix: str) -> lis
 
 def write_report(path: Optional[Path], runs: list[dict]) -> None:
     if path is not None:
-        atomic_write_text(path, json.dumps(runs, indent=2) + "\n")
+        write_record(path, NOISE_REPORT_FORMAT, {"runs": runs})
 
 
 def show_report(log: Log, title: str, runs: list[dict], columns: list[tuple[str, str, Callable]]) -> None:
@@ -175,7 +174,7 @@ def segment_noise_command(
     seed: int = ranged(SEED, 0, "--seed", help="Random seed (the same seed gives the same output)."),
     tolerance: float = ranged(AT_LEAST_ZERO, 0.02, "--tolerance",
                                              help="Boundary matching tolerance (seconds) of the report."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a list, one object "
+    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (runs: one object "
                                                                  "per output; - for standard output)."),
     quiet: bool = QuietOption,
 ) -> None:
@@ -231,7 +230,7 @@ def text_noise_command(
     merge: str = typer.Option("0", "--merge", help="Probability that two adjacent tokens are concatenated; or a list."),
     split: str = typer.Option("0", "--split", help="Probability that a token is cut in two; or a list."),
     seed: int = ranged(SEED, 0, "--seed", help="Random seed (the same seed gives the same output)."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a list, one object "
+    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (runs: one object "
                                                                  "per output; - for standard output)."),
     quiet: bool = QuietOption,
 ) -> None:
@@ -286,21 +285,22 @@ def unit_noise_command(
     insert: str = typer.Option("0", "--insert", help="Probability that a random symbol is inserted after a "
                                                      "unit; or a list."),
     seed: int = ranged(SEED, 0, "--seed", help="Random seed (the same seed gives the same output)."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a list, one object "
+    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (runs: one object "
                                                                  "per output)."),
     quiet: bool = QuietOption,
 ) -> None:
     """Edit the units of every word token (substitute, delete, insert units; seeded) and report
     the realised rates and the distinct sequences per word type: how inconsistent units
     must become before a model stops learning (train the outputs with --word-units)."""
-    from ..io import read_word_units, write_tsv
+    from ..io import read_word_units, write_word_units
 
     log = Log(quiet)
     options = {name: parse_values(value, f"--{name}")
                for name, value in (("substitute", substitute), ("delete", delete), ("insert", insert))}
+    check_stdio({"WORD_UNITS": word_units}, {"--out": out, "--report": report})
     plan = plan_outputs(out, options, ".tsv")
+    check_paths([word_units], [path for _, path in plan] + [report])
     wu = read_word_units(word_units)
-    names = wu.symbols if wu.symbols is not None else [str(i) for i in range(wu.k)]
     before = noise.sequences_per_type(wu.sequences, wu.seg.word)
     results = []
     for values, path in plan:
@@ -313,10 +313,7 @@ def unit_noise_command(
         results.append((path, edited, run))
 
     def write(path: Path, edited: list) -> None:
-        seg = wu.seg
-        write_tsv(path, ["utt", "start", "end", "word", "units"], (
-            [seg.utt[i], f"{seg.start[i]:.4f}", f"{seg.end[i]:.4f}", seg.word[i],
-             " ".join(names[j] for j in edited[i].tolist())] for i in range(len(seg))))
+        write_word_units(path, wu.seg, edited, wu.symbols)
 
     write_outputs(log, results, write, report,
                   f"unit-noise: {word_units} ({results[0][2]['units_in']} units in {results[0][2]['tokens']} tokens, "
@@ -336,7 +333,7 @@ def label_segments_command(
                                              help="Boundary matching tolerance (seconds) of the report."),
     skip_missing: bool = typer.Option(False, "--skip-missing", help="Drop utterances that the gold file lacks "
                                                                     "(default: an error)."),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (a one-object list; "
+    report: Optional[Path] = typer.Option(None, "--report", help="Write the report as JSON (runs: one object; "
                                                                  "- for standard output)."),
     quiet: bool = QuietOption,
 ) -> None:

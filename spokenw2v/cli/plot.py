@@ -11,8 +11,8 @@ import typer
 
 from ..errors import SpokenW2VError
 from ..io import atomic_path, read_tsv
+from ..runs import unique_names
 from .common import Log, QuietOption, app, check_paths, check_stdio, guarded, refuse_stdio
-from .evaluate import unique_names
 
 plot_app = typer.Typer(help="Draw figures (PNG): training curves and noise sweeps.", no_args_is_help=True)
 app.add_typer(plot_app, name="plot")
@@ -23,14 +23,6 @@ def _save_figure(fig, out: Path) -> None:
         raise SpokenW2VError(f"{out}: the figure is written as PNG; name the output *.png")
     with atomic_path(out) as tmp:
         fig.savefig(tmp, format="png", dpi=150)
-
-
-def run_label(path: Path) -> str:
-    """A run's label: its directory's name for ``RUN_DIR/metrics.tsv``, else the file stem."""
-    path = Path(path)
-    if path.stem == "metrics":
-        return path.parent.name or path.resolve().parent.name
-    return path.stem
 
 
 @plot_app.command("curves")
@@ -53,7 +45,7 @@ def curves_command(
     check_paths(metrics, [out])
     if label and len(label) != len(metrics):
         raise SpokenW2VError(f"--label was given {len(label)} time(s) for {len(metrics)} metrics file(s)")
-    labels = label or unique_names(metrics, run_label)
+    labels = label or unique_names(metrics, "metrics")
     runs = []
     for path, name in zip(metrics, labels):
         _, rows = read_tsv(path, ["epoch", "A", "B"])

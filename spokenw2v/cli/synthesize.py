@@ -70,7 +70,7 @@ def synthesize_command(
                      "expected a synthesize output directory")
     config = SynthesisConfig(voices=parse_list(voices, "voices"), variants=parse_list(variants, "variants"),
                              rates=parse_rates(rates), seed=seed)
-    check_espeak(config.voices, config.variants)
+    voices_found = check_espeak(config.voices, config.variants)  # before anything is read or logged
     all_utterances = read_text_lines(corpus)
     utterances = all_utterances
     n_total = len(utterances)
@@ -83,7 +83,7 @@ def synthesize_command(
     with log.progress() as bar:
         task = bar.add_task("synthesize", total=len(utterances))
         result = synthesize_corpus(all_utterances, out, config, jobs=jobs, progress=lambda n: bar.advance(task, n),
-                                   source=str(corpus), limit=max_utterances)
+                                   source=str(corpus), limit=max_utterances, voices=voices_found)
     speed = result.words / result.elapsed if result.elapsed > 0 else float("inf")
     log(f"synthesize: {result.utterances} utterances, {result.words} words, "
         f"{result.audio_seconds / 3600:.2f} h of audio ({result.synthesized} made, {result.skipped} kept) "

@@ -7,6 +7,8 @@ example in docs/formats.md):
 * :mod:`.tables` -- TSV with a header row, text corpus, audio list, word vectors (.vec),
   evaluation test set, word-similarity pairs.
 * :mod:`.segments` -- the :class:`Segments` model, the segments TSV and the word-units TSV.
+* :mod:`.records` -- JSON records (run config, synthesis record, evaluation, noise report,
+  demo record) with their ``format``/``version`` keys.
 
 Every name is importable from the package itself (``from spokenw2v.io import read_segments``).
 """
@@ -18,6 +20,8 @@ from .npz import (CODEBOOK_FORMAT, FEATURES_FORMAT, FORMAT_VERSION, REQUIRED_KEY
                   features_info, is_shard_entry, iter_features, npz_files, part_done_name, part_name, part_prefix,
                   part_staging_prefix, read_codebook, read_durations, read_features, read_token_vectors, read_units,
                   shard_part, write_codebook, write_features, write_token_vectors, write_units)
+from .records import (DEMO_FORMAT, EVALUATION_FORMAT, NOISE_REPORT_FORMAT, RECORD_KEYS, RECORD_VERSION,
+                      RUN_CONFIG_FORMAT, SYNTHESIS_FORMAT, read_record, record_payload, record_text, write_record)
 from .segments import (Segments, WordUnits, read_segments, read_word_units, segment_order, sort_segments,
                        validate_segments, write_segments, write_word_units)
 from .tables import (TEST_SET_COLUMNS, TEST_SET_RELATIONS, TEST_SET_SPLITS, SimilarityPairs, TestSet, WordVectors,
@@ -33,6 +37,8 @@ __all__ = [
     "is_shard_entry", "iter_features", "npz_files", "part_done_name", "part_name", "part_prefix",
     "part_staging_prefix", "read_codebook", "read_durations", "read_features", "read_token_vectors", "read_units",
     "shard_part", "write_codebook", "write_features", "write_token_vectors", "write_units",
+    "DEMO_FORMAT", "EVALUATION_FORMAT", "NOISE_REPORT_FORMAT", "RECORD_KEYS", "RECORD_VERSION",
+    "RUN_CONFIG_FORMAT", "SYNTHESIS_FORMAT", "read_record", "record_payload", "record_text", "write_record",
     "Segments", "WordUnits", "read_segments", "read_word_units", "segment_order", "sort_segments",
     "validate_segments", "write_segments", "write_word_units",
     "TEST_SET_COLUMNS", "TEST_SET_RELATIONS", "TEST_SET_SPLITS", "SimilarityPairs", "TestSet", "WordVectors",

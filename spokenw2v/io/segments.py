@@ -175,13 +175,22 @@ def write_segments(path: str | os.PathLike, seg: Segments) -> None:
 # --------------------------------------------------------------------------- word units TSV
 
 
-def write_word_units(path: str | os.PathLike, seg: Segments, sequences: Sequence[np.ndarray]) -> None:
-    """Human-readable view: ``utt start end word units`` (space-separated unit ids)."""
+def write_word_units(path: str | os.PathLike, seg: Segments, sequences: Sequence[Sequence[int] | Sequence[str]],
+                     symbols: Sequence[str] | None = None) -> None:
+    """The word-units TSV ``utt start end word units`` (times in seconds, 4 decimals; units
+    space-separated).  ``sequences[i]`` holds the units of token ``seg[i]``: integer ids (an
+    array or a list), written as numbers or, with ``symbols``, as ``symbols[id]``; or symbols
+    (strings, such as phonemes), written as they are."""
     if seg.word is None:
         raise SpokenW2VError(f"{path}: word units need the word of every segment (the segments have no word column)")
     words = seg.word
+
+    def units(seq) -> str:
+        items = seq.tolist() if isinstance(seq, np.ndarray) else seq
+        return " ".join(map(str, items)) if symbols is None else " ".join(symbols[j] for j in items)
+
     write_tsv(path, ["utt", "start", "end", "word", "units"], (
-        [seg.utt[i], f"{seg.start[i]:.4f}", f"{seg.end[i]:.4f}", words[i], " ".join(map(str, sequences[i].tolist()))]
+        [seg.utt[i], f"{seg.start[i]:.4f}", f"{seg.end[i]:.4f}", words[i], units(sequences[i])]
         for i in range(len(seg))
     ))
 

@@ -1,0 +1,71 @@
+"""JSON records: a train run's ``config.json``, a synthesized corpus's ``synthesis.json``,
+``evaluate --json`` and the noise commands' ``--report``.
+
+Each is one JSON object whose first two keys are ``format`` (which record it is) and
+``version`` (of that record's layout), as the NPZ files carry them.  Files written before
+records were versioned have neither key and are read as version 1; a version newer than
+:data:`RECORD_VERSION` is refused with one line, never misread.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import SpokenW2VError
+from .files import atomic_write_text
+
+RUN_CONFIG_FORMAT = "spokenw2v-run-config"
+SYNTHESIS_FORMAT = "spokenw2v-synthesis"
+EVALUATION_FORMAT = "spokenw2v-evaluation"
+NOISE_REPORT_FORMAT = "spokenw2v-noise-report"
+#: The name reserved for the demo's ``demo.json``.
+DEMO_FORMAT = "spokenw2v-demo"
+#: The layout version every record is written with (and the newest one read).
+RECORD_VERSION = 1
+#: The keys of a record's header, written first.
+RECORD_KEYS = ("format", "version")
+
+
+def record_text(fmt: str, payload: dict) -> str:
+    """The JSON text of a record: ``format`` and ``version`` first, then ``payload`` (which
+    must not hold those keys), indented by two spaces, with a final newline."""
+    clash = [key for key in RECORD_KEYS if key in payload]
+    if clash:
+        raise ValueError(f"a {fmt} record's payload may not hold {', '.join(clash)}")
+    return json.dumps({"format": fmt, "version": RECORD_VERSION, **payload}, indent=2) + "\n"
+
+
+def write_record(path: str | os.PathLike, fmt: str, payload: dict) -> None:
+    """Write a record atomically (``-`` writes it to standard output)."""
+    atomic_write_text(path, record_text(fmt, payload))
+
+
+def record_payload(doc: object, fmt: str, source: str | os.PathLike) -> dict:
+    """The payload of a parsed record (its header removed) after checking the header: a
+    missing header is an older file of the same layout; another ``format`` or a ``version``
+    newer than :data:`RECORD_VERSION` is a one-line error naming ``source``."""
+    if not isinstance(doc, dict):
+        raise SpokenW2VError(f"{source}: expected a JSON object ({fmt}), found {type(doc).__name__}")
+    found = doc.get("format", fmt)
+    if found != fmt:
+        raise SpokenW2VError(f"{source}: expected a {fmt} record, found {found!r}")
+    version = doc.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise SpokenW2VError(f"{source}: {fmt} version {version!r} is not a positive whole number")
+    if version > RECORD_VERSION:
+        raise SpokenW2VError(f"{source}: {fmt} version {version} is newer than this spokenw2v reads "
+                             f"(version {RECORD_VERSION}); use the spokenw2v that wrote it")
+    return {key: value for key, value in doc.items() if key not in RECORD_KEYS}
+
+
+def read_record(path: str | os.PathLike, fmt: str) -> dict:
+    """The payload of the record in ``path`` (see :func:`record_payload`); a file that is not
+    UTF-8 JSON is a one-line error."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SpokenW2VError(f"{path}: not a readable JSON file ({exc})") from None
+    return record_payload(doc, fmt, path)
