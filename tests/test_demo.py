@@ -1,5 +1,6 @@
 """spokenw2v demo: the whole pipeline on a tiny slice of the embedded demo text."""
 
+import json
 import re
 import shlex
 import shutil
@@ -41,6 +42,8 @@ def test_demo_runs_every_stage_and_prints_one_table(tmp_path):
     assert names.index("synthesize") < names.index("featurize") < names.index("discretize") < names.index("e2e-units")
     assert names.index("text") < names.index("e2e-chars") < names.index("evaluate") < names.index("evaluate-sweep")
     assert (out / "logs" / "e2e-units.log").is_file()
+    record = json.loads((out / "demo.json").read_text())
+    assert list(record)[:2] == ["format", "version"] and record["format"] == "spokenw2v-demo"
     assert {"two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units", "synthesize-voices", "e2e-units-voices",
             "evaluate", "plot-curves"} <= set(names)
     # the demo's speech is one voice; the harder rung is the synthesizer's many voices

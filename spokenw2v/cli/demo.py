@@ -176,7 +176,8 @@ def demo_command(
     """
     from ..corpus import demo_corpus
     from ..demo import DemoConfig, layout, pipeline_statistics
-    from ..io import atomic_write_text, read_segments, read_tsv, read_units, write_tsv
+    from ..io import (DEMO_FORMAT, atomic_write_text, read_segments, read_tsv, read_units, record_payload, write_record,
+                      write_tsv)
     from .demo_plan import plan
     from .synthesize import default_jobs
 
@@ -196,14 +197,14 @@ def demo_command(
     record_path = out / DEMO_RECORD
     if record_path.is_file():
         try:
-            found = json.loads(record_path.read_text(encoding="utf-8"))
+            found = record_payload(json.loads(record_path.read_text(encoding="utf-8")), DEMO_FORMAT, record_path)
         except (json.JSONDecodeError, UnicodeDecodeError):
             found = None
         if found != record:
             raise SpokenW2VError(f"{out}: holds a demo run with other settings ({record_path}); "
                                  f"use another directory or remove it")
     else:
-        atomic_write_text(record_path, json.dumps(record, indent=2) + "\n")
+        write_record(record_path, DEMO_FORMAT, record)
 
     t0 = time.perf_counter()
     log(f"demo: the whole pipeline in {out} (the first {words} words of the King James Version; "
