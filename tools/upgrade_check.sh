@@ -66,8 +66,10 @@ build() {
   "$WORK/venv/bin/spokenw2v" doctor --quiet
 }
 
-locked() { sed -n "s/^$1==\([^ ;\\]*\).*/\1/p" "$REPO/requirements-lock.txt" | head -1; }
-LOCKED_PAIR="torch==$(locked torch) torchaudio==$(locked torchaudio)"
+# pinned FILE NAME: the version a lock file gives NAME
+pinned() { sed -n "s/^$2==\([^ ;\\]*\).*/\1/p" "$1" | head -1; }
+LOCK="$REPO/requirements-lock.txt"
+LOCKED_PAIR="torch==$(pinned "$LOCK" torch) torchaudio==$(pinned "$LOCK" torchaudio)"
 
 requirements_in ""
 PAIR_NOTE="the newest torch and torchaudio load together"
@@ -114,7 +116,7 @@ if [ "$TESTS" = pass ] && [ "$DEMO" = pass ]; then
   if [ "$WRITE" = 1 ]; then
     cp "$WORK/lock.txt" "$REPO/requirements-lock.txt"
     for name in torch torchaudio; do
-      version=$(sed -n "s/^$name==\([^ ;\\]*\).*/\1/p" "$WORK/lock.txt" | head -1)
+      version=$(pinned "$WORK/lock.txt" "$name")
       sed -i "s/\"$name==[^\"]*\"/\"$name==$version\"/" "$REPO/pyproject.toml"
     done
     echo "wrote requirements-lock.txt (and pyproject.toml's torch/torchaudio pins); run bash install.sh"
