@@ -150,11 +150,6 @@ def unit_stream(sequences: Sequence[np.ndarray], words: Sequence[str], utts: Seq
                        utt_names)
 
 
-def segment_sentences(seg: Segments) -> list[list[str]]:
-    """The word labels of word segments, one list per utterance (in order of appearance)."""
-    return [[seg.word[i] for i in rows] for rows in seg.by_utterance().values()]
-
-
 @dataclass
 class TrainingStream:
     """The token stream of a training run and where its tokens came from.

@@ -1,12 +1,15 @@
 """Distributed data parallel set-up: process group settings from ``torchrun``'s environment,
-barriers and the mean of a value over ranks."""
+barriers and the mean of a value over ranks.  torch is imported only where it is used, so the
+runs that need no torch (``train text``) do not pay its import."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -17,7 +20,7 @@ class Distributed:
     world: int = 1
     local_rank: int = 0
     enabled: bool = False
-    device: torch.device = field(default_factory=lambda: torch.device("cpu"))  # where collectives run (init)
+    device: "torch.device | None" = None  # where collectives run (set by init)
 
     @classmethod
     def from_env(cls) -> "Distributed":
@@ -30,7 +33,8 @@ class Distributed:
     def main(self) -> bool:
         return self.rank == 0
 
-    def init(self, device: torch.device) -> None:
+    def init(self, device: "torch.device") -> None:
+        import torch
         import torch.distributed as dist
 
         self.device = torch.device(device)
@@ -58,6 +62,7 @@ class Distributed:
     def mean(self, value: float) -> float:
         if not self.enabled:
             return value
+        import torch
         import torch.distributed as dist
 
         # NCCL reduces CUDA tensors only: the value goes to the training device

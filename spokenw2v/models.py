@@ -56,6 +56,10 @@ class EncodePlan:
                            for t, n in self.buckets])
 
 
+sigmoid_backward = torch.ops.aten.sigmoid_backward.grad_input  # grad * y * (1 - y), one pass
+tanh_backward = torch.ops.aten.tanh_backward.grad_input  # grad * (1 - y * y), one pass
+
+
 class _GRUSteps(torch.autograd.Function):
     """The GRU recurrence of 2 directions at once over packed input gates, with a hand-written
     backward pass (one autograd node instead of ~10 per time step).
@@ -80,14 +84,15 @@ class _GRUSteps(torch.autograd.Function):
             hp = h if h.shape[1] == m else h[:, :m]
             gh = torch.baddbmm(b_hh, hp, w_hh)  # (2, m, 3H)
             g = gi[:, start:start + m]
-            rz = torch.sigmoid(g[..., : 2 * H] + gh[..., : 2 * H])
+            rz = torch.add(g[..., : 2 * H], gh[..., : 2 * H]).sigmoid_()
             ghn = gh[..., 2 * H:]
-            c = torch.tanh(torch.addcmul(g[..., 2 * H:], rz[..., :H], ghn))
-            h = torch.addcmul(c, rz[..., H:], hp - c)
+            c = torch.addcmul(g[..., 2 * H:], rz[..., :H], ghn).tanh_()
+            d = hp - c
+            h = torch.addcmul(c, rz[..., H:], d)
             nxt = active[t + 1] if t + 1 < len(active) else 0
             if nxt < m:
                 final[:, nxt:m] = h[:, nxt:m]
-            saved.append((hp, rz, c, ghn))
+            saved.append((hp, rz, c, ghn, d))
             if want_steps:
                 states.append(h)
             start += m
@@ -120,19 +125,20 @@ class _GRUSteps(torch.autograd.Function):
             dh[:, nxt:m] = d_final[:, nxt:m]
             if have_steps:
                 dh += d_steps[:, start:start + m]
-            hp, rz, c, ghn = saved[t]
+            _, rz, c, ghn, d = saved[t]
             r, z = rz[..., :H], rz[..., H:]
             g = dgi[:, start:start + m]
-            dc = dh * (1 - z)
-            torch.mul(dc, 1 - c * c, out=g[..., 2 * H:])  # d(pre-activation of c)
-            torch.mul(dh * (hp - c), z * (1 - z), out=g[..., H: 2 * H])
-            torch.mul(g[..., 2 * H:] * ghn, r * (1 - r), out=g[..., :H])
             dgh = dgh_all[:, start:start + m]
-            dgh.copy_(g)
-            dgh[..., 2 * H:] *= r
-            carry = torch.baddbmm(dh * z, dgh, w_t)
+            # h' = c + z (h - c): the fused backward ops of sigmoid and tanh take the outputs
+            dhz = dh * z
+            sigmoid_backward(dh * d, z, grad_input=g[..., H: 2 * H])  # d(pre-activation of z)
+            tanh_backward(dh - dhz, c, grad_input=g[..., 2 * H:])  # d(pre-activation of c)
+            torch.mul(g[..., 2 * H:], r, out=dgh[..., 2 * H:])  # d(gh_n)
+            sigmoid_backward(g[..., 2 * H:] * ghn, r, grad_input=g[..., :H])  # d(pre-activation of r)
+            dgh[..., : 2 * H] = g[..., : 2 * H]
+            carry = torch.baddbmm(dhz, dgh, w_t)
         # weight and bias gradients of all steps in one product: sum_t h_{t-1}^T dgh_t
-        h_prev = torch.cat([hp for hp, _, _, _ in saved], dim=1)  # (2, P, H)
+        h_prev = torch.cat([hp for hp, *_ in saved], dim=1)  # (2, P, H)
         dw = torch.bmm(h_prev.transpose(1, 2), dgh_all)
         db = dgh_all.sum(1, keepdim=True)
         ctx.saved = None

@@ -19,7 +19,6 @@ from typing import Callable, Optional, Protocol
 from . import io
 from .config import (DATA_INPUTS, NEURAL_KINDS, OPTIONAL_INPUTS, Kind, NegativeSampling, Preset,
                      Schedule, merged_config, resumed_inputs)
-from .data import segment_sentences, training_stream
 from .errors import SpokenW2VError
 from .rundir import RunDirectory, check_run_dir, write_run_config
 
@@ -78,13 +77,13 @@ class StepProgress(Protocol):
 def resolve_inputs(opts: TrainOptions) -> tuple[TrainOptions, Optional[dict]]:
     """(options with the inputs of this run, the checkpoint of a resumed run or None).  Raises
     a one-line error when the inputs do not fit together or the kind."""
-    from .checkpoints import load_checkpoint
-
     neural = opts.kind in NEURAL_KINDS
     if not neural and (opts.resume or opts.token_vectors):
         raise SpokenW2VError(f"--resume and --token-vectors apply to e2e and two-stage, not {opts.kind.value}")
     saved = None
     if opts.resume:
+        from .checkpoints import load_checkpoint  # torch: only runs that need it import it
+
         saved = load_checkpoint(Path(opts.out) / "last.pt")
         given = {name: getattr(opts, name) for name in DATA_INPUTS + OPTIONAL_INPUTS}
         opts = replace(opts, **resumed_inputs(saved.get("inputs", {}), given))
@@ -131,10 +130,10 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
     elif word_units is not None:
         wu = io.read_word_units(word_units)
         seg = wu.seg
-        sentences = segment_sentences(seg)
+        sentences = io.segment_sentences(seg)
     else:
         seg = io.read_segments(segments, require_words=True)
-        sentences = segment_sentences(seg)
+        sentences = io.segment_sentences(seg)
     log(f"{sum(len(s) for s in sentences)} word tokens in {len(sentences)} utterances")
 
     evaluator = None
@@ -185,6 +184,7 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
     # ---- neural kinds
     import torch
 
+    from .data import training_stream
     from .devices import resolve_device
     from .train import Hooks, NeuralTrainer, check_resumable, check_step_size, token_vectors
 

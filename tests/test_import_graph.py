@@ -111,3 +111,28 @@ def test_no_module_is_too_long_to_read_in_one_sitting():
     split = [name for name, path in modules().items()
              if name in OVERSIZED and len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES]
     assert not split, f"{split} now fit in {MAX_LINES} lines: remove them from OVERSIZED"
+
+
+def test_commands_without_a_network_do_not_import_torch(tmp_path):
+    """torch takes 2-3 s to import on 2 CPU cores: `--help` and `train text` (gensim) must not
+    pay it (the demo runs `train text` five times)."""
+    import subprocess
+    import sys
+
+    from helpers import topic_corpus
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(" ".join(s) for s in topic_corpus()) + "\n")
+    probe = ("import sys\nfrom spokenw2v.cli import app\nsys.argv = ['spokenw2v', *sys.argv[1:]]\ntry:\n    app()\n"
+             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print('torch' in sys.modules, 'spokenw2v.models' in sys.modules)\n")
+    for args in (["--help"], ["train", "text", "--corpus", str(corpus), "--out", str(tmp_path / "run"), "--quiet",
+                              "--min-count", "1"]):
+        out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True)
+        assert out.stdout.strip().splitlines()[-1] == "False False", (args, out.stdout[-300:], out.stderr[-300:])
+    assert (tmp_path / "run" / "vectors.vec").is_file()
+    # the probe sees torch when a command does import it
+    out = subprocess.run([sys.executable, "-c", probe.replace("from spokenw2v.cli import app",
+                                                              "import torch\nfrom spokenw2v.cli import app"),
+                          "--help"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "True False"

@@ -22,8 +22,8 @@ from .npz import (CODEBOOK_FORMAT, FEATURES_FORMAT, FORMAT_VERSION, REQUIRED_KEY
                   shard_part, write_codebook, write_features, write_token_vectors, write_units)
 from .records import (DEMO_FORMAT, EVALUATION_FORMAT, NOISE_REPORT_FORMAT, RECORD_KEYS, RECORD_VERSION,
                       RUN_CONFIG_FORMAT, SYNTHESIS_FORMAT, read_record, record_payload, record_text, write_record)
-from .segments import (Segments, WordUnits, read_segments, read_word_units, segment_order, sort_segments,
-                       validate_segments, write_segments, write_word_units)
+from .segments import (Segments, WordUnits, read_segments, read_word_units, segment_order, segment_sentences,
+                       sort_segments, validate_segments, write_segments, write_word_units)
 from .tables import (TEST_SET_COLUMNS, TEST_SET_RELATIONS, TEST_SET_SPLITS, SimilarityPairs, TestSet, WordVectors,
                      read_audio_list, read_corpus, read_similarity_pairs, read_test_set, read_tsv, read_vectors,
                      tokenize, write_audio_list, write_corpus, write_test_set, write_tsv, write_vectors)
@@ -39,7 +39,7 @@ __all__ = [
     "shard_part", "write_codebook", "write_features", "write_token_vectors", "write_units",
     "DEMO_FORMAT", "EVALUATION_FORMAT", "NOISE_REPORT_FORMAT", "RECORD_KEYS", "RECORD_VERSION",
     "RUN_CONFIG_FORMAT", "SYNTHESIS_FORMAT", "read_record", "record_payload", "record_text", "write_record",
-    "Segments", "WordUnits", "read_segments", "read_word_units", "segment_order", "sort_segments",
+    "Segments", "WordUnits", "read_segments", "read_word_units", "segment_order", "segment_sentences", "sort_segments",
     "validate_segments", "write_segments", "write_word_units",
     "TEST_SET_COLUMNS", "TEST_SET_RELATIONS", "TEST_SET_SPLITS", "SimilarityPairs", "TestSet", "WordVectors",
     "read_audio_list", "read_corpus", "read_similarity_pairs", "read_test_set", "read_tsv", "read_vectors",

@@ -111,6 +111,11 @@ def segment_order(seg: Segments) -> list[int]:
     return order
 
 
+def segment_sentences(seg: Segments) -> list[list[str]]:
+    """The word labels of word segments, one list per utterance (in order of appearance)."""
+    return [[seg.word[i] for i in rows] for rows in seg.by_utterance().values()]
+
+
 def sort_segments(seg: Segments) -> Segments:
     """Group rows by utterance (first-appearance order) and sort by start within each."""
     return seg.subset(segment_order(seg))
