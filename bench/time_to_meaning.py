@@ -103,10 +103,10 @@ class TimedTrainer(NeuralTrainer):
 
     clock: Clock
 
-    def type_vectors(self):
+    def type_vectors(self, words=None):
         self.clock.start()
         try:
-            return super().type_vectors()
+            return super().type_vectors(words)
         finally:
             self.clock.stop()
 
@@ -145,6 +145,8 @@ def run_one(stream: TokenStream, evaluator: Evaluator, overrides: dict, seed: in
             return evaluator(vectors)
         finally:
             clock.stop()
+
+    metrics.words = evaluator.words  # the trainer encodes only the test words per epoch
 
     def on_epoch(row: dict) -> None:
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0

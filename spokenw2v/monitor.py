@@ -36,6 +36,11 @@ class Evaluator:
             test_set = evaluate.build_test_set(reference, evaluate.word_frequencies(sentences), seed=seed)
         return cls(reference, test_set)
 
+    @property
+    def words(self) -> set[str]:
+        """The words of the test set's pairs: the only vectors the metrics read."""
+        return set(self.test_set.word1) | set(self.test_set.word2)
+
     def __call__(self, model: WordVectors) -> dict[str, float]:
         out = {k: math.nan for k in METRIC_KEYS + [f"dev_{k}" for k in DEV_KEYS]}
         for split, prefix in ((evaluate.Split.TEST, ""), (evaluate.Split.DEV, "dev_")):

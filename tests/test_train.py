@@ -414,3 +414,28 @@ def test_merged_buckets_encode_as_separate_buckets():
     torch.testing.assert_close(merged, apart, atol=1e-6, rtol=1e-5)
     for a, b in zip(g_merged, [p.grad for p in enc.parameters()]):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+def test_per_epoch_metrics_encode_only_the_test_words(tmp_path):
+    """The vectors of a subset of words are those rows of every type's vectors (the per-epoch
+    metrics read only test words), and the metrics logged per epoch are the metrics of the
+    full vectors."""
+    from spokenw2v.monitor import Evaluator
+
+    sentences = topic_corpus()
+    stream = char_stream(sentences)
+    ref = train_text(sentences, TextConfig(dim=16, epochs=3, min_count=1))[0]
+    evaluator = Evaluator.build(ref, sentences, seed=0)
+    trainer = NeuralTrainer(stream, tiny_cfg(stream, epochs=1), torch.device("cpu"), tmp_path, evaluator=evaluator)
+    result = trainer.run()
+    assert evaluator.words <= set(stream.words)
+    words = set(sorted(evaluator.words)[:7]) | {"not-a-word"}
+    part = trainer.type_vectors(words)
+    assert len(part.words) == 7
+    assert sorted(part.words) == sorted(words & set(stream.words))
+    full = {w: v for w, v in zip(result.vectors.words, result.vectors.vectors)}
+    # equal up to float rounding (another set of sequences is another batch shape)
+    np.testing.assert_allclose(np.stack([full[w] for w in part.words]), part.vectors, rtol=1e-5, atol=1e-6)
+    logged = result.rows[-1]
+    for key, value in evaluator(result.vectors).items():
+        assert logged[key] == pytest.approx(value, rel=1e-4, abs=1e-6, nan_ok=True), key
