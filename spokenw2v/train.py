@@ -131,7 +131,9 @@ class NeuralTrainer:
 
     Writes into ``out_dir`` (rank 0 only): ``last.pt`` after every epoch (epoch 0 = before
     training), ``best.pt`` (highest metric A on the dev split with an evaluator, else lowest loss) and
-    ``metrics.tsv``.  Under DDP only rank 0 needs an ``evaluator`` (other ranks ignore it and
+    ``metrics.tsv``.  With an evaluator the metrics are computed after every ``eval_every``-th
+    epoch and after the last (the other epochs' rows have none, and ``best.pt`` is chosen among
+    the epochs with metrics).  Under DDP only rank 0 needs an ``evaluator`` (other ranks ignore it and
     may pass None) and only rank 0 computes the final word-type vectors; the ranks meet at
     the same collective operations either way.  With ``resume`` it continues from ``out_dir/last.pt``; its
     configuration must equal ``cfg`` except for ``epochs``, and the data must be the same.
@@ -139,12 +141,15 @@ class NeuralTrainer:
 
     def __init__(self, stream: TokenStream, cfg: TrainConfig, device: torch.device, out_dir: str | os.PathLike,
                  evaluator: Evaluator | None = None, resume: bool = False, dist: Distributed | None = None,
-                 hooks: Hooks | None = None, inputs: dict | None = None):
+                 hooks: Hooks | None = None, inputs: dict | None = None, eval_every: int = 1):
         self.stream = stream
         self.cfg = cfg.resolved()
         self.device = device
         self.out_dir = Path(out_dir)
         self.evaluator = evaluator
+        if eval_every < 1:
+            raise SpokenW2VError(f"--eval-every must be >= 1, found {eval_every}")
+        self.eval_every = eval_every  # metrics after every eval_every-th epoch and after the last
         self.resume = resume
         self.dist = dist or Distributed()
         if not self.dist.main:
@@ -328,7 +333,8 @@ class NeuralTrainer:
             step += len(batches)
             seconds = time.perf_counter() - t0
             mean_loss = dist.mean(mean_loss)
-            metrics = self.evaluator(self._test_vectors()) if (self.evaluator and dist.main) else None
+            due = epoch % self.eval_every == 0 or epoch == cfg.epochs
+            metrics = self.evaluator(self._test_vectors()) if (self.evaluator and dist.main and due) else None
             rows.append(metrics_row(epoch, mean_loss, batches.centre_words * dist.world / max(seconds, 1e-9),
                                     elapsed0 + time.perf_counter() - t_start, metrics))
             score = self._score(rows[-1])

@@ -62,6 +62,7 @@ class TrainOptions:
     min_count: int = 5
     workers: int = 1
     token_vectors: Optional[Path] = None
+    eval_every: int = 1
 
 
 class StepProgress(Protocol):
@@ -234,7 +235,8 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
         hooks = Hooks(on_step=progress.on_step if progress is not None else None, on_epoch=on_epoch,
                       on_message=log)
         trainer = NeuralTrainer(stream, cfg, dev, out, evaluator=evaluator, resume=opts.resume, dist=dist,
-                                hooks=hooks, inputs={**inputs, "token_vectors": absolute(opts.token_vectors)})
+                                hooks=hooks, inputs={**inputs, "token_vectors": absolute(opts.token_vectors)},
+                                eval_every=opts.eval_every)
         try:
             with progress if progress is not None else contextlib.nullcontext():
                 result = trainer.run()

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from spokenw2v import io
@@ -63,6 +64,29 @@ def test_text_then_e2e_with_metrics_and_resume(tmp_path, corpus):
     assert r.exit_code == 1
     assert "another configuration" in r.output and "window" in r.output
     assert (run / "vectors.vec").read_bytes() == before
+
+
+def test_eval_every_logs_metrics_every_nth_epoch_and_the_last(tmp_path, corpus):
+    ref = tmp_path / "ref"
+    assert invoke("train", "text", "--corpus", corpus, "--out", ref, "--epochs", "3", "--min-count", "1",
+                  "-q").exit_code == 0
+    runs = {}
+    for every in ("1", "2"):
+        run = runs[every] = tmp_path / f"e2e-{every}"
+        r = invoke("train", "e2e", "--corpus", corpus, "--out", run, "--reference", ref / "vectors.vec",
+                   "--epochs", "5", "--eval-every", every, "--batch-tokens", "128", "--negatives", "10",
+                   "--device", "cpu", "-q")
+        assert r.exit_code == 0, r.output
+    _, every1 = io.read_tsv(runs["1"] / "metrics.tsv", ["epoch", "loss", "A", "dev_A"])
+    _, every2 = io.read_tsv(runs["2"] / "metrics.tsv", ["epoch", "loss", "A", "dev_A"])
+    assert [r["A"] != "" for _, r in every2] == [True, False, True, False, True, True]  # epochs 0, 2, 4, 5
+    for (_, a), (_, b) in zip(every1, every2):  # the same training; metrics where they were computed
+        assert a["loss"] == b["loss"] and (b["A"] == "" or a["A"] == b["A"])
+    assert (runs["1"] / "vectors.vec").read_bytes() == (runs["2"] / "vectors.vec").read_bytes()
+    best = torch.load(runs["2"] / "best.pt", weights_only=False)["epoch"]
+    assert best in (0, 2, 4, 5)
+    r = invoke("train", "e2e", "--corpus", corpus, "--out", tmp_path / "bad", "--eval-every", "0")
+    assert r.exit_code != 0 and "--eval-every" in r.output
 
 
 def test_two_stage_cli(tmp_path, corpus):

@@ -95,6 +95,9 @@ def train_command(
                                            "neural default 100*s)."),
     min_count: int = ranged(POSITIVE, 5, "--min-count", help="text/oracle: ignore words with fewer tokens."),
     workers: int = ranged(POSITIVE, 1, "--workers", help="text/oracle: gensim threads (1 = reproducible)."),
+    eval_every: int = ranged(POSITIVE, 1, "--eval-every", help="e2e/two-stage with --reference: the metrics after "
+                             "every N-th epoch and after the last (encoding every test word's tokens costs about "
+                             "a sixth of an epoch on speech units)."),
     token_vectors: Optional[Path] = typer.Option(None, "--token-vectors", help="Also write one vector per "
                                                  "token (NPZ; neural kinds)."),
     quiet: bool = QuietOption,
@@ -115,7 +118,7 @@ def train_command(
         negatives=negatives, noise_power=noise_power, subsample=subsample, negative_sampling=negative_sampling,
         pool_size=pool_size, batch_tokens=batch_tokens, length_buckets=length_buckets,
         type_token_cap=type_token_cap, ae_epochs=ae_epochs, amp=amp, dims=dims, min_count=min_count,
-        workers=workers, token_vectors=token_vectors))
+        workers=workers, token_vectors=token_vectors, eval_every=eval_every))
     check_stdio({"--corpus": opts.corpus, "--segments": opts.segments, "--word-units": opts.word_units,
                  "--reference": opts.reference, "--test-set": opts.test_set})
     check_paths([opts.corpus, opts.segments, opts.units, opts.word_units, opts.reference, opts.test_set],
