@@ -76,6 +76,26 @@ def test_segments_then_featurize_mfcc(tiny, tmp_path):
         np.testing.assert_allclose(frames, feats[utt].astype(np.float32), rtol=2e-3, atol=0.05)
 
 
+def test_mfcc_hop_ms_sets_the_frame_rate(tiny, tiny_hubert, tmp_path):
+    """--hop-ms 20: 50 frames/s, frame i centred on sample 320 i, the same spectra as every
+    second frame at 10 ms up to the deltas (their window spans twice the time)."""
+    ten, twenty = tmp_path / "10.npz", tmp_path / "20.npz"
+    assert run("featurize", tiny.audio_list, "--out", ten, "--dtype", "float32", "-q").exit_code == 0
+    r = run("featurize", tiny.audio_list, "--out", twenty, "--dtype", "float32", "--hop-ms", "20", "-q")
+    assert r.exit_code == 0, r.output
+    a, b = read_features(ten), read_features(twenty)
+    assert (b.info.frame_rate, b.info.frame_offset, b.info.frame_width) == (50.0, 0.0, 0.025)
+    for utt in tiny.utts:
+        fa, fb = dict(a.items())[utt], dict(b.items())[utt]
+        assert fb.shape == (1 + tiny.samples_16k[utt] // 320, 39)
+        np.testing.assert_allclose(fb[:, :13], fa[::2, :13], rtol=1e-3, atol=0.1)  # the cepstra themselves
+    for bad, needle in ((["--hop-ms", "0"], "--hop-ms"), (["--hop-ms", "30"], "--hop-ms"),
+                        (["--hop-ms", "20", "--feature", "hubert", "--model", tiny_hubert], "applies to --feature mfcc")):
+        r = run("featurize", tiny.audio_list, "--out", tmp_path / "bad.npz", *bad)
+        assert_one_error_line(r, needle)
+        assert not (tmp_path / "bad.npz").exists()
+
+
 def test_featurize_tiny_hubert(tiny, tiny_hubert, tmp_path):
     out = tmp_path / "hubert.npz"
     r = run("featurize", tiny.audio_list, "--out", out, "--feature", "hubert", "--model", tiny_hubert,

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import SpokenW2VError
-from .options import ABOVE_ZERO, NON_NEGATIVE, POSITIVE, ranged
+from .options import ABOVE_ZERO, HOP_MS, NON_NEGATIVE, POSITIVE, ranged
 from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio
 
 
@@ -24,7 +24,8 @@ def parse_shard(text: str) -> tuple[int, int]:
     return i, n
 
 
-from ..features import FeatureDtype, FeatureKind, Normalize  # noqa: E402  (enums for the options)
+from ..audio import SAMPLE_RATE  # noqa: E402
+from ..features import FeatureDtype, FeatureKind, MFCCConfig, Normalize  # noqa: E402  (enums for the options)
 
 
 @app.command("featurize")
@@ -55,6 +56,8 @@ def featurize_command(
     batch_seconds: float = ranged(ABOVE_ZERO, 200.0, "--batch-seconds", help="Padded audio seconds per batch on CUDA."),
     workers: Optional[int] = ranged(NON_NEGATIVE, None, "--workers", help="Threads reading and resampling audio "
                                                   "(0 = read in the main thread); default 8 on CUDA, 1 on CPU."),
+    hop_ms: Optional[int] = ranged(HOP_MS, None, "--hop-ms", help="MFCC: milliseconds between frames (default "
+                                   "10, 100 frames/s; 20 gives 50 frames/s, the rate of HuBERT's units)."),
     normalize: Normalize = typer.Option(Normalize.AUTO, "--normalize", help="Waveform normalisation for the "
                                         "models: auto follows the model's preprocessor config."),
     quiet: bool = QuietOption,
@@ -87,9 +90,12 @@ def featurize_command(
 
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
+    if hop_ms is not None and feature != FeatureKind.MFCC:
+        raise SpokenW2VError(f"--hop-ms applies to --feature mfcc (a {feature.value} model has its own frame rate)")
+    mfcc = MFCCConfig() if hop_ms is None else MFCCConfig(hop_length=hop_ms * SAMPLE_RATE // 1000)
     opts = FeaturizeOptions(feature=feature, model=model, layer=layer, device=str(dev), normalize=normalize,
                             dtype=dtype, shard_index=index, shard_count=count, shard_frames=shard_frames,
-                            batch_seconds=batch_seconds, workers=workers, skip_bad=skip_bad)
+                            batch_seconds=batch_seconds, workers=workers, skip_bad=skip_bad, mfcc=mfcc)
     with log.progress() as bar:
         tasks: dict[str, int] = {}
 

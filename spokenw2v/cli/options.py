@@ -71,6 +71,8 @@ AT_LEAST_ZERO = Range(0, None)
 FRACTION = Range(0, 1, low_open=True)
 #: Any finite number.
 FINITE = Range()
+#: MFCC frame hops in milliseconds: at most the 25 ms window, so no sample goes unread.
+HOP_MS = Range(1, 25)
 
 
 def ranged(allowed: Range, default, *param_decls: str, **kwargs):
