@@ -73,20 +73,30 @@ class PresetValues:
     subsample: float  # frequent-word subsampling threshold t (0 = off)
     warmup: int  # steps over which the learning rate rises linearly from lr/warmup to lr (0 = off)
     schedule: Schedule = Schedule.constant  # the learning rate after the warm-up
+    batch_tokens: int = 512  # centre words per step
+    #: characters at s = 1: (centre words per step, learning rate, warm-up steps) in place of
+    #: (batch_tokens, lr, warmup); None = the same as speech units
+    chars_steps: tuple[int, float, int] | None = None
 
 
 #: ``paper``: the published settings (lr 1e-3, 1e-4 for s > 2; negatives drawn uniformly from
 #: the token stream; no subsampling; no warm-up).  ``fast``: lr 5e-3 (5e-4 for s > 2), word2vec's
 #: frequent-word subsampling with t = 1e-3, unigram^0.75 negatives and a linear learning-rate
 #: warm-up over the first 100 steps; it learns semantic structure in a CPU-sized run much faster
-#: than ``paper`` (measured in bench/RESULTS.md).  The warm-up matters at s = 2, the largest
+#: than ``paper`` (measured in bench/RESULTS.md).  On characters at s = 1 ``fast`` takes steps of
+#: 2048 centre words at lr 1e-2 after a 25-step warm-up: a character sequence is a few symbols,
+#: so a step's cost is mostly its fixed per-time-step work, and 4 times larger steps reached the
+#: same quality 2.1-2.8 times sooner in CPU time (3 seeds on Genesis, 1 on held-out Matthew;
+#: bench/RESULTS.md, "Time to meaning").  On speech units larger steps learned less per epoch
+#: and saved little per epoch (the sequences are 3.7 times longer), so units keep 512.  The warm-up matters at s = 2, the largest
 #: scale that gets the high rate: Adam's first steps move every weight by about ``lr`` whatever
 #: the gradient's size (so clipping the gradient norm does not limit them), and through two GRU
 #: layers and two linear layers such steps at 5e-3 blew single-step losses up to ~300 (from the
 #: starting 41.6) in the first epoch.
 PRESETS: dict[Preset, PresetValues] = {
     Preset.paper: PresetValues(lr=1e-3, lr_large=1e-4, noise_power=1.0, subsample=0.0, warmup=0),
-    Preset.fast: PresetValues(lr=5e-3, lr_large=5e-4, noise_power=0.75, subsample=1e-3, warmup=100),
+    Preset.fast: PresetValues(lr=5e-3, lr_large=5e-4, noise_power=0.75, subsample=1e-3, warmup=100,
+                              chars_steps=(2048, 1e-2, 25)),
 }
 
 DEFAULT_PRESET = Preset.fast
@@ -129,7 +139,7 @@ class TrainConfig:
     lr_schedule: str | None = None  # a Schedule (from the preset when None)
     weight_decay: float = 0.01
     grad_clip: float = 5.0  # clip the gradient norm of a step (0 = off); steady-state norms are ~3
-    batch_tokens: int = 512  # centre words per step (a contiguous span of the token stream)
+    batch_tokens: int | None = None  # centre words per step (a contiguous span of the token stream; from the preset)
     length_buckets: int = 4  # padded GRU calls per encoder per step (sequences sorted by length)
     epochs: int = 20
     seed: int = 0
@@ -154,16 +164,20 @@ class TrainConfig:
         except ValueError as exc:
             raise SpokenW2VError(str(exc)) from None
         values = asdict(self)
+        steps = (preset.chars_steps if self.symbols == "chars" and s == 1 and preset.chars_steps else
+                 (preset.batch_tokens, preset.lr if s <= 2 else preset.lr_large, preset.warmup))
+        batch = steps[0] if self.batch_tokens is None else self.batch_tokens
         values.update(
+            batch_tokens=batch,
             hidden=50 * s if self.hidden is None else self.hidden,
             gru_layers=s if self.gru_layers is None else self.gru_layers,
             linear_layers=self.linear_layers if self.linear_layers is not None else s,
             dim=100 * s if self.dim is None else self.dim,
             noise_power=preset.noise_power if self.noise_power is None else self.noise_power,
             subsample=preset.subsample if self.subsample is None else self.subsample,
-            lr=(preset.lr if s <= 2 else preset.lr_large) if self.lr is None else self.lr,
-            pool_size=self.batch_tokens if self.pool_size is None else self.pool_size,
-            warmup=preset.warmup if self.warmup is None else self.warmup,
+            lr=steps[1] if self.lr is None else self.lr,
+            pool_size=batch if self.pool_size is None else self.pool_size,
+            warmup=steps[2] if self.warmup is None else self.warmup,
             lr_schedule=preset.schedule.value if self.lr_schedule is None else self.lr_schedule,
         )
         cfg = TrainConfig(**values)

@@ -30,11 +30,13 @@ class DemoConfig:
     jobs: int = 2  # synthesis worker processes
     device: str = "auto"
     k: int = 100  # k-means units over MFCC frames
-    char_epochs: int = 45  # character models (e2e and two-stage)
+    hop_ms: int = 20  # MFCC frame hop: 50 frames/s, the rate of HuBERT's units (shorter unit sequences than 10 ms)
+    char_epochs: int = 60  # character models (e2e and two-stage; 2048 centre words per step under ``fast``)
     char_ae_epochs: int = 30  # auto-encoder epochs of the character two-stage model
     unit_epochs: int = 45  # unit models (e2e and two-stage) on the one-voice speech
     unit_ae_epochs: int = 5
     voices_epochs: int = 0  # e2e on the units of the many-voice speech (0 = leave that rung out)
+    unit_eval_every: int = 3  # e2e on units: metrics every 3rd epoch (and the last); they cost a sixth of an epoch
     sweep_rates: tuple[float, ...] = SWEEP_RATES
 
 

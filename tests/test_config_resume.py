@@ -35,7 +35,7 @@ def test_merged_config_of_a_resumed_run_keeps_the_checkpoint_and_takes_the_optio
     base = {"kind": "e2e", "symbols": "chars", "vocab_size": 27}
     saved = TrainConfig(**base, window=2, epochs=3).resolved().to_dict()
     cfg = merged_config(base, {"epochs": 6, "seed": None}, saved, "run/last.pt")
-    assert (cfg.window, cfg.epochs, cfg.lr, cfg.seed) == (2, 6, 5e-3, 0)
+    assert (cfg.window, cfg.epochs, cfg.lr, cfg.seed) == (2, 6, 1e-2, 0)  # fast on characters at s = 1
     # an explicit option replaces the saved field, derived fields stay as saved (the trainer then
     # reports every difference from the checkpoint)
     cfg = merged_config(base, {"scale": 2}, saved, "run/last.pt")

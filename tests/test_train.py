@@ -205,9 +205,18 @@ def test_warmup_schedule_is_applied_by_global_step(tmp_path):
     cfg = TrainConfig(vocab_size=5, lr=0.01, warmup=4).resolved()
     assert [cfg.lr_at(i) for i in range(6)] == pytest.approx([0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01])
     assert TrainConfig(vocab_size=5, lr=0.01, warmup=0).resolved().lr_at(0) == 0.01
-    # presets: fast warms up, paper (the published settings) does not
-    assert TrainConfig(vocab_size=5).resolved().warmup == 100
-    assert TrainConfig(vocab_size=5, preset="paper").resolved().warmup == 0
+    # presets: fast warms up, paper (the published settings) does not; fast takes larger steps on
+    # characters at s = 1 (and only there)
+    units = TrainConfig(vocab_size=5, symbols="units").resolved()
+    assert (units.warmup, units.batch_tokens, units.pool_size, units.lr) == (100, 512, 512, 5e-3)
+    chars = TrainConfig(vocab_size=5, symbols="chars").resolved()
+    assert (chars.warmup, chars.batch_tokens, chars.pool_size, chars.lr) == (25, 2048, 2048, 1e-2)
+    chars2 = TrainConfig(vocab_size=5, symbols="chars", scale=2).resolved()
+    assert (chars2.warmup, chars2.batch_tokens, chars2.lr) == (100, 512, 5e-3)
+    mine = TrainConfig(vocab_size=5, symbols="chars", batch_tokens=300, lr=0.02).resolved()
+    assert (mine.batch_tokens, mine.pool_size, mine.lr, mine.warmup) == (300, 300, 0.02, 25)
+    paper = TrainConfig(vocab_size=5, preset="paper").resolved()
+    assert (paper.warmup, paper.batch_tokens, paper.lr) == (0, 512, 1e-3)
     # a resolved configuration saved before the warm-up existed resumes without one
     old = {k: v for k, v in TrainConfig(vocab_size=5).resolved().to_dict().items() if k != "warmup"}
     assert TrainConfig.from_dict(old).resolved().warmup == 0

@@ -16,7 +16,7 @@ import typer
 
 from ..errors import SpokenW2VError
 from ..rundir import check_output_dir, marked_by
-from .options import MAX_COUNT, NON_NEGATIVE, POSITIVE, SEED, Range, ranged
+from .options import HOP_MS, MAX_COUNT, NON_NEGATIVE, POSITIVE, SEED, Range, ranged
 from .common import QuietOption, app, err_console, guarded, out_console, refuse_stdio
 
 DEMO_RECORD = "demo.json"
@@ -152,7 +152,9 @@ def demo_command(
                        "side (0 = one per CPU core)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda for the neural models."),
     k: int = ranged(Range(2, MAX_COUNT), 100, "--k", help="Number of k-means units over the MFCC frames."),
-    char_epochs: int = ranged(POSITIVE, 45, "--char-epochs", help="Epochs of the character models (two-stage, e2e)."),
+    hop_ms: int = ranged(HOP_MS, 20, "--hop-ms", help="MFCC frame hop in milliseconds (20: 50 frames/s; 10: the "
+                         "100 frames/s of earlier demos)."),
+    char_epochs: int = ranged(POSITIVE, 60, "--char-epochs", help="Epochs of the character models (two-stage, e2e)."),
     unit_epochs: int = ranged(POSITIVE, 45, "--unit-epochs", help="Epochs of the unit models (two-stage, e2e) on the "
                                         "one-voice speech."),
     voices_epochs: int = ranged(NON_NEGATIVE, 0, "--voices-epochs",
@@ -188,10 +190,10 @@ def demo_command(
     refuse_stdio(out, "OUT", "the demo writes a directory")
     check_output_dir(out, marked_by(DEMO_RECORD, "a demo run directory"), "expected a demo run directory")
     cfg = DemoConfig(words=words, seed=seed, jobs=jobs if jobs > 0 else default_jobs(), device=device, k=k,
-                     char_epochs=char_epochs, unit_epochs=unit_epochs, voices_epochs=voices_epochs,
+                     hop_ms=hop_ms, char_epochs=char_epochs, unit_epochs=unit_epochs, voices_epochs=voices_epochs,
                      char_ae_epochs=ae_epochs or 30, unit_ae_epochs=ae_epochs or 5)
     p = layout(out)
-    record = {"words": words, "seed": seed, "device": device, "k": k, "char_epochs": char_epochs,
+    record = {"words": words, "seed": seed, "device": device, "k": k, "hop_ms": hop_ms, "char_epochs": char_epochs,
               "unit_epochs": unit_epochs, "voices_epochs": voices_epochs, "ae_epochs": ae_epochs}
     out.mkdir(parents=True, exist_ok=True)
     record_path = out / DEMO_RECORD
@@ -265,7 +267,8 @@ def demo_command(
     out_console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
     out_console.print(
         f"Models: text = gensim skipgram on the transcript (the reference); *-chars = character sequences "
-        f"of the words ({char_epochs} epochs); *-units = MFCC k-means units (k = {k}) of the words spoken by "
+        f"of the words ({char_epochs} epochs); *-units = MFCC k-means units (k = {k}, {1000 / hop_ms:g} frames/s) of the "
+        f"words spoken by "
         f"one synthesized voice (espeak-ng en-us, 170 wpm; {unit_epochs} epochs)"
         + (f"; e2e-units-voices = the same on the text spoken in 24 synthesized voice settings (en-us, en-gb "
            f"x 4 variants x 3 rates; {voices_epochs} epochs)" if voices_epochs > 0 else "")
@@ -279,7 +282,7 @@ def demo_command(
         highlight=False, soft_wrap=True)
 
     def describe(name: str, found: dict, path: Path) -> str:
-        return (f"{name} (MFCC, k = {k}, {path}): {found['mean_frames']:.1f} frames and "
+        return (f"{name} (MFCC at {1000 / hop_ms:g} frames/s, k = {k}, {path}): {found['mean_frames']:.1f} frames and "
                 f"{found['mean_units']:.2f} units per word token (duplicates merged); "
                 f"{found['mean_sequences_per_type']:.2f} distinct unit sequences per word type; "
                 f"{100 * found['unique_fraction']:.1f}% of tokens have a sequence no other word shares; "

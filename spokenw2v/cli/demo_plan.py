@@ -51,9 +51,10 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
 
     def unit_model(kind: str, name: str, segments: Path, units: Path, epochs: int, after: tuple[str, ...],
                    ae: bool) -> Stage:
+        every = ["--eval-every", str(cfg.unit_eval_every)] if kind == "e2e" and cfg.unit_eval_every > 1 else []
         return Stage(name, ["train", kind, "--segments", str(segments), "--units", str(units), "--out",
                             str(runs / name), "--reference", str(ref), "--epochs", str(epochs),
-                            *(["--ae-epochs", str(cfg.unit_ae_epochs)] if ae else []), "--seed", seed, *dev],
+                            *(["--ae-epochs", str(cfg.unit_ae_epochs)] if ae else []), *every, "--seed", seed, *dev],
                      runs / name / "vectors.vec", after)
 
     stages = [
@@ -65,7 +66,8 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
                             "--reference", str(ref), "--epochs", str(cfg.char_epochs), "--seed", seed, *dev],
               runs / "e2e-chars" / "vectors.vec", ("text",)),
         Stage("featurize", ["featurize", str(p["audio"]), "--out", str(p["feats"]), "--feature", "mfcc",
-                            "--segments", str(p["segments"]), "--device", "cpu"], p["feats"], ("synthesize",)),
+                            "--hop-ms", str(cfg.hop_ms), "--segments", str(p["segments"]), "--device", "cpu"],
+              p["feats"], ("synthesize",)),
         Stage("discretize", ["discretize", str(p["feats"]), "--out", str(p["units"]), "--codebook", str(p["codebook"]),
                              "--k", str(cfg.k), "--segments", str(p["segments"]), "--in-words", "--seed", seed,
                              "--device", "cpu"], p["units"], ("featurize",)),
@@ -86,7 +88,7 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
                                         voices, "--variants", variants, "--rates", rates_, "--seed", seed,
                                         "--jobs", str(cfg.jobs)], p["segments_voices"]),
             Stage("featurize-voices", ["featurize", str(p["audio_voices"]), "--out", str(p["feats_voices"]),
-                                       "--feature", "mfcc", "--segments", str(p["segments_voices"]), "--device",
+                                       "--feature", "mfcc", "--hop-ms", str(cfg.hop_ms), "--segments", str(p["segments_voices"]), "--device",
                                        "cpu"], p["feats_voices"], ("synthesize-voices",)),
             Stage("discretize-voices", ["discretize", str(p["feats_voices"]), "--out", str(p["units_voices"]),
                                         "--codebook", str(p["codebook_voices"]), "--k", str(cfg.k), "--segments",

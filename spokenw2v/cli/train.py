@@ -60,12 +60,13 @@ def train_command(
     preset: Optional[Preset] = typer.Option(None, "--preset", help=f"Optimisation preset of the neural kinds "
                                             f"(default {DEFAULT_PRESET.value}): fast = lr 5e-3 (5e-4 for "
                                             f"s > 2) with a 100-step warm-up, subsampling 1e-3, unigram^0.75 "
-                                            f"negatives; paper = lr 1e-3 (1e-4 for s > 2), no warm-up, no "
+                                            f"negatives (characters at s = 1: 2048 centre words per step, lr "
+                                            f"1e-2, 25-step warm-up); paper = lr 1e-3 (1e-4 for s > 2), no warm-up, no "
                                             f"subsampling, uniform negatives."),
     lr: Optional[float] = ranged(ABOVE_ZERO, None, "--lr", help="Learning rate (AdamW; default from the preset)."),
     warmup: Optional[int] = ranged(NON_NEGATIVE, None, "--warmup", help="Steps over which the learning rate rises "
-                                                 "linearly to --lr (0 = off; default from the preset: fast 100, "
-                                                 "paper 0)."),
+                                                 "linearly to --lr (0 = off; default from the preset: fast 100 "
+                                                 "(characters at s = 1: 25), paper 0)."),
     lr_schedule: Optional[Schedule] = typer.Option(None, "--lr-schedule", help="The learning rate after the "
                                                    "warm-up: constant, or a linear or cosine decay to 0 at the "
                                                    "last epoch (default from the preset)."),
@@ -83,7 +84,7 @@ def train_command(
     pool_size: Optional[int] = ranged(POSITIVE, None, "--pool-size", help="Tokens in the shared negative pool "
                                                 "(default: --batch-tokens)."),
     batch_tokens: Optional[int] = ranged(POSITIVE, None, "--batch-tokens", help="Centre words per step "
-                                                   "(default 512)."),
+                                                   "(default 512; fast on characters at s = 1: 2048)."),
     length_buckets: Optional[int] = ranged(POSITIVE, None, "--length-buckets", help="Padded GRU calls per "
                                                      "encoder and step (default 4)."),
     type_token_cap: Optional[int] = ranged(POSITIVE, None, "--type-token-cap", help="Tokens averaged into a word "
