@@ -21,7 +21,8 @@ from .npz import (CODEBOOK_FORMAT, FEATURES_FORMAT, FORMAT_VERSION, REQUIRED_KEY
                   part_staging_prefix, read_codebook, read_durations, read_features, read_token_vectors, read_units,
                   shard_part, write_codebook, write_features, write_token_vectors, write_units)
 from .records import (DEMO_FORMAT, EVALUATION_FORMAT, NOISE_REPORT_FORMAT, RECORD_KEYS, RECORD_VERSION,
-                      RUN_CONFIG_FORMAT, SYNTHESIS_FORMAT, read_record, record_payload, record_text, write_record)
+                      RUN_CONFIG_FORMAT, SYNTHESIS_FORMAT, WORD_UNITS_REPORT_FORMAT, read_record, record_payload,
+                      record_text, write_record)
 from .segments import (Segments, WordUnits, read_segments, read_word_units, segment_order, sort_segments,
                        validate_segments, write_segments, write_word_units)
 from .tables import (TEST_SET_COLUMNS, TEST_SET_RELATIONS, TEST_SET_SPLITS, SimilarityPairs, TestSet, WordVectors,
@@ -38,7 +39,8 @@ __all__ = [
     "part_staging_prefix", "read_codebook", "read_durations", "read_features", "read_token_vectors", "read_units",
     "shard_part", "write_codebook", "write_features", "write_token_vectors", "write_units",
     "DEMO_FORMAT", "EVALUATION_FORMAT", "NOISE_REPORT_FORMAT", "RECORD_KEYS", "RECORD_VERSION",
-    "RUN_CONFIG_FORMAT", "SYNTHESIS_FORMAT", "read_record", "record_payload", "record_text", "write_record",
+    "RUN_CONFIG_FORMAT", "SYNTHESIS_FORMAT", "WORD_UNITS_REPORT_FORMAT", "read_record", "record_payload", "record_text",
+    "write_record",
     "Segments", "WordUnits", "read_segments", "read_word_units", "segment_order", "sort_segments",
     "validate_segments", "write_segments", "write_word_units",
     "TEST_SET_COLUMNS", "TEST_SET_RELATIONS", "TEST_SET_SPLITS", "SimilarityPairs", "TestSet", "WordVectors",
