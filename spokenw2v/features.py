@@ -166,8 +166,21 @@ class MFCCFeaturizer:
         self.info = FrameInfo(frame_rate=SAMPLE_RATE / c.hop_length, frame_offset=0.0,
                               frame_width=c.n_fft / SAMPLE_RATE, feature=FeatureKind.MFCC.value)
 
+        self.warp = 1.0
+        self._plain_fb = self._transform.MelSpectrogram.mel_scale.fb.clone()
+
     def n_frames(self, n_samples: int) -> int:
         return 1 + n_samples // self.config.hop_length
+
+    def set_warp(self, alpha: float) -> None:
+        """Vocal-tract-length warp factor of the following calls (1.0 = plain MFCC):
+        the mel filters' edge frequencies go through Kaldi's piecewise-linear VTLN warp
+        (:func:`vtln_filterbank`), so ``alpha`` < 1 moves them up (for shorter vocal tracts)."""
+        if alpha == self.warp:
+            return
+        fb = self._plain_fb if alpha == 1.0 else vtln_filterbank(self.config, alpha)
+        self._transform.MelSpectrogram.mel_scale.fb.copy_(fb)
+        self.warp = float(alpha)
 
     def __call__(self, waves: Sequence[np.ndarray]) -> list[np.ndarray]:
         import torchaudio.functional as AF
@@ -183,6 +196,39 @@ class MFCCFeaturizer:
                     m = torch.cat([m, d, dd], dim=0)  # (39, F)
                 out.append(m.T.contiguous().numpy())
         return out
+
+
+#: Warp factors :func:`vtln_filterbank` accepts (Kaldi's warp needs the factor near 1).
+WARP_RANGE = (0.7, 1.3)
+#: Below and above these frequencies (Hz; the upper one below the top filter edge) the warp
+#: is linear pieces that keep the band's ends in place (Kaldi's ``vtln_low`` 100 and ``vtln_high`` -500).
+VTLN_LOW, VTLN_HIGH_MARGIN = 100.0, 500.0
+
+
+def vtln_filterbank(config: MFCCConfig, alpha: float):
+    """The (n_fft // 2 + 1, n_mels) triangular mel filterbank of ``config`` (HTK mel scale, no
+    normalisation, as torchaudio's MFCC) whose filter edge frequencies ``f`` are warped to
+    ``F(f)`` by Kaldi's piecewise-linear VTLN function (``F(f) = f / alpha`` in the middle of
+    the band, linear pieces to the band's ends; torchaudio's ``vtln_warp_freq``).  ``alpha`` 1
+    gives torchaudio's own filterbank (to float rounding; the tests check it)."""
+    import torch
+    import torchaudio.compliance.kaldi as kaldi
+
+    if not WARP_RANGE[0] <= alpha <= WARP_RANGE[1]:
+        raise SpokenW2VError(f"VTLN warp factor {alpha:g} is outside [{WARP_RANGE[0]:g}, {WARP_RANGE[1]:g}]")
+    f_max = config.f_max if config.f_max is not None else SAMPLE_RATE / 2
+    n_freqs = config.n_fft // 2 + 1
+    mel = lambda f: 2595.0 * np.log10(1.0 + f / 700.0)  # the HTK scale torchaudio's MFCC uses
+    pts = 700.0 * (10.0 ** (np.linspace(mel(config.f_min), mel(f_max), config.n_mels + 2) / 2595.0) - 1.0)
+    f_pts = torch.tensor(pts, dtype=torch.float32)
+    if alpha != 1.0:
+        f_pts = kaldi.vtln_warp_freq(VTLN_LOW, f_max - VTLN_HIGH_MARGIN, config.f_min, f_max, float(alpha), f_pts)
+    all_freqs = torch.linspace(0, SAMPLE_RATE // 2, n_freqs)
+    slopes = f_pts.unsqueeze(0) - all_freqs.unsqueeze(1)  # (n_freqs, n_mels + 2)
+    diff = f_pts[1:] - f_pts[:-1]
+    down = -slopes[:, :-2] / diff[:-1]
+    up = slopes[:, 2:] / diff[1:]
+    return torch.clamp(torch.minimum(down, up), min=0.0)
 
 
 def conv_geometry(kernels: Sequence[int], strides: Sequence[int]) -> tuple[int, int]:

@@ -49,6 +49,7 @@ class FeaturizeOptions:
     skip_bad: bool = False
     segments_tolerance: float = 0.02  # seconds a segment may end past the audio
     mfcc: MFCCConfig = field(default_factory=MFCCConfig)
+    warps: dict[str, float] | None = None  # MFCC only: VTLN warp factor per utterance (absent = 1.0)
 
     def __post_init__(self):
         self.feature = FeatureKind(self.feature)
@@ -314,6 +315,8 @@ def featurize_corpus(audio: str | os.PathLike, out: str | os.PathLike, options: 
         skipped.update(counts)
         infos = {u: it for u, it in infos.items() if u not in drop}
 
+    if opts.warps is not None and opts.feature != FeatureKind.MFCC:
+        raise SpokenW2VError(f"--vtln applies to --feature mfcc only, not {opts.feature.value}")
     featurizer = make_featurizer(opts.feature, opts.model, opts.layer, opts.device, opts.normalize, opts.mfcc)
     items = []
     for utt in sorted(infos):
@@ -429,6 +432,8 @@ def _run(items: Sequence[AudioInfo], featurizer: Featurizer, writer: _ShardWrite
         waves = {it.utt: w for it, w in pending}
         results: dict[str, np.ndarray] = {}
         for group in _batches({u: len(w) for u, w in waves.items()}, max_samples):
+            if opts.warps is not None:  # MFCC: one utterance per group (never batched)
+                featurizer.set_warp(opts.warps.get(group[0], 1.0))
             for u, f in zip(group, featurizer([waves[u] for u in group])):
                 results[u] = f
         for it, _ in pending:

@@ -124,3 +124,71 @@ def unit_statistics(sequences: Sequence[np.ndarray], words: Sequence[str] | None
         stats["mean_sequences_per_type"] = float(np.mean([len(s) for s in per_type.values()])) if per_type else 0.0
         stats["unique_fraction"] = (sum(len(per_seq[k]) == 1 for k in keys) / n) if n else 0.0
     return stats
+
+
+def unit_discrimination(sequences: Sequence[np.ndarray], words: Sequence[str], min_count: int = 10,
+                        triplets: int = 10000, seed: int = 0) -> dict[str, float | int | None]:
+    """How well word unit sequences tell words apart, in measures that do not grow with the
+    number of tokens per type.  Only word types with at least ``min_count`` tokens (and at least
+    two) count.
+
+    ``same_type_share``: for each such type, the fraction of its pairs of distinct tokens whose
+    unit sequences are identical, averaged over the types (each type weighs the same).
+
+    ABX on sequences, with the normalized edit distance d = Levenshtein / longer length (0 for
+    two empty sequences): ``triplets`` seeded triplets, each a type drawn uniformly, two distinct
+    tokens A and X of it, and a token B of another type (drawn uniformly, then its token);
+    ``abx_error`` is the fraction with d(A, X) > d(B, X), ties counting one half (0 = always
+    discriminated, 0.5 = chance).  ``same_word_distance`` and ``different_word_distance`` are
+    the mean d(A, X) and d(B, X) over the triplets.  The ABX keys are None with fewer than two
+    such types.
+    """
+    from rapidfuzz.distance import Levenshtein
+
+    if len(words) != len(sequences):
+        raise ValueError("words and sequences differ in length")
+    by_type: dict[str, list[int]] = {}
+    for j, w in enumerate(words):
+        by_type.setdefault(w, []).append(j)
+    types = sorted(w for w, js in by_type.items() if len(js) >= max(min_count, 2))
+    out: dict[str, float | int | None] = {"min_count": min_count, "measured_types": len(types),
+                                          "measured_tokens": sum(len(by_type[w]) for w in types),
+                                          "same_type_share": None, "abx_triplets": 0, "abx_error": None,
+                                          "same_word_distance": None, "different_word_distance": None}
+    if not types:
+        return out
+    keys = [tuple(np.asarray(s).tolist()) for s in sequences]
+    shares = []
+    for w in types:
+        counts: dict[tuple, int] = {}
+        for j in by_type[w]:
+            counts[keys[j]] = counts.get(keys[j], 0) + 1
+        n = len(by_type[w])
+        shares.append(sum(c * (c - 1) for c in counts.values()) / (n * (n - 1)))
+    out["same_type_share"] = float(np.mean(shares))
+    if len(types) < 2 or triplets < 1:
+        return out
+    rng = np.random.default_rng(seed)
+    sizes = np.array([len(by_type[w]) for w in types])
+    t = rng.integers(len(types), size=triplets)
+    a = rng.integers(sizes[t])
+    x = rng.integers(sizes[t] - 1)
+    x += x >= a  # a token of the same type other than A
+    u = rng.integers(len(types) - 1, size=triplets)
+    u += u >= t  # another type
+    b = rng.integers(sizes[u])
+
+    def dist(i: int, j: int) -> float:
+        return float(Levenshtein.normalized_distance(keys[i], keys[j]))
+
+    same = np.empty(triplets)
+    diff = np.empty(triplets)
+    for p in range(triplets):
+        tx = by_type[types[t[p]]]
+        ix = tx[x[p]]
+        same[p] = dist(tx[a[p]], ix)
+        diff[p] = dist(by_type[types[u[p]]][b[p]], ix)
+    errors = (same > diff) + 0.5 * (same == diff)
+    out.update(abx_triplets=triplets, abx_error=float(errors.mean()), same_word_distance=float(same.mean()),
+               different_word_distance=float(diff.mean()))
+    return out

@@ -192,6 +192,12 @@ def choose_settings(config: SynthesisConfig, index: int) -> tuple[UtteranceSetti
     return UtteranceSettings(voice, variant, rate, pitch, gain), rng
 
 
+def speaker_name(settings: UtteranceSettings) -> str:
+    """The speaker of an utterance in ``audio.tsv``: its voice and variant (``en-us-f3``; the
+    voice alone without a variant). Rate, pitch and gain vary within one speaker."""
+    return f"{settings.voice}-{settings.variant}" if settings.variant else settings.voice
+
+
 # --------------------------------------------------------------------------- one utterance
 
 
@@ -447,7 +453,7 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
 
     Writes ``audio/UTT.wav`` (16-bit PCM, ``config.sample_rate`` Hz, mono) and
     ``words/UTT.tsv`` (that utterance's segments) for each utterance, each atomically, and
-    skips utterances whose two files already exist; then ``audio.tsv`` (utt path),
+    skips utterances whose two files already exist; then ``audio.tsv`` (utt path speaker),
     ``segments.tsv`` (utt start end word), ``corpus.txt`` (tokens, one utterance per line),
     ``utterances.tsv`` (the seeded choices), ``phonemes.tsv`` (espeak-ng's phonemes of every
     token in its utterance's voice, in the word-units layout) and ``synthesis.json`` (config and corpus
@@ -504,7 +510,7 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
                 raise
 
     # corpus-level outputs, in corpus order, from the per-utterance files
-    parts, audio_list, durations, rows = [], {}, 0.0, []
+    parts, audio_list, speakers, durations, rows = [], {}, {}, 0.0, []
     per_voice: dict[str, int] = {}
     for i, u in enumerate(utterances):
         done = _read_done(out_dir, u, words_of[u.utt])
@@ -516,12 +522,13 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
         durations += dur
         settings, _ = choose_settings(config, i)
         per_voice[settings.voice] = per_voice.get(settings.voice, 0) + 1
+        speakers[u.utt] = speaker_name(settings)
         rows.append([u.utt, u.line, settings.voice, settings.variant or "-", settings.rate, settings.pitch,
                      f"{settings.gain:.4f}", len(seg), f"{dur:.4f}"])
     all_seg = Segments([x for p in parts for x in p.utt], np.concatenate([p.start for p in parts]),
                        np.concatenate([p.end for p in parts]), [w for p in parts for w in p.word])
     write_segments(out_dir / "segments.tsv", all_seg)
-    write_audio_list(out_dir / "audio.tsv", audio_list)
+    write_audio_list(out_dir / "audio.tsv", audio_list, speakers)
     write_corpus(out_dir / "corpus.txt", [words_of[u.utt] for u in utterances])
     write_tsv(out_dir / "utterances.tsv",
               ["utt", "line", "voice", "variant", "rate", "pitch", "gain", "words", "duration"], rows)

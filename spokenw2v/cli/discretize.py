@@ -10,7 +10,7 @@ import typer
 
 from ..errors import SpokenW2VError
 from .options import FRACTION, POSITIVE, SEED, ranged
-from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio, shown
+from .common import Log, QuietOption, app, check_paths, check_stdio, guarded, refuse_stdio, shown
 
 
 class _Bars:
@@ -120,24 +120,49 @@ def word_units_command(
     out: Path = typer.Option(..., "--out", "-o", help="Output TSV: utt start end word units; - for standard output."),
     merge: bool = typer.Option(True, "--merge/--no-merge",
                                help="Collapse runs of the same unit (5 5 3 3 5 -> 5 3 5)."),
+    report: Optional[Path] = typer.Option(None, "--report", help="Also write the statistics as JSON (- for "
+                                                                  "standard output)."),
+    min_count: int = ranged(POSITIVE, 10, "--min-count", help="Word types with at least this many tokens are "
+                                                              "measured by the share and ABX measures."),
+    triplets: int = ranged(POSITIVE, 10000, "--triplets", help="Sampled ABX triplets."),
+    seed: int = ranged(SEED, 0, "--seed", help="Seed of the ABX triplet sample."),
     quiet: bool = QuietOption,
 ) -> None:
-    """Write the unit sequence of every word token as a readable TSV, with statistics on stderr."""
-    from ..frames import unit_statistics, word_unit_sequences
-    from ..io import read_segments, read_units, write_word_units
+    """Write the unit sequence of every word token as a readable TSV, with statistics on stderr:
+    distinct sequences per type, the share of tokens whose sequence no other word has, the
+    chance that two tokens of one type have the same sequence, and a same-word/different-word
+    ABX error on normalized edit distances (types with at least --min-count tokens)."""
+    from ..frames import unit_discrimination, unit_statistics, word_unit_sequences
+    from ..io import WORD_UNITS_REPORT_FORMAT, all_or_nothing, read_segments, read_units, write_record, \
+        write_word_units
 
     log = Log(quiet)
-    check_paths([units, segments], [out])
+    check_stdio({"SEGMENTS": segments}, {"--out": out, "--report": report})
+    check_paths([units, segments], [out, report])
     u = read_units(units)
     durations = dict(zip(u.frames.utt_ids, u.frames.durations.tolist()))
     seg = read_segments(segments, require_words=True, durations=durations)
     sequences, _ = word_unit_sequences(u, seg, merge=merge, source=str(segments))
-    write_word_units(out, seg, sequences)
     stats = unit_statistics(sequences, seg.word)
+    disc = unit_discrimination(sequences, seg.word, min_count=min_count, triplets=triplets, seed=seed)
+    with all_or_nothing([out, report]):
+        write_word_units(out, seg, sequences)
+        if report is not None:
+            write_record(report, WORD_UNITS_REPORT_FORMAT,
+                         {"units": str(units), "segments": str(segments), "merge": merge, "seed": seed,
+                          "statistics": {**stats, **disc}})
     text = (f"{stats['tokens']:,} word tokens, {stats['mean_units']:.2f} units per token "
             f"({'merged' if merge else 'not merged'}), {stats['distinct_sequences']:,} distinct sequences")
     if "types" in stats:
         text += (f"; {stats['types']:,} word types, {stats['mean_sequences_per_type']:.2f} distinct sequences "
                  f"per type, {100 * stats['unique_fraction']:.1f}% of tokens have a sequence no other word shares")
     log(text)
-    log(f"wrote {shown(out)}")
+    if disc["same_type_share"] is not None:
+        text = (f"{disc['measured_types']:,} types with >= {min_count} tokens: two tokens of a type share their "
+                f"sequence {100 * disc['same_type_share']:.1f}% of the time")
+        if disc["abx_error"] is not None:
+            text += (f"; ABX error {100 * disc['abx_error']:.1f}% ({disc['abx_triplets']:,} triplets; normalized "
+                     f"edit distance {disc['same_word_distance']:.3f} same word, "
+                     f"{disc['different_word_distance']:.3f} different words)")
+        log(text)
+    log(f"wrote {shown(out)}" + (f" and {shown(report)}" if report is not None else ""))

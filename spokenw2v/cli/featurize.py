@@ -60,6 +60,15 @@ def featurize_command(
                                    "10, 100 frames/s; 20 gives 50 frames/s, the rate of HuBERT's units)."),
     normalize: Normalize = typer.Option(Normalize.AUTO, "--normalize", help="Waveform normalisation for the "
                                         "models: auto follows the model's preprocessor config."),
+    vtln: str = typer.Option("off", "--vtln", help="MFCC vocal-tract-length normalisation: off, auto (estimate "
+                                                  "one warp factor per speaker without labels) or a warps TSV "
+                                                  "(speaker warp, from --warps-out)."),
+    speaker_pattern: Optional[str] = typer.Option(None, "--speaker-pattern", help="With --vtln: the speaker of "
+                                                  "an utterance is this regular expression's first group in "
+                                                  "its id (e.g. '^([^-]+)-' for LibriSpeech); default the "
+                                                  "audio list's speaker column, else each utterance alone."),
+    warps_out: Optional[Path] = typer.Option(None, "--warps-out", help="With --vtln: write the warp factors "
+                                             "used (speaker warp utterances) to this TSV."),
     quiet: bool = QuietOption,
 ) -> None:
     """Compute frame features of every utterance and write them (float16 by default) to a .npz file
@@ -75,7 +84,11 @@ def featurize_command(
     refuse_stdio(out, "--out", "features are a binary NPZ file or a directory of shards")
     for path in alignments or []:
         refuse_stdio(path, "--alignments", "alignment files are found and recognised by their names")
-    check_paths([audio, segments, *(alignments or [])], [out])
+    refuse_stdio(warps_out, "--warps-out", "it is written with the features")
+    vtln_file = None if vtln in ("off", "auto") else Path(vtln)
+    check_paths([audio, segments, *(alignments or []), vtln_file], [out, warps_out])
+    if vtln == "off" and (speaker_pattern is not None or warps_out is not None):
+        raise SpokenW2VError("--speaker-pattern and --warps-out only apply with --vtln auto or --vtln WARPS.tsv")
     index, count = parse_shard(shard)
     if segments is not None and alignments:
         raise SpokenW2VError("give --segments or --alignments, not both")
@@ -96,6 +109,11 @@ def featurize_command(
     opts = FeaturizeOptions(feature=feature, model=model, layer=layer, device=str(dev), normalize=normalize,
                             dtype=dtype, shard_index=index, shard_count=count, shard_frames=shard_frames,
                             batch_seconds=batch_seconds, workers=workers, skip_bad=skip_bad, mfcc=mfcc)
+    write_used_warps = None
+    if vtln != "off":
+        if feature != FeatureKind.MFCC:
+            raise SpokenW2VError(f"--vtln applies to --feature mfcc only, not {feature.value}")
+        opts.warps, write_used_warps = _utterance_warps(log, audio, vtln_file, speaker_pattern, seg, warps_out)
     with log.progress() as bar:
         tasks: dict[str, int] = {}
 
@@ -108,5 +126,47 @@ def featurize_command(
     log(f"Wrote {out}: {summary.utterances} utterances, {summary.frames} frames of {summary.dim} dims "
         f"({summary.info.describe()}, {summary.info.frame_rate:g} frames/s), {summary.seconds:.1f} s of audio, "
         f"{len(summary.files)} file(s).")
+    if write_used_warps is not None:
+        write_used_warps()
+        log(f"wrote {warps_out}")
     if summary.skipped:
         log("Skipped: " + "; ".join(f"{n} {what}" for what, n in sorted(summary.skipped.items())))
+
+
+def _utterance_warps(log: Log, audio: Path, warps_file: Optional[Path], pattern: Optional[str], seg,
+                     warps_out: Optional[Path]):
+    """(utterance id -> VTLN warp factor, a function writing the speakers' factors to
+    ``warps_out`` or None): estimated per speaker (``warps_file`` None) on the words of ``seg``
+    when given, or read from ``warps_file``."""
+    from ..audio import find_audio, load_audio
+    from ..vtln import VTLNConfig, estimate_warps, read_warps, speakers_of, write_warps
+
+    found = find_audio(audio)
+    speakers = speakers_of(audio, list(found), pattern)
+    used = None
+    if warps_file is not None:
+        warps = read_warps(warps_file)
+        missing = sorted({s for s in speakers.values() if s not in warps})
+        if missing:
+            raise SpokenW2VError(f"{warps_file}: no warp factor for speaker {missing[0]!r} "
+                                 f"({len(missing)} speaker(s) missing)")
+    else:
+        spans = None
+        if seg is not None:
+            import numpy as np
+
+            spans = {u: np.stack([seg.start[ix], seg.end[ix]], axis=1) for u, ix in seg.by_utterance().items()}
+        config = VTLNConfig()
+        log(f"VTLN: estimating a warp factor for each of {len(set(speakers.values()))} speakers "
+            f"(grid {config.grid[0]:g}-{config.grid[-1]:g}, k = {config.k})")
+        with log.progress() as bar:
+            task = bar.add_task("VTLN (speakers x iterations)", total=None)
+            est = estimate_warps(speakers, lambda u: load_audio(found[u]), spans, config,
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+        warps, used = est.warps, est.used
+        values = sorted(warps.values())
+        log(f"VTLN: warp factors {values[0]:.2f}-{values[-1]:.2f} after {len(est.history)} iteration(s)"
+            f"{'' if est.converged else ' (not converged)'}")
+    mine = {s: warps[s] for s in sorted(set(speakers.values())) if s in warps}
+    write = (lambda: write_warps(warps_out, mine, used)) if warps_out is not None else None
+    return {u: warps.get(speakers[u], 1.0) for u in found}, write

@@ -21,11 +21,12 @@ from .npz import (CODEBOOK_FORMAT, FEATURES_FORMAT, FORMAT_VERSION, REQUIRED_KEY
                   part_staging_prefix, read_codebook, read_durations, read_features, read_token_vectors, read_units,
                   shard_part, write_codebook, write_features, write_token_vectors, write_units)
 from .records import (DEMO_FORMAT, EVALUATION_FORMAT, NOISE_REPORT_FORMAT, RECORD_KEYS, RECORD_VERSION,
-                      RUN_CONFIG_FORMAT, SYNTHESIS_FORMAT, read_record, record_payload, record_text, write_record)
+                      RUN_CONFIG_FORMAT, SYNTHESIS_FORMAT, WORD_UNITS_REPORT_FORMAT, read_record, record_payload,
+                      record_text, write_record)
 from .segments import (Segments, WordUnits, read_segments, read_word_units, segment_order, segment_sentences,
                        sort_segments, validate_segments, write_segments, write_word_units)
 from .tables import (TEST_SET_COLUMNS, TEST_SET_RELATIONS, TEST_SET_SPLITS, SimilarityPairs, TestSet, WordVectors,
-                     read_audio_list, read_corpus, read_similarity_pairs, read_test_set, read_tsv, read_vectors,
+                     read_audio_list, read_audio_speakers, read_corpus, read_similarity_pairs, read_test_set, read_tsv, read_vectors,
                      tokenize, write_audio_list, write_corpus, write_test_set, write_tsv, write_vectors)
 
 __all__ = [
@@ -38,10 +39,11 @@ __all__ = [
     "part_staging_prefix", "read_codebook", "read_durations", "read_features", "read_token_vectors", "read_units",
     "shard_part", "write_codebook", "write_features", "write_token_vectors", "write_units",
     "DEMO_FORMAT", "EVALUATION_FORMAT", "NOISE_REPORT_FORMAT", "RECORD_KEYS", "RECORD_VERSION",
-    "RUN_CONFIG_FORMAT", "SYNTHESIS_FORMAT", "read_record", "record_payload", "record_text", "write_record",
+    "RUN_CONFIG_FORMAT", "SYNTHESIS_FORMAT", "WORD_UNITS_REPORT_FORMAT", "read_record", "record_payload", "record_text",
+    "write_record",
     "Segments", "WordUnits", "read_segments", "read_word_units", "segment_order", "segment_sentences", "sort_segments",
     "validate_segments", "write_segments", "write_word_units",
     "TEST_SET_COLUMNS", "TEST_SET_RELATIONS", "TEST_SET_SPLITS", "SimilarityPairs", "TestSet", "WordVectors",
-    "read_audio_list", "read_corpus", "read_similarity_pairs", "read_test_set", "read_tsv", "read_vectors",
+    "read_audio_list", "read_audio_speakers", "read_corpus", "read_similarity_pairs", "read_test_set", "read_tsv", "read_vectors",
     "tokenize", "write_audio_list", "write_corpus", "write_test_set", "write_tsv", "write_vectors",
 ]

@@ -1,5 +1,5 @@
 """JSON records: a train run's ``config.json``, a synthesized corpus's ``synthesis.json``,
-``evaluate --json`` and the noise commands' ``--report``.
+``evaluate --json``, the noise commands' ``--report`` and ``word-units --report``.
 
 Each is one JSON object whose first two keys are ``format`` (which record it is) and
 ``version`` (of that record's layout), as the NPZ files carry them.  Files written before
@@ -20,6 +20,7 @@ RUN_CONFIG_FORMAT = "spokenw2v-run-config"
 SYNTHESIS_FORMAT = "spokenw2v-synthesis"
 EVALUATION_FORMAT = "spokenw2v-evaluation"
 NOISE_REPORT_FORMAT = "spokenw2v-noise-report"
+WORD_UNITS_REPORT_FORMAT = "spokenw2v-word-units-report"
 #: The name reserved for the demo's ``demo.json``.
 DEMO_FORMAT = "spokenw2v-demo"
 #: The layout version every record is written with (and the newest one read).

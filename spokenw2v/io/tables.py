@@ -117,7 +117,8 @@ def _fmt_float(value: float) -> str:
 
 
 def read_audio_list(path: str | os.PathLike) -> dict[str, Path]:
-    """Read an audio list TSV (``utt  path``); relative paths are relative to the TSV."""
+    """Read an audio list TSV (``utt  path``, other columns such as ``speaker`` ignored);
+    relative paths are relative to the TSV."""
     path = Path(path)
     _, rows = read_tsv(path, ["utt", "path"])
     out: dict[str, Path] = {}
@@ -133,8 +134,29 @@ def read_audio_list(path: str | os.PathLike) -> dict[str, Path]:
     return out
 
 
-def write_audio_list(path: str | os.PathLike, items: dict[str, str | os.PathLike]) -> None:
-    write_tsv(path, ["utt", "path"], ([u, str(p)] for u, p in items.items()))
+def read_audio_speakers(path: str | os.PathLike) -> dict[str, str] | None:
+    """The optional ``speaker`` column of an audio list TSV (utterance id -> speaker), or None
+    when the list has no such column.  An empty speaker is a one-line error."""
+    path = Path(path)
+    header, rows = read_tsv(path, ["utt", "path"])
+    if "speaker" not in header:
+        return None
+    out: dict[str, str] = {}
+    for lineno, row in rows:
+        spk = row["speaker"].strip()
+        if not spk:
+            raise SpokenW2VError(f"{where(path, lineno)}: empty speaker (utterance {row['utt']!r})")
+        out[row["utt"]] = spk
+    return out
+
+
+def write_audio_list(path: str | os.PathLike, items: dict[str, str | os.PathLike],
+                     speakers: dict[str, str] | None = None) -> None:
+    """An audio list TSV (``utt path``, and ``speaker`` when ``speakers`` is given)."""
+    if speakers is None:
+        write_tsv(path, ["utt", "path"], ([u, str(p)] for u, p in items.items()))
+    else:
+        write_tsv(path, ["utt", "path", "speaker"], ([u, str(p), speakers[u]] for u, p in items.items()))
 
 
 # --------------------------------------------------------------------------- word vectors
