@@ -80,19 +80,20 @@ class PresetValues:
 
 
 #: ``paper``: the published settings (lr 1e-3, 1e-4 for s > 2; negatives drawn uniformly from
-#: the token stream; no subsampling; no warm-up).  ``fast``: lr 5e-3 (5e-4 for s > 2), word2vec's
-#: frequent-word subsampling with t = 1e-3, unigram^0.75 negatives and a linear learning-rate
-#: warm-up over the first 100 steps; it learns semantic structure in a CPU-sized run much faster
-#: than ``paper`` (measured in bench/RESULTS.md).  On characters at s = 1 ``fast`` takes steps of
-#: 2048 centre words at lr 1e-2 after a 25-step warm-up: a character sequence is a few symbols,
-#: so a step's cost is mostly its fixed per-time-step work, and 4 times larger steps reached the
-#: same quality 2.1-2.8 times sooner in CPU time (3 seeds on Genesis, 1 on held-out Matthew;
-#: bench/RESULTS.md, "Time to meaning").  On speech units larger steps learned less per epoch
-#: and saved little per epoch (the sequences are 3.7 times longer), so units keep 512.  The warm-up matters at s = 2, the largest
-#: scale that gets the high rate: Adam's first steps move every weight by about ``lr`` whatever
-#: the gradient's size (so clipping the gradient norm does not limit them), and through two GRU
-#: layers and two linear layers such steps at 5e-3 blew single-step losses up to ~300 (from the
-#: starting 41.6) in the first epoch.
+#: the token stream; no subsampling; no warm-up).  ``fast``: lr 5e-3 (5e-4 for s > 2),
+#: word2vec's frequent-word subsampling with t = 1e-3, unigram^0.75 negatives and a linear
+#: learning-rate warm-up over the first 100 steps; it learns semantic structure in a CPU-sized
+#: run much faster than ``paper`` (measured in bench/RESULTS.md).  On characters at s = 1
+#: ``fast`` takes steps of 2048 centre words at lr 1e-2 after a 25-step warm-up: a character
+#: sequence is a few symbols, so a step's cost is mostly its fixed per-time-step work, and 4
+#: times larger steps reached the same quality 2.1-2.8 times sooner in CPU time (3 seeds on
+#: Genesis, 1 on held-out Matthew; bench/RESULTS.md, "Time to meaning").  On speech units larger
+#: steps learned less per epoch and saved little per epoch (the sequences are 3.7 times longer),
+#: so units keep 512.  The warm-up matters at s = 2, the largest scale that gets the high rate:
+#: Adam's first steps move every weight by about ``lr`` whatever the gradient's size (so
+#: clipping the gradient norm does not limit them), and through two GRU layers and two linear
+#: layers such steps at 5e-3 blew single-step losses up to ~300 (from the starting 41.6) in the
+#: first epoch.
 PRESETS: dict[Preset, PresetValues] = {
     Preset.paper: PresetValues(lr=1e-3, lr_large=1e-4, noise_power=1.0, subsample=0.0, warmup=0),
     Preset.fast: PresetValues(lr=5e-3, lr_large=5e-4, noise_power=0.75, subsample=1e-3, warmup=100,
