@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import SpokenW2VError
-from .options import FRACTION, POSITIVE, SEED, ranged
+from .options import CONSENSUS_RADIUS, FRACTION, POSITIVE, SEED, ranged
 from .common import Log, QuietOption, app, check_paths, check_stdio, guarded, refuse_stdio, shown
 
 
@@ -126,6 +126,16 @@ def word_units_command(
                                                               "measured by the share and ABX measures."),
     triplets: int = ranged(POSITIVE, 10000, "--triplets", help="Sampled ABX triplets."),
     seed: int = ranged(SEED, 0, "--seed", help="Seed of the ABX triplet sample."),
+    consensus_features: Optional[Path] = typer.Option(
+        None, "--consensus", help="Features .npz file or directory (from featurize, e.g. with --vtln auto): "
+                                  "each token takes the units of the most typical token of its acoustic "
+                                  "neighbourhood (quick shift on downsampled word embeddings; no labels "
+                                  "read). Makes the units of many speakers consistent."),
+    radius: float = ranged(CONSENSUS_RADIUS, 0.3, "--radius",
+                           help="With --consensus: how far (cosine distance) a token may link to a denser "
+                                "one; larger merges more spellings, and past some point different words."),
+    neighbours: int = ranged(POSITIVE, 50, "--neighbours", help="With --consensus: nearest tokens searched."),
+    device: str = typer.Option("auto", "--device", help="With --consensus: auto, cpu or cuda."),
     quiet: bool = QuietOption,
 ) -> None:
     """Write the unit sequence of every word token as a readable TSV, with statistics on stderr:
@@ -138,11 +148,32 @@ def word_units_command(
 
     log = Log(quiet)
     check_stdio({"SEGMENTS": segments}, {"--out": out, "--report": report})
-    check_paths([units, segments], [out, report])
+    if consensus_features is None:
+        given = [name for name, value, default in (("--radius", radius, 0.3), ("--neighbours", neighbours, 50))
+                 if value != default]
+        if given:
+            raise SpokenW2VError(f"{', '.join(given)} only apply with --consensus FEATURES")
+    else:
+        refuse_stdio(consensus_features, "--consensus", "NPZ files are binary zip archives, read by seeking")
+    check_paths([units, segments, consensus_features], [out, report])
     u = read_units(units)
     durations = dict(zip(u.frames.utt_ids, u.frames.durations.tolist()))
     seg = read_segments(segments, require_words=True, durations=durations)
     sequences, _ = word_unit_sequences(u, seg, merge=merge, source=str(segments))
+    found = None
+    if consensus_features is not None:
+        from ..consensus import ConsensusConfig, consensus
+        from ..devices import resolve_device
+        from ..io import iter_features
+
+        config = ConsensusConfig(radius=radius, neighbours=neighbours)
+        dev = resolve_device(device)
+        found = consensus(iter_features(consensus_features), seg, config, device=str(dev),
+                          source=str(consensus_features))
+        changed = found.changed
+        log(f"consensus: {found.n_modes:,} modes among {len(seg):,} tokens (radius {radius:g}, {neighbours} "
+            f"neighbours); {changed:,} tokens took the units of their mode")
+        sequences = found.sequences(sequences)
     stats = unit_statistics(sequences, seg.word)
     disc = unit_discrimination(sequences, seg.word, min_count=min_count, triplets=triplets, seed=seed)
     with all_or_nothing([out, report]):
@@ -150,6 +181,10 @@ def word_units_command(
         if report is not None:
             write_record(report, WORD_UNITS_REPORT_FORMAT,
                          {"units": str(units), "segments": str(segments), "merge": merge, "seed": seed,
+                          "consensus": None if found is None else {
+                              "features": str(consensus_features), "radius": radius, "neighbours": neighbours,
+                              "bandwidth": config.bandwidth, "pieces": config.pieces, "modes": found.n_modes,
+                              "changed": changed},
                           "statistics": {**stats, **disc}})
     text = (f"{stats['tokens']:,} word tokens, {stats['mean_units']:.2f} units per token "
             f"({'merged' if merge else 'not merged'}), {stats['distinct_sequences']:,} distinct sequences")

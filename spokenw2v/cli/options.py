@@ -73,6 +73,8 @@ FRACTION = Range(0, 1, low_open=True)
 FINITE = Range()
 #: MFCC frame hops in milliseconds: at most the 25 ms window, so no sample goes unread.
 HOP_MS = Range(1, 25)
+#: Cosine distances between unit vectors (word-units --radius).
+CONSENSUS_RADIUS = Range(0, 2)
 
 
 def ranged(allowed: Range, default, *param_decls: str, **kwargs):
