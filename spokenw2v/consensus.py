@@ -72,6 +72,12 @@ class Consensus:
         """Tokens that take another token's units."""
         return int((self.mode != np.arange(len(self.mode))).sum())
 
+    def agreement(self, labels: Sequence[str]) -> float:
+        """Share of tokens whose mode carries the same label (e.g. the same transcribed word): a
+        measure of the consensus against a transcript, which the consensus itself never reads."""
+        labels = np.asarray(labels, dtype=object)
+        return float(np.mean(labels[self.mode] == labels)) if len(labels) else 1.0
+
     def sequences(self, sequences: Sequence[np.ndarray]) -> list[np.ndarray]:
         return [sequences[m] for m in self.mode.tolist()]
 

@@ -170,9 +170,10 @@ def word_units_command(
         dev = resolve_device(device)
         found = consensus(iter_features(consensus_features), seg, config, device=str(dev),
                           source=str(consensus_features))
-        changed = found.changed
+        changed, agreement = found.changed, found.agreement(seg.word)
         log(f"consensus: {found.n_modes:,} modes among {len(seg):,} tokens (radius {radius:g}, {neighbours} "
-            f"neighbours); {changed:,} tokens took the units of their mode")
+            f"neighbours); {changed:,} tokens took the units of their mode; the mode of "
+            f"{100 * agreement:.1f}% of tokens is a token of the same word")
         sequences = found.sequences(sequences)
     stats = unit_statistics(sequences, seg.word)
     disc = unit_discrimination(sequences, seg.word, min_count=min_count, triplets=triplets, seed=seed)
@@ -184,7 +185,7 @@ def word_units_command(
                           "consensus": None if found is None else {
                               "features": str(consensus_features), "radius": radius, "neighbours": neighbours,
                               "bandwidth": config.bandwidth, "pieces": config.pieces, "modes": found.n_modes,
-                              "changed": changed},
+                              "changed": changed, "mode_same_word": agreement},
                           "statistics": {**stats, **disc}})
     text = (f"{stats['tokens']:,} word tokens, {stats['mean_units']:.2f} units per token "
             f"({'merged' if merge else 'not merged'}), {stats['distinct_sequences']:,} distinct sequences")
