@@ -35,7 +35,8 @@ class DemoConfig:
     char_ae_epochs: int = 30  # auto-encoder epochs of the character two-stage model
     unit_epochs: int = 45  # unit models (e2e and two-stage) on the one-voice speech
     unit_ae_epochs: int = 5
-    voices_epochs: int = 0  # e2e on the units of the many-voice speech (0 = leave that rung out)
+    voices_epochs: int = 0  # e2e on the consensus units of the many-voice speech (0 = leave that rung out)
+    voices_radius: float = 0.3  # word-units --consensus --radius of the many-voice rung
     unit_eval_every: int = 3  # e2e on units: metrics every 3rd epoch (and the last); they cost a sixth of an epoch
     sweep_rates: tuple[float, ...] = SWEEP_RATES
 
@@ -51,6 +52,9 @@ def layout(out: Path) -> dict[str, Path]:
         "feats_voices": out / "mfcc-voices",
         "codebook_voices": out / "codebook-voices.npz",
         "units_voices": out / "units-voices.npz",
+        "warps_voices": out / "warps-voices.tsv",
+        "word_units_voices": out / "word-units-voices.tsv",
+        "word_units_voices_report": out / "word-units-voices.json",
         "stats_voices": out / "pipeline-voices.tsv",
         "text": out / "text.txt",
         "speech": speech,

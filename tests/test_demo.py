@@ -50,9 +50,14 @@ def test_demo_runs_every_stage_and_prints_one_table(tmp_path):
     synth = dict((n, c) for _, _, n, c in logged)
     assert "--voices en-us --variants '' --rates 170" in synth["synthesize"]
     assert "--voices en-us,en-gb --variants m1,m3,f1,f3 --rates 140,170,200" in synth["synthesize-voices"]
+    # its units: MFCC warped per speaker, then consensus units, which e2e-units-voices reads
+    assert "--vtln auto" in synth["featurize-voices"]
+    assert "--consensus" in synth["word-units-voices"] and "--word-units" in synth["e2e-units-voices"]
+    assert names.index("word-units-voices") < names.index("e2e-units-voices")
     for f in ["speech/audio.tsv", "speech/segments.tsv", "units.npz", "codebook.npz", "word-units.tsv",
               "runs/e2e-units/vectors.vec", "runs/e2e-units-voices/vectors.vec", "results.tsv", "sweep.tsv",
-              "curves.png", "sweep.png", "pipeline.tsv", "pipeline-voices.tsv"]:
+              "curves.png", "sweep.png", "pipeline.tsv", "pipeline-voices.tsv", "word-units-voices.tsv",
+              "word-units-voices.json", "warps-voices.tsv"]:
         assert (out / f).is_file(), f
     _, rows = read_tsv(out / "results.tsv", ["model", "A", "B"])
     assert [r["model"] for _, r in rows] == ["text", "two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units",
@@ -62,6 +67,7 @@ def test_demo_runs_every_stage_and_prints_one_table(tmp_path):
     assert [r["model"] for _, r in sweep if r["row"] == "model"] == [
         "substitute-0.00", "substitute-0.10", "substitute-0.20", "substitute-0.40"]
     assert "e2e-units" in result.output and "Pipeline statistics" in result.output
+    assert "consensus units" in " ".join(result.output.split())
     assert "A_partial" in result.output and "null:frequency" in result.output
     stats = dict((r["statistic"], float(r["value"])) for _, r in read_tsv(out / "pipeline.tsv", ["statistic", "value"])[1])
     assert stats["tokens"] >= 600 and 1 <= stats["mean_units"] <= stats["mean_frames"]

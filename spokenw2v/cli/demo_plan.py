@@ -15,7 +15,8 @@ DEMO_NEIGHBOURS = "god,king,water,said"
 #: The demo's speech: one espeak-ng voice at one rate (per-word pitch and rate jitter only).
 ONE_VOICE = ("en-us", "", "170")
 #: The harder rung: the synthesizer's default mix (2 voices x 4 variants x 3 rates, chosen per
-#: utterance), about twice as many distinct unit sequences per word type.
+#: utterance), about twice as many distinct unit sequences per word type; its units are made
+#: consistent by per-speaker VTLN (featurize --vtln auto) and consensus (word-units --consensus).
 VOICES = ("en-us,en-gb", "m1,m3,f1,f3", "140,170,200")
 
 
@@ -89,14 +90,24 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
                                         "--jobs", str(cfg.jobs)], p["segments_voices"]),
             Stage("featurize-voices", ["featurize", str(p["audio_voices"]), "--out", str(p["feats_voices"]),
                                        "--feature", "mfcc", "--hop-ms", str(cfg.hop_ms), "--segments",
-                                       str(p["segments_voices"]), "--device", "cpu"],
+                                       str(p["segments_voices"]), "--vtln", "auto", "--warps-out",
+                                       str(p["warps_voices"]), "--device", "cpu"],
                   p["feats_voices"], ("synthesize-voices",)),
             Stage("discretize-voices", ["discretize", str(p["feats_voices"]), "--out", str(p["units_voices"]),
                                         "--codebook", str(p["codebook_voices"]), "--k", str(cfg.k), "--segments",
                                         str(p["segments_voices"]), "--in-words", "--seed", seed, "--device", "cpu"],
                   p["units_voices"], ("featurize-voices",)),
-            unit_model("e2e", "e2e-units-voices", p["segments_voices"], p["units_voices"], cfg.voices_epochs,
-                       ("discretize-voices", "text"), False),
+            Stage("word-units-voices", ["word-units", str(p["units_voices"]), str(p["segments_voices"]), "--out",
+                                        str(p["word_units_voices"]), "--report", str(p["word_units_voices_report"]),
+                                        "--consensus", str(p["feats_voices"]), "--radius", f"{cfg.voices_radius:g}",
+                                        "--device", "cpu"],
+                  p["word_units_voices_report"], ("discretize-voices",)),
+            Stage("e2e-units-voices", ["train", "e2e", "--word-units", str(p["word_units_voices"]), "--out",
+                                       str(runs / "e2e-units-voices"), "--reference", str(ref), "--epochs",
+                                       str(cfg.voices_epochs),
+                                       *(["--eval-every", str(cfg.unit_eval_every)] if cfg.unit_eval_every > 1 else []),
+                                       "--seed", seed, *dev],
+                  runs / "e2e-units-voices" / "vectors.vec", ("word-units-voices", "text")),
         ]
     rates = [f"{r:.2f}" for r in cfg.sweep_rates]
     stages.append(Stage("text-noise", ["text-noise", text, "--out", str(p["noise"]), "--substitute",
