@@ -122,4 +122,10 @@ def test_word_units_consensus_option_errors(tmp_path):
                           "--radius")
     assert_one_error_line(CliRunner().invoke(app, [*base, "--consensus", str(tmp_path / "missing.npz")]),
                           "missing.npz")
+    # features of other audio: one utterance of the segments is missing
+    info = FrameInfo(frame_rate=100.0, frame_offset=0.0, frame_width=0.025, feature="mfcc")
+    write_features(tmp_path / "few.npz", Ragged(["u0"], np.array([0, 60]), np.zeros((60, 6), np.float32),
+                                                np.array([0.6]), info))
+    assert_one_error_line(CliRunner().invoke(app, [*base, "--consensus", str(tmp_path / "few.npz"), "--device", "cpu"]),
+                          "few.npz")
     assert not (tmp_path / "o.tsv").exists()
