@@ -118,6 +118,7 @@ def test_word_units_consensus_option_errors(tmp_path):
     _two_speakers(tmp_path)
     base = ["word-units", str(tmp_path / "u.npz"), str(tmp_path / "s.tsv"), "--out", str(tmp_path / "o.tsv")]
     assert_one_error_line(CliRunner().invoke(app, [*base, "--radius", "0.5"]), "--consensus")
+    assert_one_error_line(CliRunner().invoke(app, [*base, "--device", "cpu"]), "--consensus")
     assert_one_error_line(CliRunner().invoke(app, [*base, "--consensus", str(tmp_path / "f.npz"), "--radius", "3"]),
                           "--radius")
     assert_one_error_line(CliRunner().invoke(app, [*base, "--consensus", str(tmp_path / "missing.npz")]),

@@ -149,8 +149,8 @@ def word_units_command(
     log = Log(quiet)
     check_stdio({"SEGMENTS": segments}, {"--out": out, "--report": report})
     if consensus_features is None:
-        given = [name for name, value, default in (("--radius", radius, 0.3), ("--neighbours", neighbours, 50))
-                 if value != default]
+        given = [name for name, value, default in (("--radius", radius, 0.3), ("--neighbours", neighbours, 50),
+                                                   ("--device", device, "auto")) if value != default]
         if given:
             raise SpokenW2VError(f"{', '.join(given)} only apply with --consensus FEATURES")
     else:
