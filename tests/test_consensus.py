@@ -13,7 +13,7 @@ from spokenw2v.cli import app
 from spokenw2v.consensus import ConsensusConfig, _downsample, nearest_neighbours, quick_shift
 from spokenw2v.io import FrameInfo, Ragged, Segments, read_word_units, write_features, write_segments, write_units
 
-from helpers import assert_one_error_line
+from helpers import assert_one_error_line, requires_cuda
 
 
 def test_downsample_means_equal_parts_and_repeats_short_tokens():
@@ -130,3 +130,14 @@ def test_word_units_consensus_option_errors(tmp_path):
     assert_one_error_line(CliRunner().invoke(app, [*base, "--consensus", str(tmp_path / "few.npz"), "--device", "cpu"]),
                           "few.npz")
     assert not (tmp_path / "o.tsv").exists()
+
+
+@requires_cuda
+def test_nearest_neighbours_on_cuda_match_the_cpu():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(300, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    d_cpu, i_cpu = nearest_neighbours(x, 10, device="cpu")
+    d_gpu, i_gpu = nearest_neighbours(x, 10, device="cuda", block_elements=3000)
+    assert np.allclose(d_cpu, d_gpu, atol=1e-4)
+    assert (i_cpu[:, 0] == i_gpu[:, 0]).mean() > 0.99  # nearest first (ties aside)
