@@ -56,12 +56,9 @@ class ConsensusConfig:
 @dataclass
 class Consensus:
     """The outcome: ``mode[j]`` the token whose units token ``j`` takes (``j`` itself for a
-    mode); ``density[j]``; ``nearest_distance[j]`` the cosine distance to its nearest other
-    token."""
+    mode)."""
 
     mode: np.ndarray
-    density: np.ndarray
-    nearest_distance: np.ndarray
 
     @property
     def n_modes(self) -> int:
@@ -82,7 +79,8 @@ class Consensus:
         return [sequences[m] for m in self.mode.tolist()]
 
 
-def word_embeddings(features: Iterable[Ragged], seg: Segments, pieces: int = 10, source: str = "features") -> np.ndarray:
+def word_embeddings(features: Iterable[Ragged], seg: Segments, pieces: int = 10,
+                    source: str = "features") -> np.ndarray:
     """(N, pieces * D) float32 downsampled embedding of every segment (step 1 of the module
     docstring).  ``features`` the shards of a features file; a segment shorter than ``pieces``
     frames repeats its frames.  A segment whose utterance is in no shard raises an error."""
@@ -176,6 +174,5 @@ def consensus(features: Iterable[Ragged], seg: Segments, config: ConsensusConfig
     """Find every token's mode (steps 1-3 of the module docstring)."""
     emb = word_embeddings(features, seg, config.pieces, source=source)
     dist, index = nearest_neighbours(emb, config.neighbours, device=device)
-    mode, density = quick_shift(dist, index, config.bandwidth, config.radius)
-    nearest = dist[:, 0] if dist.shape[1] else np.full(len(seg), np.inf, np.float32)
-    return Consensus(mode, density, nearest)
+    mode, _ = quick_shift(dist, index, config.bandwidth, config.radius)
+    return Consensus(mode)

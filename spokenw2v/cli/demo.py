@@ -178,8 +178,8 @@ def demo_command(
     """
     from ..corpus import demo_corpus
     from ..demo import DemoConfig, layout, pipeline_statistics
-    from ..io import (DEMO_FORMAT, WORD_UNITS_REPORT_FORMAT, atomic_write_text, read_segments, read_tsv, read_units,
-                      record_payload, write_record, write_tsv)
+    from ..io import (DEMO_FORMAT, WORD_UNITS_REPORT_FORMAT, atomic_write_text, read_record, read_segments, read_tsv,
+                      read_units, record_payload, write_record, write_tsv)
     from .demo_plan import plan
     from .synthesize import default_jobs
 
@@ -272,7 +272,8 @@ def demo_command(
         f"one synthesized voice (espeak-ng en-us, 170 wpm; {unit_epochs} epochs)"
         + (f"; e2e-units-voices = e2e on the text spoken in 24 synthesized voice settings (en-us, en-gb "
            f"x 4 variants x 3 rates), MFCC warped per speaker (featurize --vtln auto), consensus units "
-           f"(word-units --consensus, radius {cfg.voices_radius:g}); {voices_epochs} epochs" if voices_epochs > 0 else "")
+           f"(word-units --consensus, radius {cfg.voices_radius:g}); {voices_epochs} epochs"
+           if voices_epochs > 0 else "")
         + "; two-stage = frozen auto-encoder + SGNS, e2e = end-to-end; substitute-R = text model (another "
           "seed) with a fraction R of the tokens replaced (clustering noise). A: Pearson r with the "
           "reference's distances; A_partial: the same with spelling (edit distance) and word frequency "
@@ -296,8 +297,7 @@ def demo_command(
     if stats_voices is not None:
         out_console.print(describe("24 voice settings", stats_voices, p["stats_voices"]), highlight=False,
                           soft_wrap=True)
-        report = record_payload(json.loads(p["word_units_voices_report"].read_text(encoding="utf-8")),
-                                WORD_UNITS_REPORT_FORMAT, p["word_units_voices_report"])
+        report = read_record(p["word_units_voices_report"], WORD_UNITS_REPORT_FORMAT)
         c, st = report["consensus"], report["statistics"]
         out_console.print(
             f"Their consensus units ({p['word_units_voices']}, what e2e-units-voices reads): {c['modes']:,} modes "

@@ -50,14 +50,15 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
     voice, variant, rate = ONE_VOICE
     names = MODELS + (("e2e-units-voices",) if cfg.voices_epochs > 0 else ())
 
-    def unit_model(kind: str, name: str, segments: Path, units: Path, epochs: int, after: tuple[str, ...],
-                   ae: bool) -> Stage:
+    def unit_model(kind: str, name: str, source: list[str], epochs: int, after: tuple[str, ...], ae: bool) -> Stage:
+        """``source``: the unit arguments (``--segments S --units U`` or ``--word-units W``)."""
         every = ["--eval-every", str(cfg.unit_eval_every)] if kind == "e2e" and cfg.unit_eval_every > 1 else []
-        return Stage(name, ["train", kind, "--segments", str(segments), "--units", str(units), "--out",
-                            str(runs / name), "--reference", str(ref), "--epochs", str(epochs),
-                            *(["--ae-epochs", str(cfg.unit_ae_epochs)] if ae else []), *every, "--seed", seed, *dev],
+        return Stage(name, ["train", kind, *source, "--out", str(runs / name), "--reference", str(ref), "--epochs",
+                            str(epochs), *(["--ae-epochs", str(cfg.unit_ae_epochs)] if ae else []), *every,
+                            "--seed", seed, *dev],
                      runs / name / "vectors.vec", after)
 
+    units = ["--segments", str(p["segments"]), "--units", str(p["units"])]
     stages = [
         Stage("synthesize", ["synthesize", text, "--out", str(p["speech"]), "--voices", voice,
                              "--variants", variant, "--rates", rate, "--seed", seed, "--jobs", str(cfg.jobs)],
@@ -72,13 +73,12 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
         Stage("discretize", ["discretize", str(p["feats"]), "--out", str(p["units"]), "--codebook", str(p["codebook"]),
                              "--k", str(cfg.k), "--segments", str(p["segments"]), "--in-words", "--seed", seed,
                              "--device", "cpu"], p["units"], ("featurize",)),
-        unit_model("e2e", "e2e-units", p["segments"], p["units"], cfg.unit_epochs, ("discretize", "text"), False),
+        unit_model("e2e", "e2e-units", units, cfg.unit_epochs, ("discretize", "text"), False),
         Stage("two-stage-chars", ["train", "two-stage", "--corpus", text, "--out", str(runs / "two-stage-chars"),
                                   "--reference", str(ref), "--epochs", str(cfg.char_epochs), "--ae-epochs",
                                   str(cfg.char_ae_epochs), "--seed", seed, *dev],
               runs / "two-stage-chars" / "vectors.vec", ("text",)),
-        unit_model("two-stage", "two-stage-units", p["segments"], p["units"], cfg.unit_epochs,
-                   ("discretize", "text"), True),
+        unit_model("two-stage", "two-stage-units", units, cfg.unit_epochs, ("discretize", "text"), True),
         Stage("word-units", ["word-units", str(p["units"]), str(p["segments"]), "--out", str(p["word_units"])],
               p["word_units"], ("discretize",)),
     ]
@@ -102,12 +102,8 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
                                         "--consensus", str(p["feats_voices"]), "--radius", f"{cfg.voices_radius:g}",
                                         "--device", "cpu"],
                   p["word_units_voices_report"], ("discretize-voices",)),
-            Stage("e2e-units-voices", ["train", "e2e", "--word-units", str(p["word_units_voices"]), "--out",
-                                       str(runs / "e2e-units-voices"), "--reference", str(ref), "--epochs",
-                                       str(cfg.voices_epochs),
-                                       *(["--eval-every", str(cfg.unit_eval_every)] if cfg.unit_eval_every > 1 else []),
-                                       "--seed", seed, *dev],
-                  runs / "e2e-units-voices" / "vectors.vec", ("word-units-voices", "text")),
+            unit_model("e2e", "e2e-units-voices", ["--word-units", str(p["word_units_voices"])], cfg.voices_epochs,
+                       ("word-units-voices", "text"), False),
         ]
     rates = [f"{r:.2f}" for r in cfg.sweep_rates]
     stages.append(Stage("text-noise", ["text-noise", text, "--out", str(p["noise"]), "--substitute",

@@ -131,11 +131,13 @@ def word_units_command(
                                   "each token takes the units of the most typical token of its acoustic "
                                   "neighbourhood (quick shift on downsampled word embeddings; no labels "
                                   "read). Makes the units of many speakers consistent."),
-    radius: float = ranged(CONSENSUS_RADIUS, 0.3, "--radius",
-                           help="With --consensus: how far (cosine distance) a token may link to a denser "
-                                "one; larger merges more spellings, and past some point different words."),
-    neighbours: int = ranged(POSITIVE, 50, "--neighbours", help="With --consensus: nearest tokens searched."),
-    device: str = typer.Option("auto", "--device", help="With --consensus: auto, cpu or cuda."),
+    radius: Optional[float] = ranged(CONSENSUS_RADIUS, None, "--radius",
+                                     help="With --consensus: how far (cosine distance) a token may link to a "
+                                          "denser one; larger merges more spellings, and past some point "
+                                          "different words. Default 0.3."),
+    neighbours: Optional[int] = ranged(POSITIVE, None, "--neighbours",
+                                       help="With --consensus: nearest tokens searched. Default 50."),
+    device: Optional[str] = typer.Option(None, "--device", help="With --consensus: auto, cpu or cuda. Default auto."),
     quiet: bool = QuietOption,
 ) -> None:
     """Write the unit sequence of every word token as a readable TSV, with statistics on stderr:
@@ -148,9 +150,9 @@ def word_units_command(
 
     log = Log(quiet)
     check_stdio({"SEGMENTS": segments}, {"--out": out, "--report": report})
+    consensus_options = {"--radius": radius, "--neighbours": neighbours, "--device": device}
     if consensus_features is None:
-        given = [name for name, value, default in (("--radius", radius, 0.3), ("--neighbours", neighbours, 50),
-                                                   ("--device", device, "auto")) if value != default]
+        given = [name for name, value in consensus_options.items() if value is not None]
         if given:
             raise SpokenW2VError(f"{', '.join(given)} only apply with --consensus FEATURES")
     else:
@@ -166,13 +168,14 @@ def word_units_command(
         from ..devices import resolve_device
         from ..io import iter_features
 
-        config = ConsensusConfig(radius=radius, neighbours=neighbours)
+        given = dict(radius=radius, neighbours=neighbours)
+        config = ConsensusConfig(**{name: value for name, value in given.items() if value is not None})
         dev = resolve_device(device)
         found = consensus(iter_features(consensus_features), seg, config, device=str(dev),
                           source=str(consensus_features))
         changed, agreement = found.changed, found.agreement(seg.word)
-        log(f"consensus: {found.n_modes:,} modes among {len(seg):,} tokens (radius {radius:g}, {neighbours} "
-            f"neighbours); {changed:,} tokens took the units of their mode; the mode of "
+        log(f"consensus: {found.n_modes:,} modes among {len(seg):,} tokens (radius {config.radius:g}, "
+            f"{config.neighbours} neighbours); {changed:,} tokens took the units of their mode; the mode of "
             f"{100 * agreement:.1f}% of tokens is a token of the same word")
         sequences = found.sequences(sequences)
     stats = unit_statistics(sequences, seg.word)
@@ -183,7 +186,8 @@ def word_units_command(
             write_record(report, WORD_UNITS_REPORT_FORMAT,
                          {"units": str(units), "segments": str(segments), "merge": merge, "seed": seed,
                           "consensus": None if found is None else {
-                              "features": str(consensus_features), "radius": radius, "neighbours": neighbours,
+                              "features": str(consensus_features), "radius": config.radius,
+                              "neighbours": config.neighbours,
                               "bandwidth": config.bandwidth, "pieces": config.pieces, "modes": found.n_modes,
                               "changed": changed, "mode_same_word": agreement},
                           "statistics": {**stats, **disc}})
