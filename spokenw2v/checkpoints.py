@@ -4,6 +4,7 @@ exact resume."""
 
 from __future__ import annotations
 
+import io
 import os
 import random
 from pathlib import Path
@@ -42,9 +43,14 @@ def set_rng_states(states: dict) -> None:
 
 
 def save_checkpoint(path: str | os.PathLike, payload: dict) -> None:
-    """``torch.save`` atomically (a temporary file, then rename)."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        torch.save(payload, fh)  # through a Python file: a full disk is an OSError naming the checkpoint
+    """``torch.save`` atomically (a temporary file, then rename).  The checkpoint is serialised in
+    memory first and written with one plain file write, so a full disk is an ``OSError`` naming the
+    checkpoint (torch's own zip writer turns a failed write into an unnamed ``RuntimeError``)."""
+    with atomic_path(path) as tmp:
+        buffer = io.BytesIO()
+        torch.save(payload, buffer)
+        with open(tmp, "wb") as fh:
+            fh.write(buffer.getbuffer())
 
 
 def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> dict:
