@@ -37,7 +37,7 @@ class TrainOptions:
     skip_missing: bool = False
     reference: Optional[Path] = None
     test_set: Optional[Path] = None
-    test_seed: int = 0
+    test_seed: Optional[int] = None
     epochs: Optional[int] = None
     scale: Optional[int] = None
     seed: Optional[int] = None
@@ -86,8 +86,11 @@ def resolve_inputs(opts: TrainOptions) -> tuple[TrainOptions, Optional[dict]]:
         from .checkpoints import load_checkpoint  # torch: only runs that need it import it
 
         saved = load_checkpoint(Path(opts.out) / "last.pt")
+        test_seed = _check_same_scoring(saved.get("inputs", {}), opts)
         given = {name: getattr(opts, name) for name in DATA_INPUTS + OPTIONAL_INPUTS}
-        opts = replace(opts, **resumed_inputs(saved.get("inputs", {}), given))
+        opts = replace(opts, test_seed=test_seed, **resumed_inputs(saved.get("inputs", {}), given))
+    elif opts.test_seed is None:
+        opts = replace(opts, test_seed=0)
     if sum(x is not None for x in (opts.corpus, opts.segments, opts.word_units)) != 1:
         raise SpokenW2VError("give exactly one of --corpus TEXT.txt, --segments SEGS.tsv and --word-units "
                              "WORD-UNITS.tsv")
@@ -101,6 +104,51 @@ def resolve_inputs(opts: TrainOptions) -> tuple[TrainOptions, Optional[dict]]:
         raise SpokenW2VError("--skip-missing applies to --segments with --units (segments missing from the "
                              "units file)")
     return opts, saved
+
+
+def _absolute(path: Optional[Path]) -> str:
+    """An input path as a run records it (absolute; ``""`` none, ``-`` standard input)."""
+    return "" if not path else io.STDIO if io.is_stdio(path) else str(Path(path).resolve())
+
+
+def _check_same_scoring(saved: dict, opts: TrainOptions) -> int:
+    """A resumed run is scored as it was: a ``--reference``, ``--test-set`` or ``--test-seed``
+    other than the run's (``saved``: the inputs its checkpoint recorded) is a one-line error, since
+    the earlier rows of ``metrics.tsv`` and the choice of ``best.pt`` were made on the run's own
+    test set.  Returns the run's test-set seed."""
+    out = Path(opts.out)
+    for name in ("reference", "test_set"):
+        given, before = getattr(opts, name), saved.get(name, "")
+        if given is not None and _absolute(given) != before:
+            option = "--" + name.replace("_", "-")
+            was = f"scored with {option} {before}" if before else f"trained without {option}"
+            raise SpokenW2VError(f"{option} {given}: the run in {out} was {was} (metrics.tsv, test_set.tsv and "
+                                 f"best.pt come from it); a resumed run keeps its reference and test set: leave "
+                                 f"{option} out, or train into a new --out; nothing was written")
+    before = saved.get("test_seed")
+    if before is None:  # a checkpoint of an earlier version: the seed is in config.json
+        try:
+            before = io.read_record(out / "config.json", io.RUN_CONFIG_FORMAT).get("test_seed")
+        except (OSError, SpokenW2VError):
+            before = None
+    if opts.test_seed is not None and before is not None and opts.test_seed != before:
+        raise SpokenW2VError(f"--test-seed {opts.test_seed}: the run in {out} drew its test set with --test-seed "
+                             f"{before}; a resumed run keeps its test set: leave --test-seed out, or train into a "
+                             f"new --out; nothing was written")
+    return opts.test_seed if opts.test_seed is not None else before if before is not None else 0
+
+
+def _check_same_test_set(evaluator, out: Path) -> None:
+    """A resumed run's test set, drawn again from its reference, must be the one in
+    ``OUT/test_set.tsv`` (a reference file changed in place draws another)."""
+    path = out / "test_set.tsv"
+    if evaluator is None or not path.is_file():
+        return
+    saved, now = io.read_test_set(path), evaluator.test_set
+    if (saved.word1, saved.word2, saved.relation) != (now.word1, now.word2, now.relation):
+        raise SpokenW2VError(f"{path}: the resumed run's reference draws another test set than the one the run "
+                             f"was scored on (was the reference file changed?); train into a new --out; "
+                             f"nothing was written")
 
 
 def _fmt(value) -> str:
@@ -154,9 +202,7 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
         if evaluator is not None:
             io.write_test_set(out / "test_set.tsv", evaluator.test_set)  # for `evaluate --test-set`
 
-    def absolute(path: Optional[Path]) -> str:
-        return "" if not path else io.STDIO if io.is_stdio(path) else str(Path(path).resolve())
-
+    absolute = _absolute
     inputs = {"corpus": absolute(corpus), "segments": absolute(segments), "units": absolute(units),
               "word_units": absolute(word_units),
               "reference": absolute(reference), "test_set": absolute(test_set)}
@@ -220,6 +266,7 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
     check_step_size(cfg.resolved(), len(stream))  # memory bounded before anything is written
     if saved is not None:  # every check of a resumed run passes before config.json is rewritten
         check_resumable(saved, cfg, stream.fingerprint(), out / "last.pt")
+        _check_same_test_set(evaluator, out)
     run_dir = RunDirectory(out, resume=opts.resume, keep_after="last.pt") if dist.main else contextlib.nullcontext()
     with run_dir:
         if dist.main:
@@ -235,7 +282,8 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
         hooks = Hooks(on_step=progress.on_step if progress is not None else None, on_epoch=on_epoch,
                       on_message=log)
         trainer = NeuralTrainer(stream, cfg, dev, out, evaluator=evaluator, resume=opts.resume, dist=dist,
-                                hooks=hooks, inputs={**inputs, "token_vectors": absolute(opts.token_vectors)},
+                                hooks=hooks, inputs={**inputs, "token_vectors": absolute(opts.token_vectors),
+                                                            "test_seed": opts.test_seed},
                                 eval_every=opts.eval_every)
         try:
             with progress if progress is not None else contextlib.nullcontext():

@@ -46,7 +46,8 @@ def train_command(
                                              "and dev halves of the test set; best.pt is chosen by A on dev."),
     test_set: Optional[Path] = typer.Option(None, "--test-set", help="Test-set TSV for the metrics (default: "
                                             "drawn from the training tokens with --test-seed)."),
-    test_seed: int = ranged(SEED, 0, "--test-seed", help="Seed of the drawn test set."),
+    test_seed: Optional[int] = ranged(SEED, None, "--test-seed", help="Seed of the drawn test set (default 0; with "
+                                      "--resume the run's own)."),
     epochs: Optional[int] = ranged(NON_NEGATIVE, None, "--epochs", help="Epochs (text/oracle default 30, neural 20; "
                                                  "with --resume a larger value extends the run). text/oracle: "
                                                  "gensim's own default of 5 leaves a 30k-word corpus far from "
