@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -47,6 +48,37 @@ def marked_by(marker: str, what: str) -> Foreign:
         return None
 
     return foreign
+
+
+def listed_in(marker: str, what: str, old_names: str) -> Foreign:
+    """The test of a directory that one command writes as a whole and replaces as a whole: ours
+    when empty, or when it holds the file ``marker`` (marking ``what``) and nothing but the
+    entries that marker lists, one a line after its first line.  A marker of an earlier version
+    lists nothing; then every other entry must match the regular expression ``old_names``."""
+    pattern = re.compile(old_names)
+
+    def foreign(path: Path) -> Optional[str]:
+        entries = {e.name for e in path.iterdir()}
+        if not entries:
+            return None
+        if not (path / marker).is_file():
+            return f"the directory is not empty and is not {what} (no {marker} inside)"
+        listed = listed_entries(path / marker)
+        for name in sorted(entries - {marker}):
+            if name not in listed and (listed or not pattern.match(name)):
+                return f"{what}, but it also holds {name!r}, which that command did not write (move it out first)"
+        return None
+
+    return foreign
+
+
+def listed_entries(marker: Path) -> set[str]:
+    """The entries a :func:`listed_in` marker file lists (its lines after the first)."""
+    try:
+        lines = marker.read_text(encoding="utf-8", errors="surrogateescape").splitlines()[1:]
+    except OSError:
+        return set()
+    return {line for line in lines if line}
 
 
 # --------------------------------------------------------------------------- train run directories

@@ -21,9 +21,9 @@ from rich.table import Table
 
 from .. import noise, segscores
 from ..errors import SpokenW2VError
-from ..io import (NOISE_REPORT_FORMAT, STDIO, all_or_nothing, atomic_write_text, is_stdio, read_corpus, read_durations, read_segments,
+from ..io import (NOISE_REPORT_FORMAT, STDIO, all_or_nothing, atomic_path, atomic_write_text, is_stdio, read_corpus, read_durations, read_segments,
                   write_corpus, write_record, write_segments)
-from ..rundir import check_output_dir, marked_by
+from ..rundir import check_output_dir, listed_in
 from .common import Log, QuietOption, app, check_paths, check_stdio, err_console, guarded, refuse_stdio, shown
 from .options import ABOVE_ZERO, AT_LEAST_ZERO, SEED, ranged
 
@@ -57,8 +57,11 @@ def format_value(value: float) -> str:
     return f"{whole}.{frac.ljust(2, '0')}"
 
 
-#: The file that marks a directory written by a sweep (only such a directory, or an empty one, is written into).
+#: The file that marks a directory written by a sweep and lists the entries the sweep wrote there
+#: (only such a directory holding nothing else, or an empty one, is replaced by a new sweep).
 SWEEP_MARKER = ".spokenw2v-sweep"
+#: The outputs of a sweep, as a sweep directory of an earlier version (whose marker lists nothing) holds them.
+SWEEP_NAMES = r"^[a-z_]+-[0-9]+\.[0-9]+\.(tsv|txt)$"
 
 
 def plan_outputs(out: Path, options: dict[str, list[float]], suffix: str) -> list[tuple[dict[str, float], Path]]:
@@ -76,9 +79,15 @@ def plan_outputs(out: Path, options: dict[str, list[float]], suffix: str) -> lis
             raise SpokenW2VError(f"{out}: is a directory (give a file name, or a list of values for a sweep)")
         return [(base, out)]
     name = swept[0]
-    check_output_dir(out, marked_by(SWEEP_MARKER, "a sweep directory"),
+    check_output_dir(out, listed_in(SWEEP_MARKER, "a sweep directory", SWEEP_NAMES),
                      "a sweep writes one file per value into --out")
     return [({**base, name: v}, out / f"{name}-{format_value(v)}{suffix}") for v in options[name]]
+
+
+def plan_paths(plan: list[tuple[dict[str, float], Path]], out: Path, report: Optional[Path]) -> list[Optional[Path]]:
+    """Every output of a planned command, for :func:`~spokenw2v.cli.common.check_paths`: a
+    sweep's directory too (it is replaced as a whole, so no input may lie inside it)."""
+    return ([out] if len(plan) > 1 else []) + [path for _, path in plan] + [report]
 
 
 def write_report(path: Optional[Path], runs: list[dict]) -> None:
@@ -104,15 +113,35 @@ def write_outputs(log: Log, results: list[tuple[Path, object, dict]], write: Cal
     """Write every (path, data, run) of a command with ``write(path, data)``, then the JSON
     report and the table on stderr.  Called only once every run has been computed."""
     runs = [run for _, _, run in results]
-    marker = results[0][0].parent / SWEEP_MARKER if len(results) > 1 else None
-    with all_or_nothing([marker] + [path for path, _, _ in results] + [report]):
-        if marker is not None:
-            atomic_write_text(marker, "spokenw2v sweep outputs\n")
-        for path, data, _ in results:
-            write(path, data)
-        write_report(report, runs)
+    if len(results) > 1:
+        write_sweep(results, write, report, runs)
+    else:
+        with all_or_nothing([path for path, _, _ in results] + [report]):
+            for path, data, _ in results:
+                write(path, data)
+            write_report(report, runs)
     show_report(log, title, runs, columns)
     log(f"Wrote {len(runs)} file(s): {', '.join(shown(path) for path, _, _ in results)}")
+
+
+def write_sweep(results: list[tuple[Path, object, dict]], write: Callable, report: Optional[Path],
+                runs: list[dict]) -> None:
+    """Write a sweep's directory as a whole: its files, its marker (listing them) and a report
+    that lies inside it are made in a new directory beside it, which then replaces the directory
+    of an earlier sweep (checked to hold nothing else), so a sweep directory never mixes two
+    sweeps; a report outside it is written before the rename and removed again if that fails."""
+    out = results[0][0].parent
+    out = out.resolve() if out.is_symlink() else out  # the directory a link names is replaced, not the link
+    inner = None
+    if report is not None and not is_stdio(report) and report.resolve().is_relative_to(out.resolve()):
+        inner = report.resolve().relative_to(out.resolve())
+    names = [path.name for path, _, _ in results] + ([inner.parts[0]] if inner is not None else [])
+    with all_or_nothing([None if inner is not None else report]), atomic_path(out, suffix="") as tmp:
+        tmp.mkdir()
+        for path, data, _ in results:
+            write(tmp / path.name, data)
+        write_report(tmp / inner if inner is not None else report, runs)
+        atomic_write_text(tmp / SWEEP_MARKER, "spokenw2v sweep outputs\n" + "".join(f"{n}\n" for n in names))
 
 
 def _f3(x) -> str:
@@ -194,7 +223,7 @@ def segment_noise_command(
     }
     check_stdio({"SEGMENTS": segments}, {"--out": out, "--report": report})
     plan = plan_outputs(out, options, ".tsv")
-    check_paths([segments, durations], [path for _, path in plan] + [report])
+    check_paths([segments, durations], plan_paths(plan, out, report))
     durs = load_durations(durations) if durations is not None else None
     seg = read_segments(segments, durations=durs)
     results = []
@@ -248,7 +277,7 @@ def text_noise_command(
     }
     check_stdio({"CORPUS": corpus}, {"--out": out, "--report": report})
     plan = plan_outputs(out, options, ".txt")
-    check_paths([corpus], [path for _, path in plan] + [report])
+    check_paths([corpus], plan_paths(plan, out, report))
     sentences = read_corpus(corpus)
     results = []
     for values, path in plan:
@@ -299,7 +328,7 @@ def unit_noise_command(
                for name, value in (("substitute", substitute), ("delete", delete), ("insert", insert))}
     check_stdio({"WORD_UNITS": word_units}, {"--out": out, "--report": report})
     plan = plan_outputs(out, options, ".tsv")
-    check_paths([word_units], [path for _, path in plan] + [report])
+    check_paths([word_units], plan_paths(plan, out, report))
     wu = read_word_units(word_units)
     before = noise.sequences_per_type(wu.sequences, wu.seg.word)
     results = []
