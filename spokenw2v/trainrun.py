@@ -291,12 +291,14 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
         finally:
             dist.close()
         if dist.main:
-            io.write_vectors(out / "vectors.vec", result.vectors)
+            tv = token_vectors(trainer, seg, ts_.rows) if opts.token_vectors is not None else None
+            with io.all_or_nothing([out / "vectors.vec", opts.token_vectors]):  # both or neither
+                io.write_vectors(out / "vectors.vec", result.vectors)
+                if tv is not None:
+                    io.write_token_vectors(opts.token_vectors, tv)
             log(f"wrote {len(result.vectors)} word-type vectors to {out / 'vectors.vec'} (best epoch "
                 f"{result.best_epoch} in best.pt)")
-            if opts.token_vectors is not None:
-                tv = token_vectors(trainer, seg, ts_.rows)
-                io.write_token_vectors(opts.token_vectors, tv)
+            if tv is not None:
                 log(f"wrote {len(tv.vectors)} token vectors to {opts.token_vectors}")
             if skipped:
                 log(f"skipped {skipped['tokens']} of {skipped['of']} word tokens (--skip-missing): "

@@ -222,6 +222,29 @@ def check_paths(inputs: Iterable[Optional[os.PathLike]], outputs: Iterable[Optio
             if real_out.is_relative_to(real_in):
                 raise SpokenW2VError(f"{out}: the output would sit inside the input {inp}; nothing was written "
                                      f"(choose an output outside the inputs)")
+        _check_writable_file_system(out)
+
+
+def _check_writable_file_system(out: Path) -> None:
+    """An output on a read-only file system is refused before any work (a character device or
+    a pipe there is written in place, which a read-only mount allows)."""
+    import stat
+
+    try:
+        if stat.S_ISCHR(os.stat(out).st_mode) or stat.S_ISFIFO(os.stat(out).st_mode):
+            return
+    except OSError:
+        pass
+    place = out
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    try:
+        read_only = bool(os.statvfs(place).f_flag & os.ST_RDONLY)
+    except OSError:
+        return
+    if read_only:
+        raise SpokenW2VError(f"{out}: Read-only file system; nothing was written (choose an output on a "
+                             f"writable file system)")
 
 
 class Log:

@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import SpokenW2VError
+from ..io import all_or_nothing
 from .options import ABOVE_ZERO, HOP_MS, NON_NEGATIVE, POSITIVE, ranged
 from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio
 
@@ -114,7 +115,11 @@ def featurize_command(
         if feature != FeatureKind.MFCC:
             raise SpokenW2VError(f"--vtln applies to --feature mfcc only, not {feature.value}")
         opts.warps, write_used_warps = _utterance_warps(log, audio, vtln_file, speaker_pattern, seg, warps_out)
-    with log.progress() as bar:
+    # the warps first: when they cannot be written no feature is computed, and when the features
+    # fail the warps are removed again (all or nothing)
+    with all_or_nothing([warps_out]), log.progress() as bar:
+        if write_used_warps is not None:
+            write_used_warps()
         tasks: dict[str, int] = {}
 
         def progress(phase: str, done: int, total: int) -> None:
@@ -127,7 +132,6 @@ def featurize_command(
         f"({summary.info.describe()}, {summary.info.frame_rate:g} frames/s), {summary.seconds:.1f} s of audio, "
         f"{len(summary.files)} file(s).")
     if write_used_warps is not None:
-        write_used_warps()
         log(f"wrote {warps_out}")
     if summary.skipped:
         log("Skipped: " + "; ".join(f"{n} {what}" for what, n in sorted(summary.skipped.items())))
