@@ -312,10 +312,15 @@ def _words_path(out_dir: Path, utt: str) -> Path:
 
 
 def _write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
+    from io import BytesIO
+
     import soundfile as sf
 
     with atomic_path(path) as tmp:
-        sf.write(str(tmp), audio, sample_rate, subtype="PCM_16", format="WAV")
+        buffer = BytesIO()  # encoded in memory: libsndfile reports a failed write as "System error."
+        sf.write(buffer, audio, sample_rate, subtype="PCM_16", format="WAV")
+        with open(tmp, "wb") as fh:  # a full disk is an OSError naming the file
+            fh.write(buffer.getbuffer())
 
 
 def _read_done(out_dir: Path, u: Utterance, words: list[str]) -> tuple[Segments, float] | None:
@@ -400,6 +405,11 @@ def _make_block(block: list[tuple[int, Utterance, bool]]) -> int:
             _speak_block(block)
         except SpokenW2VError as exc:
             os.write(write_end, str(exc).encode("utf-8", "replace"))
+            code = 1
+        except OSError as exc:  # a full disk, a denied write: the file and the reason
+            from .io import os_error_text
+
+            os.write(write_end, os_error_text(exc).encode("utf-8", "replace"))
             code = 1
         except BaseException as exc:  # report, never hang the parent
             first = block[0][1]

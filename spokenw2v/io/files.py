@@ -213,6 +213,17 @@ def output_of_temporary(path: str | os.PathLike) -> Path | None:
     return path.with_name(m["name"]) if m else None
 
 
+def os_error_text(exc: OSError) -> str:
+    """The one-line text of a failed OS call on a file, ``PATH: strerror``, naming the user's
+    path (an :func:`atomic_path` temporary name is reported as its output)."""
+    name = exc.filename if exc.filename is not None else exc.filename2
+    strerror = exc.strerror or str(exc)
+    if name is None:
+        return f"output: {strerror}"
+    path = Path(os.fsdecode(name))
+    return f"{output_of_temporary(path) or path}: {strerror}"
+
+
 def check_readable_file(path: str | os.PathLike, what: str = "file") -> Path:
     """``path`` as a Path when it is an existing file; else a one-line error (missing, or a
     directory where ``what`` is expected)."""
