@@ -200,6 +200,11 @@ def write_word_units(path: str | os.PathLike, seg: Segments, sequences: Sequence
     ))
 
 
+#: The largest integer unit id a word-units TSV may hold: integer units are kept as ids, and the
+#: model embeds ids 0..largest, so an id bounds its memory (k-means codebooks have k of 50-2000).
+MAX_UNIT_ID = 65535
+
+
 @dataclass
 class WordUnits:
     """Word tokens with a symbol sequence each (a ``word-units`` TSV or any unit source).
@@ -218,7 +223,7 @@ class WordUnits:
 def read_word_units(path: str | os.PathLike) -> WordUnits:
     """Read ``utt start end word units`` (the ``word-units`` output, or any tool's units):
     ``units`` holds space-separated symbols, either non-negative integer unit ids (kept as
-    ids; k = largest + 1) or any other symbols, such as phonemes (numbered in sorted order)."""
+    ids; k = largest + 1; at most :data:`MAX_UNIT_ID`) or any other symbols, such as phonemes (numbered in sorted order)."""
     path = Path(path)
     _, rows = read_tsv(path, ["utt", "start", "end", "word", "units"])
     if not rows:
@@ -250,11 +255,16 @@ def read_word_units(path: str | os.PathLike) -> WordUnits:
     seg = seg.subset(order)
     raw = [raw[i] for i in order]
     distinct = sorted({x for r in raw for x in r})
-    if all(x.isdigit() for x in distinct):
+    if all(x.isascii() and x.isdigit() for x in distinct):
+        top = max(distinct, key=lambda x: (len(x.lstrip("0")), x.lstrip("0")))  # compared as numbers
+        if len(top.lstrip("0")) > len(str(MAX_UNIT_ID)) or int(top) > MAX_UNIT_ID:
+            line = seg.extra["line"][next(i for i, r in enumerate(raw) if top in r)]
+            raise SpokenW2VError(f"{where(path, int(line))}: unit id {top[:20]}{'...' if len(top) > 20 else ''} is "
+                                 f"above {MAX_UNIT_ID} (integer units are a codebook's ids 0..k-1, k <= "
+                                 f"{MAX_UNIT_ID + 1}); renumber them, or write them as symbols with a letter "
+                                 f"(u5, u17, ...), which are numbered in sorted order")
         ids = [np.asarray([int(x) for x in r], dtype=np.int64) for r in raw]
         k = 1 + max(int(a.max()) for a in ids)
-        if k > 2**31 - 1:
-            raise SpokenW2VError(f"{path}: unit ids up to {k - 1} (expected a codebook's ids, 0..k-1)")
         return WordUnits(seg, ids, None, k)
     number = {x: i for i, x in enumerate(distinct)}
     ids = [np.asarray([number[x] for x in r], dtype=np.int64) for r in raw]
