@@ -65,6 +65,11 @@ class Activation(str, enum.Enum):
 # --------------------------------------------------------------------------- configuration
 
 
+#: The largest learning rate: Adam(W) moves every weight by about ``lr`` per step, so beyond 1
+#: the weights of these models (initialised within +-1) leave any meaningful range in one step.
+MAX_LR = 1.0
+
+
 @dataclass(frozen=True)
 class PresetValues:
     lr: float  # AdamW learning rate for s <= 2
@@ -190,8 +195,8 @@ class TrainConfig:
             raise SpokenW2VError("epochs must be >= 0")
         if cfg.warmup < 0:
             raise SpokenW2VError(f"--warmup must be >= 0, found {cfg.warmup}")
-        if not (cfg.lr > 0):
-            raise SpokenW2VError(f"--lr must be > 0, found {cfg.lr}")
+        if not (0 < cfg.lr <= MAX_LR):
+            raise SpokenW2VError(f"--lr must be in (0, {MAX_LR:g}], found {cfg.lr}")
         return cfg
 
     def to_dict(self) -> dict:

@@ -433,16 +433,30 @@ class NeuralTrainer:
                 group["lr"] = lr
             if self.cfg.grad_clip > 0:
                 torch.nn.utils.clip_grad_norm_(self._trainable, self.cfg.grad_clip)
-            optimizer.step()
+            try:
+                optimizer.step()
+            except RuntimeError as exc:  # an update too large for float32 ("cannot be converted ... overflow")
+                if "overflow" not in str(exc):
+                    raise
+                raise SpokenW2VError(f"non-finite update at epoch {epoch}, step {step + 1} (learning rate {lr:g}); "
+                                     f"the epoch's checkpoint was not written (try a lower --lr)") from None
             losses.append(loss.detach())
             if (step + 1) % check_every == 0 or step + 1 == n_steps:
                 self._check_finite(losses[checked:], epoch, checked)
                 checked = len(losses)
             if self.hooks.on_step and self.dist.main:
                 self.hooks.on_step(epoch, step + 1, n_steps)
+        self._check_finite_weights(epoch, n_steps)
         if not losses:
             return float("nan")
         return float(torch.stack(losses).float().mean())
+
+    def _check_finite_weights(self, epoch: int, n_steps: int) -> None:
+        """Stop when a step of the epoch left a non-finite weight (its loss was finite, the next
+        one would not be), before the epoch's checkpoint is written."""
+        if not all(bool(torch.isfinite(p).all()) for p in self._trainable):
+            raise SpokenW2VError(f"non-finite weights after epoch {epoch} (a step up to step {n_steps} overflowed); "
+                                 f"the epoch's checkpoint was not written (try a lower --lr)")
 
     @staticmethod
     def _check_finite(losses: list[torch.Tensor], epoch: int, first_step: int) -> None:

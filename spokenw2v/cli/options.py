@@ -65,6 +65,8 @@ POSITIVE = Range(1, MAX_COUNT)
 NON_NEGATIVE = Range(0, MAX_COUNT)
 #: Real quantities that must be above zero (seconds, learning rates).
 ABOVE_ZERO = Range(0, None, low_open=True)
+#: Learning rates of Adam(W) (train --lr): each step moves a weight by about lr, so above 1 is no rate.
+LEARNING_RATE = Range(0, 1, low_open=True)
 #: Real quantities >= 0 (tolerances, thresholds, seconds).
 AT_LEAST_ZERO = Range(0, None)
 #: Fractions of a whole (rates, probabilities), 0 excluded.

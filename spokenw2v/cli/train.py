@@ -9,7 +9,7 @@ import typer
 
 from ..config import DEFAULT_PRESET, Kind, NegativeSampling, Preset, Schedule
 from ..rundir import RUN_FILES
-from .options import ABOVE_ZERO, AT_LEAST_ZERO, FINITE, NON_NEGATIVE, POSITIVE, SEED, ranged
+from .options import AT_LEAST_ZERO, FINITE, LEARNING_RATE, NON_NEGATIVE, POSITIVE, SEED, ranged
 from .common import EpochProgress, Log, QuietOption, app, check_paths, check_stdio, guarded, refuse_stdio
 
 KIND_HELP = ("text: gensim skipgram on words (--corpus, or the word column of --segments); "
@@ -64,7 +64,7 @@ def train_command(
                                             f"negatives (characters at s = 1: 2048 centre words per step, lr "
                                             f"1e-2, 25-step warm-up); paper = lr 1e-3 (1e-4 for s > 2), no warm-up, no "
                                             f"subsampling, uniform negatives."),
-    lr: Optional[float] = ranged(ABOVE_ZERO, None, "--lr", help="Learning rate (AdamW; default from the preset)."),
+    lr: Optional[float] = ranged(LEARNING_RATE, None, "--lr", help="Learning rate (AdamW; default from the preset)."),
     warmup: Optional[int] = ranged(NON_NEGATIVE, None, "--warmup", help="Steps over which the learning rate rises "
                                                  "linearly to --lr (0 = off; default from the preset: fast 100 "
                                                  "(characters at s = 1: 25), paper 0)."),
