@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .errors import SpokenW2VError, where
+from .io import printable
 
 #: Metrics drawn by :func:`plot_curves` -> (line style, legend text).
 CURVE_STYLES = {
@@ -79,20 +80,20 @@ def plot_curves(runs: Sequence[Run], title: str | None = None) -> Figure:
             ok = np.isfinite(y)
             if ok.any():
                 ax.plot(run.epoch[ok], y[ok], style, color=colour, marker="o" if ok.sum() < 25 else None,
-                        markersize=3, linewidth=1.6, label=f"{run.label} {metric}")
+                        markersize=3, linewidth=1.6, label=printable(f"{run.label} {metric}"))
     ax.set_xlabel("epoch")
     ax.set_ylabel("Pearson r")
     ax.axhline(0.0, color="0.8", linewidth=0.8, zorder=0)
     ax.grid(True, alpha=0.3)
     run_handles = [Line2D([], [], color=c, linewidth=2.5) for c in colours]
     style_handles = [Line2D([], [], color="0.3", linestyle=s) for s, _ in CURVE_STYLES.values()]
-    first = ax.legend(run_handles, [r.label for r in runs], loc="upper left", bbox_to_anchor=(1.02, 1.0),
+    first = ax.legend(run_handles, [printable(r.label) for r in runs], loc="upper left", bbox_to_anchor=(1.02, 1.0),
                       fontsize=8, title="run", title_fontsize=8, frameon=False)
     ax.add_artist(first)
     ax.legend(style_handles, [t for _, t in CURVE_STYLES.values()], loc="lower left", bbox_to_anchor=(1.02, 0.0),
               fontsize=8, title="metric", title_fontsize=8, frameon=False)
     if title:
-        ax.set_title(title)
+        ax.set_title(printable(title))
     return fig
 
 
@@ -104,7 +105,7 @@ def plot_sweep(x: np.ndarray, y: np.ndarray, *, groups: Sequence[str] | None = N
     fig = Figure(figsize=(6.0, 4.2), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    labels = list(groups) if groups is not None else [""] * len(x)
+    labels = [printable(g) for g in groups] if groups is not None else [""] * len(x)
     names = list(dict.fromkeys(labels))
     for i, name in enumerate(names):
         rows = np.asarray([j for j, g in enumerate(labels) if g == name and np.isfinite(y[j]) and np.isfinite(x[j])],
@@ -118,11 +119,11 @@ def plot_sweep(x: np.ndarray, y: np.ndarray, *, groups: Sequence[str] | None = N
             ok = np.isfinite(low[rows]) & np.isfinite(high[rows])
             if ok.any():
                 ax.fill_between(x[rows][ok], low[rows][ok], high[rows][ok], color=colour, alpha=0.18, linewidth=0)
-    ax.set_xlabel(x_label)
-    ax.set_ylabel(y_label)
+    ax.set_xlabel(printable(x_label))
+    ax.set_ylabel(printable(y_label))
     ax.grid(True, alpha=0.3)
     if groups is not None:
-        ax.legend(title=group_label, fontsize=8, title_fontsize=8)
+        ax.legend(title=printable(group_label) if group_label else group_label, fontsize=8, title_fontsize=8)
     if title:
-        ax.set_title(title)
+        ax.set_title(printable(title))
     return fig

@@ -11,6 +11,7 @@ list several values.  All outputs are computed before the first is written.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Optional
@@ -141,7 +142,7 @@ def write_sweep(results: list[tuple[Path, object, dict]], write: Callable, repor
         for path, data, _ in results:
             write(tmp / path.name, data)
         write_report(tmp / inner if inner is not None else report, runs)
-        atomic_write_text(tmp / SWEEP_MARKER, "spokenw2v sweep outputs\n" + "".join(f"{n}\n" for n in names))
+        (tmp / SWEEP_MARKER).write_bytes(b"spokenw2v sweep outputs\n" + b"".join(os.fsencode(n) + b"\n" for n in names))
 
 
 def _f3(x) -> str:

@@ -260,10 +260,25 @@ def open_text(path: str | os.PathLike, newline: str | None = None, what: str = "
     yield StringIO(read_text(path, what), newline=newline)
 
 
+def printable(text: str) -> str:
+    """``text`` as valid UTF-8: a byte of a file name that is not UTF-8 (which Python carries as
+    a surrogate escape) is written as a backslash escape (byte 0xff of ``m?.vec`` as ``m\\xff.vec``),
+    so that an output naming such a file can be written and read back."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (UTF-8); ``-`` writes it to standard output."""
+    """Write ``text`` to ``path`` atomically (UTF-8, see :func:`printable`); ``-`` writes it to
+    standard output."""
     with atomic_path(path, stdout=True) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(printable(text), encoding="utf-8")
 
 
 def refuse_stdio_npz(path: str | os.PathLike | None) -> None:

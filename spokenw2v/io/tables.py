@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..errors import SpokenW2VError, where
-from .files import atomic_path, atomic_write_text, open_text
+from .files import atomic_path, atomic_write_text, open_text, printable
 
 # --------------------------------------------------------------------------- text corpus
 
@@ -99,11 +99,11 @@ def write_tsv(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Seq
     def fmt(value) -> str:
         if isinstance(value, (float, np.floating)):
             return f"{float(value):.6g}" if not math.isfinite(value) else _fmt_float(float(value))
-        return str(value)
+        return printable(str(value))
 
     with atomic_path(path, stdout=True) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write("\t".join(header) + "\n")
+            fh.write(printable("\t".join(header)) + "\n")
             for row in rows:
                 fh.write("\t".join(fmt(v) for v in row) + "\n")
 
