@@ -90,7 +90,7 @@ def evaluate_command(
                                            "TSV (- for standard output; the tables then go to stderr)."),
     neighbours: Optional[str] = typer.Option(None, "--neighbours", help="Comma-separated words whose nearest "
                                              "neighbours are shown side by side across models."),
-    top: int = ranged(NON_NEGATIVE, 5, "--top", help="Neighbours shown per word."),
+    top: int = ranged(POSITIVE, 5, "--top", help="Neighbours shown per word."),
     similarity: List[Path] = typer.Option([], "--similarity", help="Extra word-similarity file(s), tab-separated "
                                           "'word1 word2 score'; repeat the option for several."),
     benchmarks: bool = typer.Option(True, "--benchmarks/--no-benchmarks", help="Score WordSim353 and SimLex-999 "
@@ -109,6 +109,9 @@ def evaluate_command(
     to_stdout = check_stdio({"VECTORS": vectors, "--reference": reference, "--corpus": corpus,
                              "--test-set": test_set, "--similarity": similarity},
                             {"--save-test-set": save_test_set, "--json": json_out, "--tsv": tsv_out})
+    query = [w.strip() for w in neighbours.split(",")] if neighbours is not None else []
+    if not all(query):
+        raise SpokenW2VError(f"--neighbours {neighbours!r}: an empty item in the comma-separated list of words")
 
     ref_wv: WordVectors | None = None
     ts: TestSet | None = None
@@ -147,7 +150,6 @@ def evaluate_command(
     if benchmarks:
         sims += [read_similarity_pairs(ev.benchmark_path(b), b.value) for b in ev.Benchmark]
     sims += [read_similarity_pairs(p) for p in similarity]
-    query = [w.strip() for w in (neighbours or "").split(",") if w.strip()]
 
     names = unique_names(vectors)
     results: list[dict] = []

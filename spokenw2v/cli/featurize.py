@@ -9,7 +9,7 @@ import typer
 
 from ..errors import SpokenW2VError
 from ..io import all_or_nothing
-from .options import ABOVE_ZERO, HOP_MS, NON_NEGATIVE, POSITIVE, ranged
+from .options import ABOVE_ZERO, HOP_MS, MAX_COUNT, NON_NEGATIVE, POSITIVE, ranged
 from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio
 
 
@@ -20,8 +20,8 @@ def parse_shard(text: str) -> tuple[int, int]:
         i, n = int(i_text), int(n_text)
     except ValueError:
         raise SpokenW2VError(f"--shard {text!r}: expected i/n, for example 0/4") from None
-    if n < 1 or not 0 <= i < n:
-        raise SpokenW2VError(f"--shard {text!r}: expected 0 <= i < n")
+    if not 1 <= n <= MAX_COUNT or not 0 <= i < n:
+        raise SpokenW2VError(f"--shard {text!r}: expected 0 <= i < n <= {MAX_COUNT}")
     return i, n
 
 

@@ -15,10 +15,15 @@ from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio
 
 
 def parse_list(text: str, what: str) -> tuple[str, ...]:
-    """``"a,b, c"`` -> ``("a", "b", "c")``."""
-    items = tuple(x.strip() for x in text.split(",") if x.strip())
-    if not items and what != "variants":
+    """``"a,b, c"`` -> ``("a", "b", "c")``; an empty item (``"a,,b"``, ``"a,"``) is a one-line error
+    (only ``--variants`` may be empty as a whole: no variant)."""
+    if not text.strip() and what == "variants":
+        return ()
+    items = tuple(x.strip() for x in text.split(","))
+    if not any(items):
         raise SpokenW2VError(f"--{what}: give at least one value (comma-separated)")
+    if not all(items):
+        raise SpokenW2VError(f"--{what} {text!r}: an empty item in the comma-separated list")
     return items
 
 
