@@ -18,13 +18,13 @@ def resolve_device(name: str):
         try:
             device = torch.device(name)
         except RuntimeError:
-            raise SpokenW2VError(f"unknown device {name!r} (expected auto, cpu, cuda or cuda:N)") from None
+            raise SpokenW2VError(f"--device {name!r}: unknown device (expected auto, cpu, cuda or cuda:N)") from None
         if device.type != "cuda":
-            raise SpokenW2VError(f"unknown device {name!r} (expected auto, cpu, cuda or cuda:N)")
+            raise SpokenW2VError(f"--device {name!r}: unknown device (expected auto, cpu, cuda or cuda:N)")
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise SpokenW2VError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA GPU(s), "
                                  f"numbered from 0")
         return device
     if name == "cpu":
         return torch.device("cpu")
-    raise SpokenW2VError(f"unknown device {name!r} (expected auto, cpu or cuda)")
+    raise SpokenW2VError(f"--device {name!r}: unknown device (expected auto, cpu or cuda)")

@@ -188,6 +188,9 @@ def demo_command(
             err_console.print(message, highlight=False, markup=False, soft_wrap=True)
 
     refuse_stdio(out, "OUT", "the demo writes a directory")
+    from ..devices import resolve_device
+
+    resolve_device(device)  # --device is checked before any stage runs, like every other option
     check_output_dir(out, marked_by(DEMO_RECORD, "a demo run directory"), "expected a demo run directory")
     cfg = DemoConfig(words=words, seed=seed, jobs=jobs if jobs > 0 else default_jobs(), device=device, k=k,
                      hop_ms=hop_ms, char_epochs=char_epochs, unit_epochs=unit_epochs, voices_epochs=voices_epochs,
