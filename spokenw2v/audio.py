@@ -81,6 +81,49 @@ def find_audio(path: str | os.PathLike) -> dict[str, Path]:
     return dict(sorted(read_audio_list(path).items()))
 
 
+def check_wav_length(path: Path) -> None:
+    """A WAV file whose ``data`` chunk declares more bytes than the file holds (a copy or a
+    download cut short) is a one-line error naming the file and the shortfall; libsndfile would
+    read the part that is there without a word.  Other formats, and WAV headers that leave the
+    length open (0 or 0xFFFFFFFF, as streaming writers do), are not checked here."""
+    import struct
+
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                return
+            size = os.fstat(fh.fileno()).st_size
+            fmt = None
+            while True:
+                chunk = fh.read(8)
+                if len(chunk) < 8:
+                    return
+                cid, length = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+                if cid == b"fmt ":
+                    fmt = fh.read(min(length, 16))
+                    fh.seek(length - len(fmt) + (length & 1), os.SEEK_CUR)
+                    continue
+                if cid != b"data":
+                    fh.seek(length + (length & 1), os.SEEK_CUR)
+                    continue
+                if length in (0, 0xFFFFFFFF):
+                    return
+                held = size - fh.tell()
+                if held >= length:
+                    return
+                break
+    except OSError:
+        return  # the reader reports an unreadable file itself
+    what = f"{length - held:,} bytes missing"
+    if fmt is not None and len(fmt) >= 16:
+        _, channels, rate, byte_rate, _, _ = struct.unpack("<HHIIHH", fmt[:16])
+        if byte_rate > 0:
+            what = f"{(length - held) / byte_rate:.3f} s of audio ({length - held:,} bytes) missing: it holds " \
+                   f"{held / byte_rate:.3f} s of the {length / byte_rate:.3f} s its header declares"
+    raise SpokenW2VError(f"{path}: truncated WAV file, {what}")
+
+
 def probe_audio(utt: str, path: str | os.PathLike) -> AudioInfo:
     """Sample rate, length and channels of one file without decoding it.
 
@@ -97,6 +140,7 @@ def probe_audio(utt: str, path: str | os.PathLike) -> AudioInfo:
         info = sf.info(str(path))
     except Exception as exc:  # soundfile raises several types for unreadable data
         raise SpokenW2VError(f"{path}: unreadable audio (utterance {utt}): {_short(exc, path)}") from None
+    check_wav_length(path)
     if info.frames <= 0:
         raise SpokenW2VError(f"{path}: zero-length audio (utterance {utt})")
     return AudioInfo(utt, path, int(info.samplerate), int(info.frames), int(info.channels))
@@ -117,6 +161,7 @@ def load_audio(path: str | os.PathLike, target_rate: int = SAMPLE_RATE) -> np.nd
         raise SpokenW2VError(f"{path}: no such audio file") from None
     except Exception as exc:
         raise SpokenW2VError(f"{path}: unreadable audio: {_short(exc, path)}") from None
+    check_wav_length(path)
     if data.shape[0] == 0:
         raise SpokenW2VError(f"{path}: zero-length audio")
     if not np.isfinite(data).all():
