@@ -307,11 +307,13 @@ def check_compatible(codebook: Codebook, info: FrameInfo, dim: int, features_nam
             f"was fitted on {codebook.dim}-dimensional features ({codebook.info.describe()})"
         )
     ci = codebook.info
-    if (info.feature, info.model, info.layer) != (ci.feature, ci.model, ci.layer) or info.frame_rate != ci.frame_rate:
-        raise SpokenW2VError(
-            f"{features_name}: features are {info.describe()} but the codebook {codebook_name} "
-            f"was fitted on {ci.describe()}"
-        )
+    fields = [("features", info.describe(), ci.describe()),
+              ("frame rate", f"{info.frame_rate:g} frames/s", f"{ci.frame_rate:g} frames/s")]
+    diffs = [(name, mine, theirs) for name, mine, theirs in fields if mine != theirs]
+    if diffs:
+        said = "; ".join(f"{name} {mine} (the codebook's: {theirs})" for name, mine, theirs in diffs)
+        raise SpokenW2VError(f"{features_name}: do not match the codebook {codebook_name}: {said}; fit a codebook on "
+                             f"these features or featurize the audio as the codebook's features were")
 
 
 class Assigner:

@@ -234,8 +234,8 @@ def test_apply_checks_dimension_and_feature_kind():
     with pytest.raises(SpokenW2VError, match=r"feats.npz: features have 5 dimensions but the codebook cb.npz"):
         D.apply_codebook(cb, features_of(np.zeros((100, 5), np.float32)), source_name="feats.npz",
                          codebook_name="cb.npz")
-    with pytest.raises(SpokenW2VError, match=r"feats.npz: features are hubert:.*layer6 but the codebook cb.npz "
-                                             r"was fitted on mfcc"):
+    with pytest.raises(SpokenW2VError, match=r"feats.npz: do not match the codebook cb.npz: features "
+                                             r"hubert:.*layer6 \(the codebook's: mfcc\)"):
         D.apply_codebook(cb, features_of(x, info=HUBERT), source_name="feats.npz", codebook_name="cb.npz")
     bad = x.copy()
     bad[17, 1] = np.nan
