@@ -10,6 +10,8 @@ import statistics
 from pathlib import Path
 from typing import Sequence
 
+from .io import printable
+
 #: Metrics averaged over the seeds of a group (``evaluate --tsv`` adds ``NAME_sd`` for each).
 SEED_METRICS = ["A", "A_partial", "A_sem", "A_orth", "A_rand", "B", "B_partial"]
 #: A run named ``NAME.seedN`` or ``NAME-seedN`` is seed N of the group ``NAME``.
@@ -31,7 +33,7 @@ def unique_names(paths: Sequence[str | os.PathLike], run_file: str = "vectors") 
     seen: dict[str, int] = {}
     names = []
     for p in paths:
-        name = run_name(p, run_file)
+        name = printable(run_name(p, run_file))  # a label: a file name that is not UTF-8 shown with \x escapes
         seen[name] = seen.get(name, 0) + 1
         names.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
     return names

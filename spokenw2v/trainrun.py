@@ -138,9 +138,27 @@ def _check_same_scoring(saved: dict, opts: TrainOptions) -> int:
     return opts.test_seed if opts.test_seed is not None else before if before is not None else 0
 
 
-def _check_same_test_set(evaluator, out: Path) -> None:
-    """A resumed run's test set, drawn again from its reference, must be the one in
-    ``OUT/test_set.tsv`` (a reference file changed in place draws another)."""
+def _digest(path: Optional[Path]) -> str:
+    """sha256 of an input file (``""``: none, or standard input)."""
+    if not path or io.is_stdio(path):
+        return ""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _check_same_test_set(saved: dict, digest: str, evaluator, out: Path) -> None:
+    """A resumed run's reference file must hold what it held when the run began (``saved``: the
+    inputs its checkpoint recorded, with the reference's sha256 since this check exists), and its
+    test set, drawn again from it, must be the one in ``OUT/test_set.tsv``."""
+    if saved.get("reference_sha256") and digest != saved["reference_sha256"]:
+        raise SpokenW2VError(f"{saved.get('reference')}: the reference file changed since the run in {out} began "
+                             f"(metrics.tsv and best.pt were scored against its earlier content); train into a new "
+                             f"--out; nothing was written")
     path = out / "test_set.tsv"
     if evaluator is None or not path.is_file():
         return
@@ -266,7 +284,9 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
     check_step_size(cfg.resolved(), len(stream))  # memory bounded before anything is written
     if saved is not None:  # every check of a resumed run passes before config.json is rewritten
         check_resumable(saved, cfg, stream.fingerprint(), out / "last.pt")
-        _check_same_test_set(evaluator, out)
+    ref_digest = _digest(reference) if dist.main else ""
+    if saved is not None:
+        _check_same_test_set(saved.get("inputs", {}), ref_digest, evaluator, out)
     run_dir = RunDirectory(out, resume=opts.resume, keep_after="last.pt") if dist.main else contextlib.nullcontext()
     with run_dir:
         if dist.main:
@@ -283,7 +303,8 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
                       on_message=log)
         trainer = NeuralTrainer(stream, cfg, dev, out, evaluator=evaluator, resume=opts.resume, dist=dist,
                                 hooks=hooks, inputs={**inputs, "token_vectors": absolute(opts.token_vectors),
-                                                            "test_seed": opts.test_seed},
+                                                            "test_seed": opts.test_seed,
+                                                            "reference_sha256": ref_digest},
                                 eval_every=opts.eval_every)
         try:
             with progress if progress is not None else contextlib.nullcontext():

@@ -109,15 +109,19 @@ def test_resume_with_another_test_seed_is_refused_and_without_it_keeps_the_runs_
     assert snapshot(work) == before
     ok(invoke("train", "e2e", "--out", run, "--resume", "--epochs", "2", "-q"))  # the run's own seed, 3
     assert (run / "test_set.tsv").read_bytes() == test_set
-    rows = io.read_tsv(run / "metrics.tsv")[1]
+    rows = io.read_tsv(run / "metrics.tsv", ["epoch", "A"])[1]
     assert [row["epoch"] for _, row in rows] == ["0", "1", "2"] and all(row["A"] for _, row in rows)
 
 
 def test_resume_after_the_reference_file_changed_is_refused(work):
-    shutil.copyfile(work / "refB" / "vectors.vec", work / "refA" / "vectors.vec")
+    run, reference = work / "changed", work / "ref.vec"
+    shutil.copyfile(work / "refA" / "vectors.vec", reference)
+    ok(invoke("train", "e2e", "--corpus", work / "corpus.txt", "--out", run, "--epochs", "1",
+              "--reference", reference, *E2E))
+    shutil.copyfile(work / "refB" / "vectors.vec", reference)
     before = snapshot(work)
-    r = invoke("train", "e2e", "--out", work / "run", "--resume", "--epochs", "2", "-q")
-    assert_one_error_line(r, "test_set.tsv", "another test set")
+    r = invoke("train", "e2e", "--out", run, "--resume", "--epochs", "2", "-q")
+    assert_one_error_line(r, "ref.vec", "the reference file changed")
     assert snapshot(work) == before
 
 
@@ -377,7 +381,7 @@ def test_evaluate_tsv_names_a_model_file_that_is_not_utf8(work):
     shutil.copyfile(work / "refA" / "vectors.vec", model)
     ok(invoke("evaluate", model, "--reference", work / "refA" / "vectors.vec", "--corpus", work / "corpus.txt",
               "--tsv", work / "ev.tsv", "--json", work / "ev.json", "--no-benchmarks", "--bootstrap", "0", "-q"))
-    models = [row["model"] for _, row in io.read_tsv(work / "ev.tsv")[1]]
+    models = [row["model"] for _, row in io.read_tsv(work / "ev.tsv", ["model"])[1]]
     assert "m\\xff" in models
 
 
@@ -427,6 +431,6 @@ def test_a_codebook_of_another_frame_rate_names_the_frame_rate(work):
               "-q"))
     ok(invoke("featurize", work / "tiny" / "audio", "--out", work / "f20.npz", "--hop-ms", "20", "-q"))
     before = snapshot(work)
-    r = invoke("discretize", work / "f20.npz", "--out", work / "u20.npz", "--apply", work / "cb.npz", "-q")
+    r = invoke("discretize", work / "f20.npz", "--out", work / "u20.npz", "--use-codebook", work / "cb.npz", "-q")
     assert_one_error_line(r, "f20.npz", "frame rate 50 frames/s", "100 frames/s")
     assert snapshot(work) == before
