@@ -395,7 +395,7 @@ def test_plot_curves_of_a_run_directory_that_is_not_utf8(work):
 # --------------------------------------------------------------------------- 11, 12. every option before any work
 
 BAD_OPTIONS = [
-    (["featurize", "{w}/tiny/audio", "--out", "{w}/o.npz", "--shard", "0/2147483648"], "--shard"),
+    (["featurize", "{w}/tiny/audio", "--out", "{w}/shards", "--shard", "0/2147483648"], "--shard"),
     (["evaluate", "{w}/refA/vectors.vec", "--top", "0", "--neighbours", "cat"], "--top"),
     (["evaluate", "{w}/refA/vectors.vec", "--neighbours", "cat,,dog"], "--neighbours"),
     (["synthesize", "{w}/corpus.txt", "--out", "{w}/s", "--rates", "170,,200"], "--rates"),

@@ -5,7 +5,8 @@ A rate option may hold a comma-separated list (``--split 0,0.1,0.2``): that is a
 ``--out`` is then a directory and gets one file per value, named
 ``OPTION-VALUE.EXT`` with the value written with at least two decimals
 (``split-0.00.tsv``, ``split-0.10.tsv``, ``jitter-0.005.tsv``).  At most one option may
-list several values.  All outputs are computed before the first is written.
+list several values.  All outputs are computed before the first is written, and the sweep
+directory is written as a whole, replacing an earlier sweep's (never mixing two sweeps).
 """
 
 from __future__ import annotations
