@@ -369,7 +369,7 @@ def test_cli_bad_input_gives_one_line_errors_and_no_output(tmp_path):
     hub = tmp_path / "hubert.npz"
     write_features(hub, features_of(np.zeros((200, 3), np.float32), utt_len=100, info=HUBERT))
     assert_one_error_line(_invoke("discretize", hub, "--out", tmp_path / "x.npz", "--use-codebook", cb_path),
-                  str(hub), str(cb_path), "fitted on mfcc")
+                  str(hub), str(cb_path), "(the codebook's: mfcc)")
     assert not (tmp_path / "x.npz").exists()
     # word-units: a segment past the end of the audio, an utterance missing from the units
     bad = tmp_path / "bad.tsv"
