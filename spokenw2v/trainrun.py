@@ -284,8 +284,8 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
     check_step_size(cfg.resolved(), len(stream))  # memory bounded before anything is written
     if saved is not None:  # every check of a resumed run passes before config.json is rewritten
         check_resumable(saved, cfg, stream.fingerprint(), out / "last.pt")
-    ref_digest = _digest(reference) if dist.main else ""
-    if saved is not None:
+    ref_digest = _digest(reference) if dist.main else ""  # the reference is rank 0's input
+    if saved is not None and dist.main:
         _check_same_test_set(saved.get("inputs", {}), ref_digest, evaluator, out)
     run_dir = RunDirectory(out, resume=opts.resume, keep_after="last.pt") if dist.main else contextlib.nullcontext()
     with run_dir:
