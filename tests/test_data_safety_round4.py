@@ -155,6 +155,25 @@ def test_a_sweep_rerun_into_its_directory_replaces_the_earlier_sweep(work, argv,
     assert names == [".spokenw2v-sweep", f"{option}-0.30{suffix}", f"{option}-0.40{suffix}"]
 
 
+def test_an_interrupt_while_a_sweep_replaces_its_directory_keeps_the_earlier_sweep(work, monkeypatch):
+    from spokenw2v.io import files
+
+    out = work / "sweep"
+    ok(invoke("text-noise", work / "corpus.txt", "--out", out, "--substitute", "0,0.1", "-q"))
+    before = snapshot(work)
+    real = os.replace
+
+    def interrupted(src, dst):
+        if Path(dst) == out and Path(src).name.endswith(".tmp"):  # the new sweep, not the earlier one
+            raise KeyboardInterrupt  # after the earlier sweep was moved aside, before the new one is in place
+        return real(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", interrupted)
+    r = invoke("text-noise", work / "corpus.txt", "--out", out, "--substitute", "0.2,0.3", "-q")
+    assert r.exit_code == 130, r.output
+    assert snapshot(work) == before and sorted(p.name for p in work.iterdir() if p.name.startswith(".")) == []
+
+
 def test_a_sweep_directory_holding_a_file_of_the_user_is_refused(work):
     out = work / "sweep"
     ok(invoke("text-noise", work / "corpus.txt", "--out", out, "--substitute", "0,0.1", "-q"))

@@ -81,7 +81,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None, stdout: bool
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
 
     Works for files and for directories (whatever the caller creates at the temporary
-    path is moved).  On an exception the temporary file or directory is removed, so an
+    path is moved; an existing directory is first renamed aside, and removed only once the new
+    one is in place).  On an exception the temporary file or directory is removed, so an
     interrupted run never leaves a half-written output that looks whole.
 
     ``path`` may be ``-`` only for text outputs (``stdout=True``): the temporary file then
@@ -111,12 +112,13 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None, stdout: bool
     os.close(fd)
     os.unlink(tmp)
     tmp_path = Path(tmp)
+    old = tmp_path.with_name(tmp_path.name + ".old")  # a directory being replaced, until the new one is in place
     try:
         with _naming_errors(path):
             yield tmp_path
         if tmp_path.is_dir():
             if path.is_dir():
-                shutil.rmtree(path)
+                os.replace(path, old)
             elif path.exists():
                 path.unlink()
         os.replace(tmp_path, path)
@@ -125,7 +127,11 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None, stdout: bool
             shutil.rmtree(tmp_path, ignore_errors=True)
         elif tmp_path.exists():
             tmp_path.unlink()
+        if old.is_dir() and not path.exists():
+            os.replace(old, path)  # interrupted between the two renames: the earlier directory is back
         raise
+    if old.is_dir():
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _special_file(path: Path) -> bool:
