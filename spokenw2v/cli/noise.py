@@ -23,7 +23,7 @@ from rich.table import Table
 
 from .. import noise, segscores
 from ..errors import SpokenW2VError
-from ..io import (NOISE_REPORT_FORMAT, STDIO, all_or_nothing, atomic_path, atomic_write_text, is_stdio, read_corpus, read_durations, read_segments,
+from ..io import (NOISE_REPORT_FORMAT, STDIO, all_or_nothing, atomic_path, is_stdio, read_corpus, read_durations, read_segments,
                   write_corpus, write_record, write_segments)
 from ..rundir import check_output_dir, listed_in
 from .common import Log, QuietOption, app, check_paths, check_stdio, err_console, guarded, refuse_stdio, shown

@@ -223,7 +223,8 @@ class WordUnits:
 def read_word_units(path: str | os.PathLike) -> WordUnits:
     """Read ``utt start end word units`` (the ``word-units`` output, or any tool's units):
     ``units`` holds space-separated symbols, either non-negative integer unit ids (kept as
-    ids; k = largest + 1; at most :data:`MAX_UNIT_ID`) or any other symbols, such as phonemes (numbered in sorted order)."""
+    ids; k = largest + 1; at most :data:`MAX_UNIT_ID`) or any other symbols, such as phonemes
+    (numbered in sorted order)."""
     path = Path(path)
     _, rows = read_tsv(path, ["utt", "start", "end", "word", "units"])
     if not rows:
