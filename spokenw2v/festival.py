@@ -53,7 +53,7 @@ _SCHEME = r"""
     (while tok (sw2v_token tok) (set! tok (item.next tok)))
     (format t "DONE\n")
     t))
-(define (sw2v_voices) (mapcar (lambda (v) (format t "V %s\n" v)) (voice.list)) (format t "END\n"))
+(define (sw2v_voices) (mapcar (lambda (v) (format t "V %s\n" v)) (voice.list)) (format t "END\n") (fflush nil))
 """
 
 
@@ -113,7 +113,7 @@ class Festival:
 
         wav = self.tmp / "utt.wav"
         wav.unlink(missing_ok=True)
-        self._send(f'(sw2v_say "{text}" "{wav}")\n(format t "END\\n")')
+        self._send(f'(sw2v_say "{text}" "{wav}")\n(format t "END\\n")\n(fflush nil)')
         lines = self._read_until("END")
         if "DONE" not in lines or not wav.is_file():
             raise SpokenW2VError(f"festival could not speak {text[:40]!r}")
@@ -181,10 +181,10 @@ def festival_for_worker() -> Festival:
     """The festival process of this worker (started once, ended when the worker exits)."""
     global _FESTIVAL
     if _FESTIVAL is None:
-        import atexit
+        from multiprocessing.util import Finalize
 
         _FESTIVAL = Festival()
-        atexit.register(_FESTIVAL.close)
+        Finalize(_FESTIVAL, _FESTIVAL.close, exitpriority=10)  # also when a pool worker exits
     return _FESTIVAL
 
 

@@ -454,7 +454,8 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
         settings, _ = choose_settings(config, i)
         per_voice[settings.voice] = per_voice.get(settings.voice, 0) + 1
         speakers[u.utt] = speaker_name(settings)
-        rows.append([u.utt, u.line, settings.voice, settings.variant or "-", settings.rate, settings.pitch,
+        pitch = settings.pitch if config.engine == "espeak" else "-"  # festival: the voice's own pitch
+        rows.append([u.utt, u.line, settings.voice, settings.variant or "-", settings.rate, pitch,
                      f"{settings.gain:.4f}", len(seg), f"{dur:.4f}"])
         if continuous:
             fixes = _read_fixes(out_dir, u.utt) or (0, 0)
