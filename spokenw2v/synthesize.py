@@ -1,6 +1,12 @@
-"""Speak a text corpus with espeak-ng, word by word, with exact word timings.
+"""Speak a text corpus with espeak-ng or Festival, with word timings, resumably and reproducibly.
 
-How an utterance is made (all at espeak-ng's native 22,050 Hz, then resampled once):
+Two styles (:attr:`SynthesisConfig.style`): ``words`` (below: every word alone, joined with
+pauses, exact boundaries in silence) and ``continuous`` (a whole utterance in one call, word
+times from the engine's own events: :mod:`spokenw2v.continuous` for espeak-ng,
+:mod:`spokenw2v.festival` for Festival).
+
+How an utterance is made in the ``words`` style (all at espeak-ng's native 22,050 Hz, then
+resampled once):
 
 1. The line is tokenized with :func:`spokenw2v.io.tokenize`; every token is one word.
 2. Each word is synthesized *on its own* through espeak-ng's C library (``libespeak-ng``,
@@ -21,7 +27,9 @@ Why word by word rather than one call per utterance with SSML ``<mark/>`` events
 marks espeak-ng runs short function words into the next word and places both marks at the
 same sample (3.7% of the words of the demo text get a zero-length segment), and a mark
 before a pause puts the pause into the previous word.  See ``bench/synthesize_timing.py``
-and docs/commands.md ("synthesize") for the measurements.  The price is no coarticulation across words.
+and docs/commands.md ("synthesize") for the measurements.  The price is no coarticulation
+across words; the ``continuous`` style keeps it and handles both problems from espeak-ng's
+word and phoneme events instead of marks.
 
 Everything is seeded per utterance (``numpy.random.default_rng([seed, index])``), and
 espeak-ng's hidden state between calls is controlled by speaking each block of
