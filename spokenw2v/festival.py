@@ -58,7 +58,8 @@ _SCHEME = r"""
 
 
 def missing_festival_message() -> str:
-    return f"festival is not installed; install the Debian/Ubuntu packages with: sudo apt-get install {FESTIVAL_PACKAGES}"
+    return ("festival is not installed; install the Debian/Ubuntu packages with: "
+            f"sudo apt-get install {FESTIVAL_PACKAGES}")
 
 
 class Festival:
