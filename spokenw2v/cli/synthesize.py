@@ -45,7 +45,9 @@ def synthesize_command(
     variants: str = typer.Option(None, "--variants", show_default=False,
                                  help="Comma-separated espeak-ng voice variants (m1-m8, f1-f5, ...; default "
                                       "m1,m3,f1,f3); '' = none (the only choice with --engine festival)."),
-    rates: str = typer.Option("140,170,200", "--rates", help="Comma-separated speaking rates, words per minute."),
+    rates: str = typer.Option("140,170,200", "--rates",
+                              help="Comma-separated speaking rates, words per minute (festival: Duration_Stretch "
+                                   "170/rate)."),
     seed: int = ranged(SEED, 0, "--seed", help="Seed of the per-utterance choices and per-word jitter."),
     jobs: int = ranged(NON_NEGATIVE, 0, "--jobs", "-j", help="Worker processes (0 = one per CPU core)."),
     style: str = typer.Option("words", "--style",
@@ -68,8 +70,8 @@ def synthesize_command(
     together are split and counted (OUT/utterances.tsv: merged, widened).  Voice, variant
     and rate are chosen per utterance, all seeded.
     Writes OUT/audio/UTT.wav, OUT/words/UTT.tsv, OUT/audio.tsv, OUT/segments.tsv,
-    OUT/corpus.txt, OUT/utterances.tsv, OUT/phonemes.tsv (espeak-ng phonemes of every token, for
-    train --word-units) and OUT/synthesis.json.  Re-running the same
+    OUT/corpus.txt, OUT/utterances.tsv, OUT/phonemes.tsv (espeak-ng only: its phonemes of every
+    token, for train --word-units) and OUT/synthesis.json.  Re-running the same
     command resumes: complete utterances are kept.
     """
     from ..synthesize import SynthesisConfig, check_engine, read_text_lines, synthesize_corpus
