@@ -116,6 +116,22 @@ def _espeak_version() -> str:
         return "not installed (Debian: apt-get install espeak-ng; needed by synthesize and demo only)"
 
 
+def _festival_voices() -> str:
+    from .festival import Festival
+
+    try:
+        engine = Festival()
+    except SpokenW2VError:
+        return ("not installed (Debian: apt-get install festival festvox-kallpc16k; needed by "
+                "synthesize --engine festival only)")
+    try:
+        return "voices: " + (", ".join(sorted(engine.voices())) or "none")
+    except SpokenW2VError:
+        return "does not start"
+    finally:
+        engine.close()
+
+
 def _cuda() -> str:
     import torch
 
@@ -138,6 +154,7 @@ def report() -> list[tuple[str, str]]:
     rows.append(("torch + torchaudio", "load together" if problem is None else "BROKEN"))
     rows.append(("cuda", _cuda() if problem is None else "unknown (torch does not load)"))
     rows.append(("espeak-ng", _espeak_version()))
+    rows.append(("festival", _festival_voices()))
     differences = lock_differences()
     if differences is None:
         rows.append(("lock", "no requirements-lock.txt (installed from a package)"))

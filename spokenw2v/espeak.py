@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -23,13 +24,16 @@ LIBRARY_NAMES: tuple[str, ...] = ("libespeak-ng.so.1", "libespeak-ng.so", "libes
 # espeak-ng C API constants (speak_lib.h, API revision 12)
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _INITIALIZE_DONT_EXIT = 0x8000
+_INITIALIZE_PHONEME_EVENTS = 0x0001
 _CHARS_UTF8 = 1
 _POS_CHARACTER = 1
 _EE_OK = 0
 _PARAM_RATE = 1
 _PARAM_PITCH = 3
 _EVENT_LIST_TERMINATED = 0
+_EVENT_WORD = 1
 _EVENT_MARK = 3
+_EVENT_PHONEME = 7
 _SSML = 0x10
 
 
@@ -66,6 +70,19 @@ _STRESS = str.maketrans("", "", "\u02c8\u02cc")
 NO_PHONEMES = "-"
 
 
+@dataclass(frozen=True)
+class SpeechEvent:
+    """One event of espeak-ng during synthesis: ``kind`` ``word`` (a word starts) or ``phoneme``
+    (a phoneme starts; ``name`` is espeak-ng's mnemonic, pauses start with ``_``),
+    ``text_position`` (1-based character index of the word in the text) and ``sample`` (the
+    sample index in the utterance's audio where it starts)."""
+
+    kind: str
+    text_position: int
+    sample: int
+    name: str = ""
+
+
 class Espeak:
     """espeak-ng's C library in synchronous mode: one instance per process.
 
@@ -92,7 +109,8 @@ class Espeak:
         lib.espeak_Info.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
         lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int]
-        self.sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, None, _INITIALIZE_DONT_EXIT)
+        self.sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, None,
+                                                 _INITIALIZE_DONT_EXIT | _INITIALIZE_PHONEME_EVENTS)
         if self.sample_rate <= 0:
             raise SpokenW2VError(missing_espeak_message("its data files (espeak-ng-data) were not found"))
         data = ctypes.c_char_p()
@@ -100,6 +118,7 @@ class Espeak:
         self.data_path = Path((data.value or b"").decode())
         self._chunks: list[np.ndarray] = []
         self._marks: list[tuple[str, int]] = []
+        self._events: list[SpeechEvent] = []
         self._callback = _SynthCallback(self._on_audio)  # keep a reference: ctypes must not free it
         lib.espeak_SetSynthCallback(self._callback)
         self._current: tuple[str, str] | None = None
@@ -122,6 +141,11 @@ class Espeak:
         while events[i].type != _EVENT_LIST_TERMINATED:
             if events[i].type == _EVENT_MARK and events[i].id.name is not None:
                 self._marks.append((events[i].id.name.decode("utf-8"), int(events[i].sample)))
+            elif events[i].type == _EVENT_WORD:
+                self._events.append(SpeechEvent("word", int(events[i].text_position), int(events[i].sample)))
+            elif events[i].type == _EVENT_PHONEME:
+                name = bytes(events[i].id.string).split(b"\0")[0].decode("latin-1")
+                self._events.append(SpeechEvent("phoneme", int(events[i].text_position), int(events[i].sample), name))
             i += 1
         if n > 0 and wav:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
@@ -166,6 +190,12 @@ class Espeak:
         audio = self._synth(ssml, rate, pitch, _CHARS_UTF8 | _SSML)
         return audio, list(self._marks)
 
+    def speak_events(self, text: str, rate: int, pitch: int) -> tuple[np.ndarray, list[SpeechEvent]]:
+        """Synthesize plain text in one call; returns the audio (T,) int16 and espeak-ng's word
+        and phoneme events in the order espeak-ng reports them (see :class:`SpeechEvent`)."""
+        audio = self._synth(text, rate, pitch, _CHARS_UTF8)
+        return audio, list(self._events)
+
     def phonemes(self, word: str) -> list[str]:
         """The phonemes espeak-ng speaks for ``word`` in the current voice: IPA symbols, one
         per phoneme (stress marks dropped), e.g. ``God`` in en-us -> ``['ɡ', 'ɑː', 'd']``."""
@@ -182,6 +212,7 @@ class Espeak:
         self.lib.espeak_SetParameter(_PARAM_PITCH, int(pitch), 0)
         self._chunks = []
         self._marks = []
+        self._events = []
         data = text.encode("utf-8")
         err = self.lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, flags, None, None)
         if err != _EE_OK:

@@ -1,6 +1,12 @@
-"""Speak a text corpus with espeak-ng, word by word, with exact word timings.
+"""Speak a text corpus with espeak-ng or Festival, with word timings, resumably and reproducibly.
 
-How an utterance is made (all at espeak-ng's native 22,050 Hz, then resampled once):
+Two styles (:attr:`SynthesisConfig.style`): ``words`` (below: every word alone, joined with
+pauses, exact boundaries in silence) and ``continuous`` (a whole utterance in one call, word
+times from the engine's own events: :mod:`spokenw2v.continuous` for espeak-ng,
+:mod:`spokenw2v.festival` for Festival).
+
+How an utterance is made in the ``words`` style (all at espeak-ng's native 22,050 Hz, then
+resampled once):
 
 1. The line is tokenized with :func:`spokenw2v.io.tokenize`; every token is one word.
 2. Each word is synthesized *on its own* through espeak-ng's C library (``libespeak-ng``,
@@ -21,7 +27,9 @@ Why word by word rather than one call per utterance with SSML ``<mark/>`` events
 marks espeak-ng runs short function words into the next word and places both marks at the
 same sample (3.7% of the words of the demo text get a zero-length segment), and a mark
 before a pause puts the pause into the previous word.  See ``bench/synthesize_timing.py``
-and docs/commands.md ("synthesize") for the measurements.  The price is no coarticulation across words.
+and docs/commands.md ("synthesize") for the measurements.  The price is no coarticulation
+across words; the ``continuous`` style keeps it and handles both problems from espeak-ng's
+word and phoneme events instead of marks.
 
 Everything is seeded per utterance (``numpy.random.default_rng([seed, index])``), and
 espeak-ng's hidden state between calls is controlled by speaking each block of
@@ -36,167 +44,22 @@ import json
 import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from .continuous import speak_continuous
 from .errors import SpokenW2VError, where
 from .espeak import Espeak, check_espeak, espeak, token_phonemes
-from .io import SYNTHESIS_FORMAT, Segments, atomic_path, read_segments, read_text, record_payload, tokenize, \
+from .festival import Festival, check_festival, festival_for_worker, speak_festival_words
+from .io import SYNTHESIS_FORMAT, Segments, atomic_path, atomic_write_text, read_segments, record_payload, \
     write_audio_list, write_corpus, write_record, write_segments, write_tsv, write_word_units
+from .speechplan import (ENGINES, STYLES, SpokenUtterance, SynthesisConfig, SynthesisResult, Utterance,  # noqa: F401
+                         UtteranceSettings, choose_settings, read_text_lines, speaker_name, utterance_punctuation,
+                         utterance_words)
 
-#: Punctuation after which the pause between two words is longer.
-PAUSE_PUNCTUATION = ",;:.?!"
 CONFIG_FILE = "synthesis.json"
-
-
-@dataclass
-class SynthesisConfig:
-    """How a corpus is spoken.  Saved as ``synthesis.json`` in the output directory.
-
-    Per utterance (seeded): one voice, one variant, one speaking rate (words per minute,
-    espeak-ng's scale), a base pitch in ``pitch`` (espeak-ng's 0-100 scale, 50 = the
-    voice's normal) and a gain in ``gain``.  Per word (seeded): rate times
-    ``1 + U(-rate_jitter, rate_jitter)`` and pitch plus an integer in
-    ``[-pitch_jitter, pitch_jitter]``.  Times are in seconds.
-    """
-
-    voices: tuple[str, ...] = ("en-us", "en-gb")
-    variants: tuple[str, ...] = ("m1", "m3", "f1", "f3")  # () = each voice's own default
-    rates: tuple[int, ...] = (140, 170, 200)
-    seed: int = 0
-    pitch: tuple[int, int] = (35, 65)
-    pitch_jitter: int = 8
-    rate_jitter: float = 0.1
-    gain: tuple[float, float] = (0.5, 1.0)
-    word_gap: tuple[float, float] = (0.05, 0.12)
-    punctuation_pause: tuple[float, float] = (0.12, 0.25)  # added to word_gap after , ; : . ? !
-    edge_silence: float = 0.15
-    min_word: float = 0.03  # a word's segment is at least this long (widened into the pauses)
-    sample_rate: int = 16000
-
-    def __post_init__(self):
-        self.voices = tuple(self.voices)
-        self.variants = tuple(v for v in self.variants if v)
-        self.rates = tuple(int(r) for r in self.rates)
-        if not self.voices:
-            raise SpokenW2VError("synthesize: give at least one voice")
-        if not self.rates or any(not 80 <= r <= 450 for r in self.rates):
-            raise SpokenW2VError("--rates: speaking rates must be 80-450 words per minute, got "
-                                 + ",".join(map(str, self.rates)))
-        if self.word_gap[0] < self.min_word:
-            raise SpokenW2VError("synthesize: the shortest pause between words must be at least min_word")
-        if self.sample_rate not in (8000, 16000, 22050, 24000, 44100, 48000):
-            raise SpokenW2VError(f"synthesize: unsupported sample rate {self.sample_rate}")
-
-    def to_json(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_json(cls, data: dict) -> "SynthesisConfig":
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known})
-
-
-@dataclass(frozen=True)
-class Utterance:
-    """One line of the input corpus: ``utt`` id, its 1-based ``line`` number, its ``text``."""
-
-    utt: str
-    line: int
-    text: str
-
-
-@dataclass(frozen=True)
-class UtteranceSettings:
-    """The seeded choices for one utterance."""
-
-    voice: str
-    variant: str  # "" = the voice's default
-    rate: int  # words per minute
-    pitch: int  # 0-100
-    gain: float
-
-
-@dataclass
-class SpokenUtterance:
-    """A synthesized utterance: ``audio`` (T,) float32 in [-1, 1] at ``sample_rate`` Hz;
-    ``start``/``end`` (W,) seconds, one segment per word of ``words``."""
-
-    audio: np.ndarray
-    sample_rate: int
-    words: list[str]
-    start: np.ndarray
-    end: np.ndarray
-
-    @property
-    def duration(self) -> float:
-        return len(self.audio) / self.sample_rate
-
-
-@dataclass
-class SynthesisResult:
-    """What :func:`synthesize_corpus` did (counts, seconds of audio, wall-clock seconds)."""
-
-    utterances: int
-    words: int
-    synthesized: int  # utterances made in this run
-    skipped: int  # utterances found complete and kept (resume)
-    audio_seconds: float
-    elapsed: float
-    per_voice: dict[str, int] = field(default_factory=dict)
-
-
-# --------------------------------------------------------------------------- text
-
-
-def utterance_words(text: str) -> tuple[list[str], list[bool]]:
-    """Tokens of a line (exactly :func:`tokenize`'s) and, per token, whether the text has
-    pause punctuation (``, ; : . ? !``, possibly followed by quotes or brackets) after it."""
-    words: list[str] = []
-    pauses: list[bool] = []
-    for chunk in text.split():
-        toks = tokenize(chunk)
-        if not toks:
-            if pauses and any(ch in PAUSE_PUNCTUATION for ch in chunk):
-                pauses[-1] = True
-            continue
-        words.extend(toks)
-        pauses.extend([False] * (len(toks) - 1))
-        tail = chunk.rstrip("\"')]}\u2019\u201d")
-        pauses.append(bool(tail) and tail[-1] in PAUSE_PUNCTUATION)
-    return words, pauses
-
-
-def read_text_lines(path: str | os.PathLike) -> list[Utterance]:
-    """The non-empty lines of a text corpus (``-``: standard input) as utterances ``utt`` =
-    ``utt`` + 6-digit line number."""
-    lines = read_text(path, "text corpus (UTF-8, one utterance per line)").splitlines()
-    out = [Utterance(f"utt{i:06d}", i, line.strip()) for i, line in enumerate(lines, start=1) if tokenize(line)]
-    if not out:
-        raise SpokenW2VError(f"{path}: the corpus has no words")
-    return out
-
-
-def choose_settings(config: SynthesisConfig, index: int) -> tuple[UtteranceSettings, np.random.Generator]:
-    """The seeded settings of the utterance at position ``index`` of the corpus, and the
-    generator (seeded by ``[seed, index]``) that then draws its per-word jitter and pauses."""
-    rng = np.random.default_rng([config.seed, index])
-    voice = config.voices[int(rng.integers(len(config.voices)))]
-    variant = config.variants[int(rng.integers(len(config.variants)))] if config.variants else ""
-    rate = config.rates[int(rng.integers(len(config.rates)))]
-    pitch = int(rng.integers(config.pitch[0], config.pitch[1] + 1))
-    gain = round(float(rng.uniform(*config.gain)), 4)
-    return UtteranceSettings(voice, variant, rate, pitch, gain), rng
-
-
-def speaker_name(settings: UtteranceSettings) -> str:
-    """The speaker of an utterance in ``audio.tsv``: its voice and variant (``en-us-f3``; the
-    voice alone without a variant). Rate, pitch and gain vary within one speaker."""
-    return f"{settings.voice}-{settings.variant}" if settings.variant else settings.voice
-
 
 # --------------------------------------------------------------------------- one utterance
 
@@ -249,6 +112,54 @@ def speak_utterance(engine: Espeak, words: Sequence[str], pauses: Sequence[bool]
     end = np.asarray(ends, dtype=np.float64) / sr
     start, end = widen_short(start, end, config.min_word, len(audio) / config.sample_rate)
     return SpokenUtterance(audio, config.sample_rate, list(words), start, end)
+
+
+def place_words(audio: np.ndarray, sr: int, start: np.ndarray, end: np.ndarray, words: Sequence[str],
+                settings: UtteranceSettings, config: SynthesisConfig) -> SpokenUtterance:
+    """A whole spoken utterance ``audio`` (T,) float in [-1, 1] at ``sr`` Hz with word segments
+    ``start``/``end`` (W,) in samples: edge silence added, the utterance's gain applied,
+    resampled to ``config.sample_rate``; segments in seconds."""
+    edge = int(round(config.edge_silence * sr))
+    audio = np.concatenate([np.zeros(edge), audio, np.zeros(edge)]).astype(np.float32) * settings.gain
+    audio = resample(audio, sr, config.sample_rate)
+    return SpokenUtterance(audio, config.sample_rate, list(words), (np.asarray(start, dtype=np.float64) + edge) / sr,
+                           (np.asarray(end, dtype=np.float64) + edge) / sr)
+
+
+def speak_continuous_espeak(engine: Espeak, words: Sequence[str], punctuation: Sequence[str],
+                            settings: UtteranceSettings, voice_name: str, config: SynthesisConfig,
+                            label: str) -> tuple[SpokenUtterance, tuple[int, int]]:
+    """Speak a whole utterance in one espeak-ng call (:mod:`spokenw2v.continuous`); returns it
+    and its (merged, widened) word counts."""
+    engine.set_voice(voice_name, settings.variant)
+    try:
+        clip, times = speak_continuous(engine, words, punctuation, settings.rate, settings.pitch, config.min_word)
+    except SpokenW2VError as exc:
+        raise SpokenW2VError(f"{label}: {exc}") from None
+    spoken = place_words(clip.astype(np.float32) / 32768.0, engine.sample_rate, times.start, times.end, words,
+                         settings, config)
+    return spoken, (times.merged, times.widened)
+
+
+def speak_festival(engine: Festival, words: Sequence[str], punctuation: Sequence[str], settings: UtteranceSettings,
+                   voice_name: str, config: SynthesisConfig, label: str) -> tuple[SpokenUtterance, tuple[int, int]]:
+    """Speak a whole utterance with festival (:mod:`spokenw2v.festival`); returns it and its
+    (merged, widened) word counts."""
+    try:
+        audio, sr, times = speak_festival_words(engine, words, punctuation, voice_name, settings.rate, config.min_word)
+    except SpokenW2VError as exc:
+        raise SpokenW2VError(f"{label}: {exc}") from None
+    return place_words(audio, sr, times.start, times.end, words, settings, config), (times.merged, times.widened)
+
+
+def check_engine(config: SynthesisConfig) -> dict[str, str]:
+    """Check the engine and every voice (and espeak-ng variant) of ``config``; returns each
+    voice mapped to the name the engine accepts.  Raises a one-line error otherwise."""
+    if config.engine == "festival":
+        if config.variants:
+            raise SpokenW2VError("--variants: festival voices have no variants; give --variants ''")
+        return check_festival(config.voices)
+    return check_espeak(config.voices, config.variants)
 
 
 def resample(audio: np.ndarray, orig: int, new: int) -> np.ndarray:
@@ -323,10 +234,24 @@ def _write_wav(path: Path, audio: np.ndarray, sample_rate: int) -> None:
             fh.write(buffer.getbuffer())
 
 
-def _read_done(out_dir: Path, u: Utterance, words: list[str]) -> tuple[Segments, float] | None:
+def _fixes_path(out_dir: Path, utt: str) -> Path:
+    return out_dir / "words" / f"{utt}.fixes"
+
+
+def _read_fixes(out_dir: Path, utt: str) -> tuple[int, int] | None:
+    """The (merged, widened) word counts of a continuous utterance, or None when unreadable."""
+    try:
+        merged, widened = (int(x) for x in _fixes_path(out_dir, utt).read_text(encoding="utf-8").split())
+    except (OSError, ValueError):
+        return None
+    return merged, widened
+
+
+def _read_done(out_dir: Path, u: Utterance, words: list[str],
+               continuous: bool = False) -> tuple[Segments, float] | None:
     """The kept segments and duration of a complete utterance, or None to (re)make it."""
     wav, side = _wav_path(out_dir, u.utt), _words_path(out_dir, u.utt)
-    if not (wav.is_file() and side.is_file()):
+    if not (wav.is_file() and side.is_file()) or (continuous and _read_fixes(out_dir, u.utt) is None):
         return None
     import soundfile as sf
 
@@ -354,6 +279,9 @@ def _init_worker(config: SynthesisConfig, voices: dict[str, str], out_dir: str) 
     import soundfile  # noqa: F401
 
     _WORKER.update(config=config, voices=voices, out_dir=Path(out_dir))
+    if config.engine == "festival":
+        _WORKER["festival"] = festival_for_worker()
+        return
     engine = espeak()
     # Load every voice's data and warm espeak-ng up here, once, instead of in every forked
     # child.  This changes espeak-ng's hidden state, but identically in every worker.
@@ -369,14 +297,23 @@ def _speak_block(block: list[tuple[int, Utterance, bool]]) -> None:
     config: SynthesisConfig = _WORKER["config"]
     voices: dict[str, str] = _WORKER["voices"]
     out_dir: Path = _WORKER["out_dir"]
-    engine = espeak()
+    engine = _WORKER["festival"] if config.engine == "festival" else espeak()
     for index, u, write in block:
-        words, pauses = utterance_words(u.text)
+        words, puncts = utterance_punctuation(u.text)
         settings, rng = choose_settings(config, index)
         label = f"line {u.line} (utterance {u.utt})"
-        spoken = speak_utterance(engine, words, pauses, settings, voices[settings.voice], rng, config, label)
+        if config.engine == "festival":
+            spoken, fixes = speak_festival(engine, words, puncts, settings, voices[settings.voice], config, label)
+        elif config.style == "continuous":
+            spoken, fixes = speak_continuous_espeak(engine, words, puncts, settings, voices[settings.voice], config,
+                                                    label)
+        else:
+            spoken = speak_utterance(engine, words, [bool(p) for p in puncts], settings, voices[settings.voice],
+                                     rng, config, label)
         if write:
             check_utterance(spoken, words, config.min_word, label)
+            if config.style == "continuous":
+                atomic_write_text(_fixes_path(out_dir, u.utt), f"{fixes[0]}\t{fixes[1]}\n")
             _write_wav(_wav_path(out_dir, u.utt), spoken.audio, spoken.sample_rate)
             write_segments(_words_path(out_dir, u.utt),
                            Segments([u.utt] * len(words), spoken.start, spoken.end, words))
@@ -393,7 +330,7 @@ def _make_block(block: list[tuple[int, Utterance, bool]]) -> int:
     Without ``os.fork`` (Windows) the block is spoken in the worker itself and the output
     is reproducible only for the same ``--jobs``.
     """
-    if not hasattr(os, "fork"):
+    if not hasattr(os, "fork") or _WORKER["config"].engine == "festival":  # festival keeps no such state
         _speak_block(block)
         return sum(w for _, _, w in block)
     read_end, write_end = os.pipe()
@@ -482,7 +419,7 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     if voices is None:
-        voices = check_espeak(config.voices, config.variants)
+        voices = check_engine(config)
     out_dir.mkdir(parents=True, exist_ok=True)
     _check_config(out_dir, config, corpus_fingerprint(utterances))
     if limit > 0:
@@ -491,7 +428,8 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
     (out_dir / "words").mkdir(exist_ok=True)
 
     words_of = {u.utt: utterance_words(u.text)[0] for u in utterances}
-    needed = [_read_done(out_dir, u, words_of[u.utt]) is None for u in utterances]
+    continuous = config.style == "continuous"
+    needed = [_read_done(out_dir, u, words_of[u.utt], continuous) is None for u in utterances]
     skipped = len(utterances) - sum(needed)
     if progress and skipped:
         progress(skipped)
@@ -522,8 +460,9 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
     # corpus-level outputs, in corpus order, from the per-utterance files
     parts, audio_list, speakers, durations, rows = [], {}, {}, 0.0, []
     per_voice: dict[str, int] = {}
+    fixed = np.zeros(2, dtype=np.int64)
     for i, u in enumerate(utterances):
-        done = _read_done(out_dir, u, words_of[u.utt])
+        done = _read_done(out_dir, u, words_of[u.utt], continuous)
         if done is None:
             raise SpokenW2VError(f"{where(source, u.line, u.utt)}: synthesized audio is missing or incomplete")
         seg, dur = done
@@ -533,15 +472,21 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
         settings, _ = choose_settings(config, i)
         per_voice[settings.voice] = per_voice.get(settings.voice, 0) + 1
         speakers[u.utt] = speaker_name(settings)
-        rows.append([u.utt, u.line, settings.voice, settings.variant or "-", settings.rate, settings.pitch,
+        pitch = settings.pitch if config.engine == "espeak" else "-"  # festival: the voice's own pitch
+        rows.append([u.utt, u.line, settings.voice, settings.variant or "-", settings.rate, pitch,
                      f"{settings.gain:.4f}", len(seg), f"{dur:.4f}"])
+        if continuous:
+            fixes = _read_fixes(out_dir, u.utt) or (0, 0)
+            fixed += fixes
+            rows[-1].extend(fixes)
     all_seg = Segments([x for p in parts for x in p.utt], np.concatenate([p.start for p in parts]),
                        np.concatenate([p.end for p in parts]), [w for p in parts for w in p.word])
     write_segments(out_dir / "segments.tsv", all_seg)
     write_audio_list(out_dir / "audio.tsv", audio_list, speakers)
     write_corpus(out_dir / "corpus.txt", [words_of[u.utt] for u in utterances])
-    write_tsv(out_dir / "utterances.tsv",
-              ["utt", "line", "voice", "variant", "rate", "pitch", "gain", "words", "duration"], rows)
-    write_phonemes(out_dir / "phonemes.tsv", all_seg, [r[2] for r in rows], [len(p) for p in parts], voices)
+    write_tsv(out_dir / "utterances.tsv", ["utt", "line", "voice", "variant", "rate", "pitch", "gain", "words",
+                                           "duration", *(["merged", "widened"] if continuous else [])], rows)
+    if config.engine == "espeak":  # espeak-ng's phonemes; another engine's voices are not espeak-ng voices
+        write_phonemes(out_dir / "phonemes.tsv", all_seg, [r[2] for r in rows], [len(p) for p in parts], voices)
     return SynthesisResult(len(utterances), len(all_seg), sum(needed), skipped, durations,
-                           time.perf_counter() - t0, per_voice)
+                           time.perf_counter() - t0, per_voice, int(fixed[0]), int(fixed[1]))

@@ -43,39 +43,57 @@ def default_jobs() -> int:
 def synthesize_command(
     corpus: Path = typer.Argument(..., help="Text corpus, one utterance per line (UTF-8); - for standard input."),
     out: Path = typer.Option(..., "--out", "-o", help="Output directory (created; an existing one is resumed)."),
-    voices: str = typer.Option("en-us,en-gb", "--voices",
-                               help="Comma-separated espeak-ng voices or languages (see: espeak-ng --voices=en)."),
-    variants: str = typer.Option("m1,m3,f1,f3", "--variants",
-                                 help="Comma-separated espeak-ng voice variants (m1-m8, f1-f5, ...); '' = none."),
-    rates: str = typer.Option("140,170,200", "--rates", help="Comma-separated speaking rates, words per minute."),
+    voices: str = typer.Option(None, "--voices", show_default=False,
+                               help="Comma-separated voices: espeak-ng voices or languages (see: espeak-ng "
+                                    "--voices=en; default en-us,en-gb) or, with --engine festival, festival voices "
+                                    "(default kal_diphone,ked_diphone,cmu_us_slt_arctic_hts)."),
+    variants: str = typer.Option(None, "--variants", show_default=False,
+                                 help="Comma-separated espeak-ng voice variants (m1-m8, f1-f5, ...; default "
+                                      "m1,m3,f1,f3); '' = none (the only choice with --engine festival)."),
+    rates: str = typer.Option("140,170,200", "--rates",
+                              help="Comma-separated speaking rates, words per minute (festival: Duration_Stretch "
+                                   "170/rate)."),
     seed: int = ranged(SEED, 0, "--seed", help="Seed of the per-utterance choices and per-word jitter."),
     jobs: int = ranged(NON_NEGATIVE, 0, "--jobs", "-j", help="Worker processes (0 = one per CPU core)."),
+    style: str = typer.Option("words", "--style",
+                              help="words: each word spoken alone, joined with pauses (every boundary a silence); "
+                                   "continuous: each utterance in one call, word times from the engine's events."),
+    engine: str = typer.Option("espeak", "--engine",
+                               help="espeak (espeak-ng) or festival (Festival, --style continuous only)."),
     max_utterances: int = ranged(NON_NEGATIVE, 0, "--max-utterances",
                                                help="Speak only the first N utterances (0 = all)."),
     quiet: bool = QuietOption,
 ) -> None:
-    """Speak a text corpus with espeak-ng: 16 kHz WAVs, exact word segments and the transcript.
+    """Speak a text corpus with espeak-ng or Festival: 16 kHz WAVs, word segments and the transcript.
 
-    Every line is one utterance; every token (as the text stages tokenize it) is
-    synthesized on its own, then the words are joined with short pauses, so each word
-    has exactly one segment with real silence at its boundaries.  Voice, variant and
-    rate are chosen per utterance, pitch and rate jitter per word, all seeded.
+    Every line is one utterance.  --style words (espeak-ng): every token (as the text
+    stages tokenize it) is synthesized on its own, then the words are joined with short
+    pauses, so each word has exactly one segment with real silence at its boundaries;
+    pitch and rate jitter per word.  --style continuous: the whole utterance in one call
+    (words run together as in real speech), word times from the engine's own word and
+    phoneme events (espeak-ng) or utterance structure (festival); words the engine runs
+    together are split and counted (OUT/utterances.tsv: merged, widened).  Voice, variant
+    and rate are chosen per utterance, all seeded.
     Writes OUT/audio/UTT.wav, OUT/words/UTT.tsv, OUT/audio.tsv, OUT/segments.tsv,
-    OUT/corpus.txt, OUT/utterances.tsv, OUT/phonemes.tsv (espeak-ng phonemes of every token, for
-    train --word-units) and OUT/synthesis.json.  Re-running the same
+    OUT/corpus.txt, OUT/utterances.tsv, OUT/phonemes.tsv (espeak-ng only: its phonemes of every
+    token, for train --word-units) and OUT/synthesis.json.  Re-running the same
     command resumes: complete utterances are kept.
     """
-    from ..espeak import check_espeak
-    from ..synthesize import SynthesisConfig, read_text_lines, synthesize_corpus
+    from ..synthesize import SynthesisConfig, check_engine, read_text_lines, synthesize_corpus
 
     log = Log(quiet)
     refuse_stdio(out, "--out", "the output is a directory")
     check_paths([corpus], [out])
     check_output_dir(out, marked_by("synthesis.json", "a synthesize output directory"),
                      "expected a synthesize output directory")
+    festival = engine == "festival"
+    if voices is None:
+        voices = "kal_diphone,ked_diphone,cmu_us_slt_arctic_hts" if festival else "en-us,en-gb"
+    if variants is None:
+        variants = "" if festival else "m1,m3,f1,f3"
     config = SynthesisConfig(voices=parse_list(voices, "voices"), variants=parse_list(variants, "variants"),
-                             rates=parse_rates(rates), seed=seed)
-    voices_found = check_espeak(config.voices, config.variants)  # before anything is read or logged
+                             rates=parse_rates(rates), seed=seed, style=style, engine=engine)
+    voices_found = check_engine(config)  # before anything is read or logged
     all_utterances = read_text_lines(corpus)
     utterances = all_utterances
     n_total = len(utterances)
@@ -93,3 +111,6 @@ def synthesize_command(
     log(f"synthesize: {result.utterances} utterances, {result.words} words, "
         f"{result.audio_seconds / 3600:.2f} h of audio ({result.synthesized} made, {result.skipped} kept) "
         f"in {result.elapsed:.1f} s ({speed:.0f} words/s); segments: {out / 'segments.tsv'}")
+    if style == "continuous":
+        log(f"synthesize: {result.merged} words without an engine event of their own split from a neighbour, "
+            f"{result.widened} widened to the shortest word length (of {result.words})")
