@@ -174,13 +174,21 @@ class Utterance:
     duration: float
 
 
-def prepare(utt: str, frames: np.ndarray, duration: float, info: FrameInfo, config: DiscoverConfig) -> Utterance:
-    """Standardize, score and split one utterance's frames (T, D) at its pauses."""
+def prepare(utt: str, frames: np.ndarray, duration: float, info: FrameInfo, config: DiscoverConfig,
+            units_k: int | None = None) -> Utterance:
+    """Standardize, score and split one utterance at its pauses: ``frames`` (T, D) features,
+    or (T,) unit ids of a ``units_k``-unit codebook (one-hot frames; no pause detection)."""
     rate = info.frame_rate
-    x = standardized(frames)
+    if units_k is not None:
+        onehot = np.zeros((len(frames), units_k), dtype=np.float32)
+        onehot[np.arange(len(frames)), np.asarray(frames, dtype=np.int64)] = 1.0
+        x, level, energy = standardized(onehot), 0.0, np.zeros(len(frames))
+    else:
+        x = standardized(frames)
+        level = config.silence if info.feature == "mfcc" else 0.0
+        energy = np.asarray(frames[:, 0], dtype=np.float64) if len(frames) else np.zeros(0)
     score = change_score(x, frames_of(config.window, rate), frames_of(config.smooth, rate))
-    level = config.silence if info.feature == "mfcc" else 0.0
-    sil = silence_mask(np.asarray(frames[:, 0], dtype=np.float64), level, frames_of(config.min_silence, rate))
+    sil = silence_mask(energy, level, frames_of(config.min_silence, rate))
     regions = runs(~sil) if len(frames) else []
     return Utterance(utt, x, score, regions, float(duration))
 
@@ -342,10 +350,12 @@ def update_centroids(emb: np.ndarray, cluster: np.ndarray, old: np.ndarray) -> n
 
 @dataclass
 class Discovery:
-    """The outcome: ``segments`` (word = cluster id), the number of ``clusters`` and, for
-    ES-KMeans, the DP objective after each fitting round (``objective``, per frame)."""
+    """The outcome: ``segments`` (word = cluster id), every utterance read (``utterances``,
+    also those where no word was found), the number of ``clusters`` and, for ES-KMeans, the
+    DP objective after each fitting round (``objective``, per frame)."""
 
     segments: Segments
+    utterances: list[str]
     clusters: int
     fit_utterances: int
     objective: list[float]
@@ -355,11 +365,13 @@ def cluster_name(k: int) -> str:
     return f"c{k:05d}"
 
 
-def utterances(shards: Iterable[Ragged], config: DiscoverConfig) -> Iterator[tuple[Utterance, FrameInfo]]:
-    """Every utterance of the features, prepared (:func:`prepare`), one shard in memory at a time."""
+def utterances(shards: Iterable[Ragged], config: DiscoverConfig,
+               units_k: int | None = None) -> Iterator[tuple[Utterance, FrameInfo]]:
+    """Every utterance of the features (or units), prepared (:func:`prepare`), one shard in
+    memory at a time."""
     for shard in shards:
         for u, (utt, frames) in enumerate(shard.items()):
-            yield prepare(utt, frames, float(shard.durations[u]), shard.info, config), shard.info
+            yield prepare(utt, frames, float(shard.durations[u]), shard.info, config, units_k), shard.info
 
 
 def word_frames(u: Utterance, config: DiscoverConfig, info: FrameInfo, centroids: np.ndarray | None
@@ -388,12 +400,12 @@ def initial_centroids(emb: np.ndarray, k: int, seed: int) -> np.ndarray:
     return np.asarray(kmeans(emb, k, seed=seed).centroids, dtype=np.float32)
 
 
-def fit(shards: Iterable[Ragged], config: DiscoverConfig) -> tuple[np.ndarray, int, list[float]]:
+def fit(shards: Iterable[Ragged], config: DiscoverConfig, units_k: int | None = None) -> tuple[np.ndarray, int, list[float]]:
     """(centroids, utterances used, objective per round): k-means of method 1's words of the
     first ``fit_utterances`` utterances, then, for ES-KMeans, ``iterations`` rounds of
     re-segmentation and centroid updates on them."""
     held: list[tuple[Utterance, FrameInfo]] = []
-    for item in utterances(shards, config):
+    for item in utterances(shards, config, units_k):
         held.append(item)
         if len(held) >= config.fit_utterances:
             break
@@ -420,15 +432,19 @@ def boundary_time(b: int, info: FrameInfo, duration: float) -> float:
     return float(min(max(info.frame_offset + (b - 0.5) / info.frame_rate, 0.0), duration))
 
 
-def discover(shards: Callable[[], Iterable[Ragged]], config: DiscoverConfig = DiscoverConfig()) -> Discovery:
-    """Discover the word tokens of every utterance of the features ``shards()`` (called once
-    to fit, once to segment; each call yields the shards in the same order)."""
-    centroids, n_fit, objective = fit(shards(), config)
+def discover(shards: Callable[[], Iterable[Ragged]], config: DiscoverConfig = DiscoverConfig(),
+             units_k: int | None = None) -> Discovery:
+    """Discover the word tokens of every utterance of ``shards()`` (called once to fit, once
+    to segment; each call yields the same shards in the same order): features, or with
+    ``units_k`` frame units of a codebook of that many units."""
+    centroids, n_fit, objective = fit(shards(), config, units_k)
     utt: list[str] = []
     start: list[float] = []
     end: list[float] = []
     word: list[str] = []
-    for u, info in utterances(shards(), config):
+    seen: list[str] = []
+    for u, info in utterances(shards(), config, units_k):
+        seen.append(u.utt)
         words, emb, _ = word_frames(u, config, info, centroids)
         if not words:
             continue
@@ -441,4 +457,4 @@ def discover(shards: Callable[[], Iterable[Ragged]], config: DiscoverConfig = Di
                 end.append(e)
                 word.append(cluster_name(k))
     seg = Segments(utt, np.asarray(start, np.float64), np.asarray(end, np.float64), word)
-    return Discovery(seg, len(centroids), n_fit, objective)
+    return Discovery(seg, seen, len(centroids), n_fit, objective)
