@@ -193,11 +193,12 @@ def prepare(utt: str, frames: np.ndarray, duration: float, info: FrameInfo, conf
     return Utterance(utt, x, score, regions, float(duration))
 
 
-def split_region(u: Utterance, a: int, b: int, prominence: float, config: DiscoverConfig, rate: float) -> np.ndarray:
+def split_region(u: Utterance, a: int, b: int, prominence: float, distance: int, config: DiscoverConfig,
+                 rate: float) -> np.ndarray:
     """Boundaries (frame indices, sorted, with ``a`` and ``b``) of speech region ``[a, b)``:
-    its score's peaks inside it, pieces shorter than ``min_word`` merged into their shorter
-    neighbour."""
-    inner = peaks(u.score[a:b + 1], frames_of(config.distance, rate), prominence) + a
+    its score's peaks inside it (``distance`` frames apart), pieces shorter than ``min_word``
+    merged into their shorter neighbour."""
+    inner = peaks(u.score[a:b + 1], distance, prominence) + a
     bounds = np.concatenate([[a], inner[(inner > a) & (inner < b)], [b]]).astype(np.int64)
     return merge_short(bounds, frames_of(config.min_word, rate))
 
@@ -227,7 +228,7 @@ def prominence_words(u: Utterance, config: DiscoverConfig, rate: float, min_regi
     for a, b in u.regions:
         if b - a < min_region:
             continue
-        bounds = split_region(u, a, b, config.prominence, config, rate)
+        bounds = split_region(u, a, b, config.prominence, frames_of(config.distance, rate), config, rate)
         words.extend(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
     return words
 
@@ -285,7 +286,7 @@ def lattice(u: Utterance, config: DiscoverConfig, rate: float, min_region: int) 
     for a, b in u.regions:
         if b - a < min_region:
             continue
-        c = split_region(u, a, b, config.candidate_prominence, config, rate)
+        c = split_region(u, a, b, config.candidate_prominence, 1, config, rate)
         region_arcs = []
         for j in range(1, len(c)):
             for i in range(max(0, j - config.max_span), j):
