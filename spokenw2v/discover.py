@@ -16,9 +16,10 @@ a time:
    edge and the utterance edges always end a word, and no peak inside a pause counts.
    Pieces shorter than ``min_word`` seconds join their shorter neighbour.
 2. **ES-KMeans** (embedded segmental k-means; Kamper, Livescu and Goldwater 2017).  Every
-   stretch between the candidate boundaries of method 1 (peaks of prominence at least
-   ``candidate_prominence``, a looser threshold, so more candidates) and every run of up
-   to ``max_span`` such stretches is a possible word; its **downsampled acoustic word
+   local peak of the change score with a prominence of at least ``candidate_prominence``
+   is a candidate boundary (no ``distance`` rule, so far more candidates than words); every
+   stretch between candidates and every run of up to ``max_span`` stretches (at most
+   ``max_word`` seconds) is a possible word; its **downsampled acoustic word
    embedding** is the mean of each of ``pieces`` equal parts of its standardized frames,
    concatenated and L2-normalised (the embedding of :mod:`spokenw2v.consensus`).  Start
    from method 1's words, cluster their embeddings into ``clusters`` types with k-means,
@@ -57,22 +58,24 @@ class Method(str, enum.Enum):
 
 @dataclass(frozen=True)
 class DiscoverConfig:
-    """Parameters of word discovery (see the module docstring); times in seconds."""
+    """Parameters of word discovery (see the module docstring); times in seconds.  The
+    defaults are the ES-KMeans settings tuned on continuous one-voice synthetic speech at
+    50 MFCC frames per second (``bench/discover``)."""
 
-    method: Method = Method.PROMINENCE
-    window: float = 0.03
-    smooth: float = 0.03
+    method: Method = Method.ESKMEANS
+    window: float = 0.02
+    smooth: float = 0.0
     distance: float = 0.1
-    prominence: float = 0.2
+    prominence: float = 0.5
     silence: float = 0.1  # fraction of the p5..p95 energy range; 0 = no silence detection
     min_silence: float = 0.05
-    min_word: float = 0.06
-    clusters: int = 100
+    min_word: float = 0.04
+    clusters: int = 400
     pieces: int = 10
-    candidate_prominence: float = 0.1
-    max_span: int = 4
+    candidate_prominence: float = 0.0
+    max_span: int = 6
     max_word: float = 1.2
-    penalty: float = 10.0
+    penalty: float = 1.0
     iterations: int = 4
     fit_utterances: int = 2000
     seed: int = 0

@@ -24,15 +24,15 @@ def discover_command(
                                                       "discovered cluster id such as c00042); - for standard output."),
     units: Optional[Path] = typer.Option(None, "--units", help="Frame units .npz (from discretize) instead of "
                                                                "FEATURES (one-hot frames; no pause detection)."),
-    method: Method = typer.Option(Method.PROMINENCE, "--method", case_sensitive=False, help="prominence (feature-change peaks) or eskmeans "
+    method: Method = typer.Option(Method.ESKMEANS, "--method", case_sensitive=False, help="prominence (feature-change peaks) or eskmeans "
                                                               "(embedded segmental k-means from those peaks)."),
     prominence: Optional[float] = ranged(AT_LEAST_ZERO, None, "--prominence",
                                          help="Least prominence of a change-score peak that is a word boundary. "
-                                              "Default 0.2."),
+                                              "Default 0.5."),
     window: Optional[float] = ranged(ABOVE_ZERO, None, "--window", help="Seconds of frames either side compared "
-                                                                        "by the change score. Default 0.03."),
+                                                                        "by the change score. Default 0.02."),
     smooth: Optional[float] = ranged(AT_LEAST_ZERO, None, "--smooth", help="Seconds of moving-average smoothing "
-                                                                           "of the change score. Default 0.03."),
+                                                                           "of the change score. Default 0."),
     distance: Optional[float] = ranged(ABOVE_ZERO, None, "--distance", help="Least seconds between two peaks. "
                                                                             "Default 0.1."),
     silence: Optional[float] = ranged(SILENCE_LEVEL, None, "--silence",
@@ -41,16 +41,16 @@ def discover_command(
     min_silence: Optional[float] = ranged(AT_LEAST_ZERO, None, "--min-silence",
                                           help="Shortest pause (seconds) that separates words. Default 0.05."),
     min_word: Optional[float] = ranged(ABOVE_ZERO, None, "--min-word", help="Shortest word (seconds); shorter "
-                                                                            "pieces join a neighbour. Default 0.06."),
+                                                                            "pieces join a neighbour. Default 0.04."),
     max_word: Optional[float] = ranged(ABOVE_ZERO, None, "--max-word", help="eskmeans: longest word of several "
                                                                             "candidate stretches (seconds). Default 1.2."),
     clusters: Optional[int] = ranged(POSITIVE, None, "--clusters", help="Number of word clusters (the word "
-                                                                        "column's types). Default 100."),
+                                                                        "column's types). Default 400."),
     candidate_prominence: Optional[float] = ranged(AT_LEAST_ZERO, None, "--candidate-prominence",
                                                    help="eskmeans: least prominence of a candidate boundary. "
-                                                        "Default 0.1."),
+                                                        "Default 0."),
     penalty: Optional[float] = ranged(AT_LEAST_ZERO, None, "--penalty", help="eskmeans: cost of every word in "
-                                                                             "frames (larger = fewer words). Default 10."),
+                                                                             "frames (larger = fewer words). Default 1."),
     iterations: Optional[int] = ranged(POSITIVE, None, "--iterations", help="eskmeans: rounds of segmentation "
                                                                             "and centroid updates. Default 4."),
     fit_utterances: Optional[int] = ranged(POSITIVE, None, "--fit-utterances",
