@@ -48,6 +48,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from .errors import SpokenW2VError
 from .io import FrameInfo, Ragged, Segments
 
 
@@ -111,6 +112,8 @@ def frames_of(seconds: float, rate: float) -> int:
 def standardized(frames: np.ndarray) -> np.ndarray:
     """(T, D) float32: every dimension to mean 0, variance 1 over the utterance."""
     x = np.asarray(frames, dtype=np.float32)
+    if len(x) == 0:
+        return x
     return (x - x.mean(0)) / (x.std(0) + 1e-5)
 
 
@@ -267,9 +270,10 @@ def span_embeddings(x: np.ndarray, starts: np.ndarray, ends: np.ndarray, pieces:
 
 @dataclass
 class Lattice:
-    """The possible words of one utterance: spans ``[start, end)`` (frames) over its
-    candidate boundaries, with embeddings (S, pieces * D); ``nodes`` the candidate boundaries
-    of each region, ``span_of[(region, i, j)]`` the row of the span from node i to node j."""
+    """The possible words of one utterance: spans ``[starts, ends)`` (frames) over its
+    candidate boundaries, with embeddings ``emb`` (S, pieces * D); ``nodes`` the candidate
+    boundaries of each speech region, ``arcs`` per region the spans ``(i, j, row)`` from
+    node i to node j (``row`` indexes ``starts``/``ends``/``emb``)."""
 
     starts: np.ndarray
     ends: np.ndarray
@@ -414,8 +418,10 @@ def fit(shards: Iterable[Ragged], config: DiscoverConfig, units_k: int | None = 
         if len(held) >= config.fit_utterances:
             break
     if not held:
-        raise ValueError("no utterances in the features")
+        raise SpokenW2VError("no utterances in the features")
     embs = [word_frames(u, config, info, None)[1] for u, info in held]
+    if sum(len(e) for e in embs) == 0:
+        raise SpokenW2VError(f"no word found in the first {len(held)} utterance(s) (all silence or too short)")
     centroids = initial_centroids(np.concatenate(embs), config.clusters, config.seed)
     objective: list[float] = []
     if config.method == Method.ESKMEANS:
