@@ -227,3 +227,14 @@ def test_cli_errors_are_one_line(corpus, args, needle):
     r = invoke("discover", *args, "-o", out)
     assert_one_error_line(r, needle)
     assert not out.exists()
+
+
+def test_sharding_does_not_change_the_result_and_the_fit_is_bounded():
+    feats, _ = synthetic_words(n_utts=12)
+    halves = [Ragged.from_list(feats.utt_ids[a:b], [feats[i] for i in range(a, b)], feats.durations[a:b], feats.info)
+              for a, b in ((0, 5), (5, 12))]
+    kw = dc.DiscoverConfig(clusters=5, fit_utterances=4)
+    whole, split = dc.discover(lambda: [feats], kw), dc.discover(lambda: halves, kw)
+    assert whole.fit_utterances == split.fit_utterances == 4
+    assert whole.segments.word == split.segments.word and np.array_equal(whole.segments.start, split.segments.start)
+    assert set(whole.segments.utt) == set(feats.utt_ids) and whole.utterances == feats.utt_ids
