@@ -7,8 +7,8 @@ a time:
 1. **Prominence** (feature-change peak picking; Pasad et al. 2024).  Per utterance, the
    frames are standardized (every dimension to mean 0, variance 1); the change score at
    the boundary between frames ``b - 1`` and ``b`` is the Euclidean distance between the
-   mean of the ``window`` frames before and the ``window`` frames after, divided by
-   sqrt(D); it is smoothed by a moving average of ``smooth`` frames, and its peaks at
+   mean of the frames of the ``window`` seconds before and after, divided by sqrt(D);
+   it is smoothed by a moving average over ``smooth`` seconds, and its peaks at
    least ``distance`` seconds apart with a prominence of at least ``prominence`` are word
    boundaries.  With MFCC features, **silences** are hard boundaries: frames whose energy
    (the 0th cepstral coefficient) lies below ``p5 + silence * (p95 - p5)`` of the
@@ -29,8 +29,8 @@ a time:
    the mean of its words.  ``iterations`` rounds; the fit uses at most ``fit_utterances``
    utterances (bounded memory), the last round segments every utterance.
 
-Either way the final words' embeddings are clustered (method 1: k-means, method 2: the
-nearest centroid) and the word column carries the cluster id (``c00042``), never a
+Either way every final word takes its nearest centroid (method 1: of the k-means of the
+fitted utterances' words; method 2: of the ES-KMeans rounds) and the word column carries the cluster id (``c00042``), never a
 transcript word.  Seeded: the only randomness is k-means' seeding.
 
 Shapes: frames (T, D) of one utterance at ``info.frame_rate`` frames per second; a
