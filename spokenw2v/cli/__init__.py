@@ -13,6 +13,7 @@ from . import segments as _segments  # noqa: F401  (alignments -> segments TSV)
 from . import featurize as _featurize  # noqa: F401
 from . import discretize as _discretize  # noqa: F401
 from . import noise as _noise  # noqa: F401
+from . import discover as _discover  # noqa: F401  (word tokens found without a transcript)
 from . import train as _train  # noqa: F401
 from . import evaluate as _evaluate  # noqa: F401
 from . import plot as _plot  # noqa: F401  (figures from metrics and result tables)
