@@ -350,7 +350,7 @@ def test_ddp_two_processes_stay_in_sync(tmp_path):
 
 
 
-@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("layers", [1, 2, 3, 4])  # the GRU layers of scales s = 1..4
 @pytest.mark.parametrize("all_steps", [False, True])
 def test_fused_and_gru_paths_agree(layers, all_steps):
     """The CPU recurrence (sorted rows, both directions batched) computes what nn.GRU over the
