@@ -39,6 +39,14 @@ def test_points_run_small_corpora_and_small_scales_first():
     assert len(set(pts)) == len(pts)
 
 
+def test_units_points_train_on_the_synthesized_speech(tmp_path):
+    p = study.Point("kjv", 100000, "units", "e2e", 1, 0)
+    cmd = study.train_command(p, tmp_path, spokenw2v="python -m spokenw2v")
+    assert cmd[:5] == ["python", "-m", "spokenw2v", "train", "e2e"]
+    assert cmd[cmd.index("--units") + 1] == str(tmp_path / "data" / "kjv-100k" / "units.npz")
+    assert "--corpus" not in cmd
+
+
 def test_the_train_command_gives_only_inputs_scale_seed_and_epochs(tmp_path):
     p = study.Point("kjv", 30000, "chars", "two-stage", 3, 2)
     cmd = study.train_command(p, tmp_path)
@@ -65,6 +73,10 @@ def test_budget_cut_takes_the_last_epoch_within_the_budget():
     assert cols["epochs"] == "3" and cols["cpu_s"] == "31.5"
     assert (cols["budget_epoch"], cols["budget_cpu_s"], cols["A_partial_budget"]) == ("2", "21.0", "0.25")
     assert study.budget_columns(_rows(["", ""]), 25.0)["A_partial_budget"] == ""
+    other = study.budget_columns(_rows(["0.0", "30.0"]), 25.0)  # seed 2 fits only epoch 0 in the budget
+    mean = study.mean_budget_columns([cols, other])
+    assert mean["A_partial_budget"] == pytest.approx((0.25 + 0.05) / 2) and mean["budget_s"] == 25.0
+    assert study.mean_budget_columns([cols, study.budget_columns(_rows(["", ""]), 25.0)])["A_budget"] == ""
 
 
 def test_a_finished_point_is_skipped(tmp_path, capsys):

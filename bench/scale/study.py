@@ -38,7 +38,10 @@ from typing import Iterable, Sequence
 BENCH = Path(__file__).resolve().parents[1]
 GENRES = ("kjv", "fortunes")
 KINDS = ("e2e", "two-stage")
-SYMBOLS = ("chars",)
+SYMBOLS = ("chars", "units")
+#: The one-voice speech of the units points (the demo's first rung): espeak-ng voice, variant,
+#: rate; MFCC at a 20 ms hop; k-means k = 100 over frames in words.
+ONE_VOICE = ("en-us", "", "170")
 
 #: Columns of RESULTS.tsv that describe the point (before those of ``evaluate --tsv``).
 POINT_COLUMNS = ["point", "genre", "words", "symbols", "kind", "scale", "seed"]
@@ -78,7 +81,7 @@ def corpus_name(genre: str, words: int) -> str:
 
 
 def points(genres: Sequence[str], words: Sequence[int], kinds: Sequence[str], scales: Sequence[int],
-           seeds: Sequence[int], symbols: Sequence[str] = SYMBOLS) -> list[Point]:
+           seeds: Sequence[int], symbols: Sequence[str] = ("chars",)) -> list[Point]:
     """Every combination, cheapest first (small corpora and small s before large ones), so a
     study cut short has its smallest points whole."""
     out = [Point(g, w, sym, k, s, seed) for w in sorted(words) for s in sorted(scales) for seed in seeds
@@ -90,7 +93,11 @@ def train_command(point: Point, root: Path, epochs: int | None = None, spokenw2v
     """The point's ``spokenw2v train`` command line: the defaults a user gets, with its corpus,
     reference, scale and seed (and ``--epochs`` when the study fixes one)."""
     data = root / "data" / point.corpus
-    cmd = [spokenw2v, "train", point.kind, "--corpus", str(data / "corpus.txt"),
+    if point.symbols == "units":
+        source = ["--segments", str(data / "speech" / "segments.tsv"), "--units", str(data / "units.npz")]
+    else:
+        source = ["--corpus", str(data / "corpus.txt")]
+    cmd = [*shlex.split(spokenw2v), "train", point.kind, *source,
            "--reference", str(data / "reference" / "vectors.vec"), "--scale", str(point.scale),
            "--seed", str(point.seed), "--out", str(run_dir(point, root)), "--quiet"]
     if epochs is not None:
@@ -133,6 +140,15 @@ def budget_columns(rows: Sequence[dict], budget_s: float) -> dict:
     return {"epochs": last.get("epoch", ""), "cpu_s": last.get("cpu_s", ""), "budget_s": budget_s,
             "budget_epoch": cut.get("epoch", ""), "budget_cpu_s": cut.get("cpu_s", ""),
             "A_budget": cut.get("A", ""), "A_partial_budget": cut.get("A_partial", ""), "B_budget": cut.get("B", "")}
+
+
+def mean_budget_columns(members: Sequence[dict]) -> dict:
+    """The mean over seeds of each of :data:`BUDGET_COLUMNS` (empty where a seed lacks it)."""
+    out = {}
+    for col in BUDGET_COLUMNS:
+        values = [str(m.get(col, "")).strip() for m in members]
+        out[col] = "" if not values or "" in values else sum(float(v) for v in values) / len(values)
+    return out
 
 
 def read_table(path: Path) -> list[dict]:
@@ -189,8 +205,29 @@ def prepare_corpus(genre: str, words: int, root: Path, spokenw2v: str, dry_run: 
         tmp.write_text("".join(line + "\n" for line in corpus_lines(genre, words)), encoding="utf-8")
         os.replace(tmp, data / "corpus.txt")
     if not (data / "reference" / "vectors.vec").is_file():
-        run_logged([spokenw2v, "train", "text", "--corpus", str(data / "corpus.txt"), "--out", str(data / "reference"),
+        run_logged([*shlex.split(spokenw2v), "train", "text", "--corpus", str(data / "corpus.txt"), "--out", str(data / "reference"),
                     "--seed", "0", "--quiet"], root / "logs" / f"{data.name}-reference.log", dry_run)
+
+
+def prepare_units(genre: str, words: int, root: Path, spokenw2v: str, dry_run: bool) -> None:
+    """One-voice speech units of a corpus: synthesize (espeak-ng), MFCC features, k-means units
+    in words; each stage skipped when its output exists."""
+    data = root / "data" / corpus_name(genre, words)
+    tool = shlex.split(spokenw2v)
+    voice, variant, rate = ONE_VOICE
+    speech = data / "speech"
+    stages = [
+        (speech / "segments.tsv", [*tool, "synthesize", str(data / "corpus.txt"), "--out", str(speech), "--voices", voice,
+                                   "--variants", variant, "--rates", rate, "--seed", "0", "--jobs", "2"]),
+        (data / "mfcc", [*tool, "featurize", str(speech / "audio.tsv"), "--out", str(data / "mfcc"), "--feature", "mfcc",
+                         "--hop-ms", "20", "--segments", str(speech / "segments.tsv"), "--device", "cpu"]),
+        (data / "units.npz", [*tool, "discretize", str(data / "mfcc"), "--out", str(data / "units.npz"), "--codebook",
+                              str(data / "codebook.npz"), "--k", "100", "--segments", str(speech / "segments.tsv"),
+                              "--in-words", "--seed", "0", "--device", "cpu"]),
+    ]
+    for output, cmd in stages:
+        if not output.exists():
+            run_logged(cmd, root / "logs" / f"{data.name}-{cmd[len(tool)]}.log", dry_run)
 
 
 def collect(all_points: Sequence[Point], root: Path, budget_s: float, spokenw2v: str) -> list[dict]:
@@ -203,7 +240,7 @@ def collect(all_points: Sequence[Point], root: Path, budget_s: float, spokenw2v:
         data = root / "data" / corpus
         table = root / "eval" / f"{corpus}.tsv"
         table.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [spokenw2v, "evaluate", *[str(run_dir(p, root) / "vectors.vec") for p in members],
+        cmd = [*shlex.split(spokenw2v), "evaluate", *[str(run_dir(p, root) / "vectors.vec") for p in members],
                "--reference", str(data / "reference" / "vectors.vec"),
                "--test-set", str(run_dir(members[0], root) / "test_set.tsv"), "--tsv", str(table), "--quiet"]
         run_logged(cmd, root / "logs" / f"{corpus}-evaluate.log", False)
@@ -216,8 +253,11 @@ def collect(all_points: Sequence[Point], root: Path, budget_s: float, spokenw2v:
                 out.update(point=p.name, symbols=p.symbols, kind=p.kind, scale=p.scale, seed=p.seed)
                 out.update(budget_columns(read_table(run_dir(p, root) / "metrics.tsv"), budget_s))
             elif r["row"] == "seeds":  # NAME: the mean of NAME.seedN
-                q = next(m for m in members if m.name.split(".seed")[0] == r["model"])
+                seeds = [m for m in members if m.name.split(".seed")[0] == r["model"]]
+                q = seeds[0]
                 out.update(point=r["model"], symbols=q.symbols, kind=q.kind, scale=q.scale, seed="")
+                out.update(mean_budget_columns([budget_columns(read_table(run_dir(m, root) / "metrics.tsv"), budget_s)
+                                                for m in seeds]))
             else:  # a null row: a floor of this corpus
                 out.update(point=r["model"], symbols="", kind="null", scale="", seed="")
             rows.append({**r, **out})
@@ -230,19 +270,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--genres", nargs="+", default=list(GENRES), choices=GENRES)
     ap.add_argument("--words", nargs="+", type=int, default=[30000, 100000, 300000])
     ap.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    ap.add_argument("--symbols", nargs="+", default=["chars"], choices=SYMBOLS,
+                    help="chars: the corpus's characters; units: one-voice MFCC units of its synthesized speech")
     ap.add_argument("--scales", nargs="+", type=int, default=[1, 2, 3, 4])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--epochs", type=int, default=None, help="epochs of every point (default: train's own)")
     ap.add_argument("--budget", type=float, default=600.0, help="CPU seconds per point at which points are compared")
-    ap.add_argument("--spokenw2v", default="spokenw2v", help="the command to run")
+    ap.add_argument("--spokenw2v", default="spokenw2v", help="the command to run (split like a shell does)")
     ap.add_argument("--dry-run", action="store_true", help="print the command lines, run nothing")
     ap.add_argument("--collect-only", action="store_true", help="only score the finished points")
     args = ap.parse_args(argv)
     root = args.root.resolve()
-    all_points = points(args.genres, args.words, args.kinds, args.scales, args.seeds)
+    all_points = points(args.genres, args.words, args.kinds, args.scales, args.seeds, args.symbols)
     if not args.collect_only:
         for genre, words in dict.fromkeys((p.genre, p.words) for p in all_points):
             prepare_corpus(genre, words, root, args.spokenw2v, args.dry_run)
+        for genre, words in dict.fromkeys((p.genre, p.words) for p in all_points if p.symbols == "units"):
+            prepare_units(genre, words, root, args.spokenw2v, args.dry_run)
         todo = pending(all_points, root)
         print(f"{len(all_points)} points, {len(all_points) - len(todo)} finished, {len(todo)} to run", file=sys.stderr)
         for p in todo:
