@@ -119,13 +119,14 @@ def pending(all_points: Iterable[Point], root: Path) -> list[Point]:
     return [p for p in all_points if not is_done(p, root)]
 
 
-def budget_cut(rows: Sequence[dict], budget_s: float) -> dict | None:
-    """The row of the last epoch whose cumulative CPU time ``cpu_s`` is at most ``budget_s``
-    (rows as read from ``metrics.tsv``: strings; epoch 0 has ``cpu_s`` 0).  None when no row has
-    a CPU time (a run written before ``cpu_s`` existed)."""
+def budget_cut(rows: Sequence[dict], budget_s: float, clock: str = "cpu_s") -> dict | None:
+    """The row of the last epoch whose cumulative CPU time ``cpu_s`` (or another ``clock``
+    column: ``elapsed_s``, wall time, on a GPU) is at most ``budget_s`` (rows as read from
+    ``metrics.tsv``: strings; epoch 0 has time 0).  None when no row has a time (a run written
+    before ``cpu_s`` existed)."""
     best = None
     for row in rows:
-        text = str(row.get("cpu_s", "")).strip()
+        text = str(row.get(clock, "")).strip()
         if not text:
             continue
         if float(text) <= budget_s and (best is None or int(row["epoch"]) > int(best["epoch"])):
@@ -133,12 +134,13 @@ def budget_cut(rows: Sequence[dict], budget_s: float) -> dict | None:
     return best
 
 
-def budget_columns(rows: Sequence[dict], budget_s: float) -> dict:
-    """:data:`BUDGET_COLUMNS` of one run's metrics rows."""
+def budget_columns(rows: Sequence[dict], budget_s: float, clock: str = "cpu_s") -> dict:
+    """:data:`BUDGET_COLUMNS` of one run's metrics rows (``budget_cpu_s``: the ``clock``
+    column's value at the cut; ``cpu_s``: the run's own CPU time in all)."""
     last = rows[-1] if rows else {}
-    cut = budget_cut(rows, budget_s) or {}
+    cut = budget_cut(rows, budget_s, clock) or {}
     return {"epochs": last.get("epoch", ""), "cpu_s": last.get("cpu_s", ""), "budget_s": budget_s,
-            "budget_epoch": cut.get("epoch", ""), "budget_cpu_s": cut.get("cpu_s", ""),
+            "budget_epoch": cut.get("epoch", ""), "budget_cpu_s": cut.get(clock, ""),
             "A_budget": cut.get("A", ""), "A_partial_budget": cut.get("A_partial", ""), "B_budget": cut.get("B", "")}
 
 
@@ -230,7 +232,8 @@ def prepare_units(genre: str, words: int, root: Path, spokenw2v: str, dry_run: b
             run_logged(cmd, root / "logs" / f"{data.name}-{cmd[len(tool)]}.log", dry_run)
 
 
-def collect(all_points: Sequence[Point], root: Path, budget_s: float, spokenw2v: str) -> list[dict]:
+def collect(all_points: Sequence[Point], root: Path, budget_s: float, spokenw2v: str,
+            clock: str = "cpu_s") -> list[dict]:
     """Score the finished points, corpus by corpus, with ``evaluate --tsv`` on each run's own
     test set, and join the budget columns; null rows carry their corpus as floors."""
     rows: list[dict] = []
@@ -251,13 +254,13 @@ def collect(all_points: Sequence[Point], root: Path, budget_s: float, spokenw2v:
             out = {"genre": genre, "words": words}
             if p is not None:
                 out.update(point=p.name, symbols=p.symbols, kind=p.kind, scale=p.scale, seed=p.seed)
-                out.update(budget_columns(read_table(run_dir(p, root) / "metrics.tsv"), budget_s))
+                out.update(budget_columns(read_table(run_dir(p, root) / "metrics.tsv"), budget_s, clock))
             elif r["row"] == "seeds":  # NAME: the mean of NAME.seedN
                 seeds = [m for m in members if m.name.split(".seed")[0] == r["model"]]
                 q = seeds[0]
                 out.update(point=r["model"], symbols=q.symbols, kind=q.kind, scale=q.scale, seed="")
-                out.update(mean_budget_columns([budget_columns(read_table(run_dir(m, root) / "metrics.tsv"), budget_s)
-                                                for m in seeds]))
+                out.update(mean_budget_columns([
+                    budget_columns(read_table(run_dir(m, root) / "metrics.tsv"), budget_s, clock) for m in seeds]))
             else:  # a null row: a floor of this corpus
                 out.update(point=r["model"], symbols="", kind="null", scale="", seed="")
             rows.append({**r, **out})
@@ -276,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--epochs", type=int, default=None, help="epochs of every point (default: train's own)")
     ap.add_argument("--budget", type=float, default=600.0, help="CPU seconds per point at which points are compared")
+    ap.add_argument("--clock", choices=["cpu_s", "elapsed_s"], default="cpu_s",
+                    help="the metrics.tsv column the budget counts: CPU time, or wall time (GPU runs)")
     ap.add_argument("--spokenw2v", default="spokenw2v", help="the command to run (split like a shell does)")
     ap.add_argument("--dry-run", action="store_true", help="print the command lines, run nothing")
     ap.add_argument("--collect-only", action="store_true", help="only score the finished points")
@@ -294,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
                        args.dry_run)
     if args.dry_run:
         return 0
-    rows = collect(all_points, root, args.budget, args.spokenw2v)
+    rows = collect(all_points, root, args.budget, args.spokenw2v, args.clock)
     if not rows:
         print("no finished points", file=sys.stderr)
         return 1
