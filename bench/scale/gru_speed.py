@@ -165,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     kinds = ["fused"] + (["rev"] if against is not None else [])
     label = {"fused": "fused", "rev": f"fused@{args.against}"}
     print("s\tbatch\tnn.GRU words/cpu-s\t" + "\t".join(
-        f"{label[k]} words/cpu-s\t{label[k]} speed-up cpu (median [min, max])\t{label[k]} speed-up wall" for k in kinds))
+        f"{label[k]} words/cpu-s\t{label[k]} speed-up cpu (median [min, max])\t{label[k]} speed-up wall"
+        for k in kinds))
     for r in compare(stream, args.scales, args.rounds, args.steps, against):
         cells = [f"{r[k + '_words_per_cpu_s']:.0f}\t{r[k + '_speedup_cpu']:.2f}x [{r[k + '_speedup_cpu_min']:.2f}, "
                  f"{r[k + '_speedup_cpu_max']:.2f}]\t{r[k + '_speedup_wall']:.2f}x" for k in kinds]

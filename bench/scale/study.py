@@ -207,8 +207,9 @@ def prepare_corpus(genre: str, words: int, root: Path, spokenw2v: str, dry_run: 
         tmp.write_text("".join(line + "\n" for line in corpus_lines(genre, words)), encoding="utf-8")
         os.replace(tmp, data / "corpus.txt")
     if not (data / "reference" / "vectors.vec").is_file():
-        run_logged([*shlex.split(spokenw2v), "train", "text", "--corpus", str(data / "corpus.txt"), "--out", str(data / "reference"),
-                    "--seed", "0", "--quiet"], root / "logs" / f"{data.name}-reference.log", dry_run)
+        run_logged([*shlex.split(spokenw2v), "train", "text", "--corpus", str(data / "corpus.txt"),
+                    "--out", str(data / "reference"), "--seed", "0", "--quiet"],
+                   root / "logs" / f"{data.name}-reference.log", dry_run)
 
 
 def prepare_units(genre: str, words: int, root: Path, spokenw2v: str, dry_run: bool) -> None:
@@ -219,10 +220,10 @@ def prepare_units(genre: str, words: int, root: Path, spokenw2v: str, dry_run: b
     voice, variant, rate = ONE_VOICE
     speech = data / "speech"
     stages = [
-        (speech / "segments.tsv", [*tool, "synthesize", str(data / "corpus.txt"), "--out", str(speech), "--voices", voice,
-                                   "--variants", variant, "--rates", rate, "--seed", "0", "--jobs", "2"]),
-        (data / "mfcc", [*tool, "featurize", str(speech / "audio.tsv"), "--out", str(data / "mfcc"), "--feature", "mfcc",
-                         "--hop-ms", "20", "--segments", str(speech / "segments.tsv"), "--device", "cpu"]),
+        (speech / "segments.tsv", [*tool, "synthesize", str(data / "corpus.txt"), "--out", str(speech), "--voices",
+                                   voice, "--variants", variant, "--rates", rate, "--seed", "0", "--jobs", "2"]),
+        (data / "mfcc", [*tool, "featurize", str(speech / "audio.tsv"), "--out", str(data / "mfcc"), "--feature",
+                         "mfcc", "--hop-ms", "20", "--segments", str(speech / "segments.tsv"), "--device", "cpu"]),
         (data / "units.npz", [*tool, "discretize", str(data / "mfcc"), "--out", str(data / "units.npz"), "--codebook",
                               str(data / "codebook.npz"), "--k", "100", "--segments", str(speech / "segments.tsv"),
                               "--in-words", "--seed", "0", "--device", "cpu"]),
