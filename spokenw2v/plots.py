@@ -153,14 +153,19 @@ class Floor:
     y: float
 
 
+#: Line styles of the floors of :func:`plot_scale`, one per null (in order of first appearance).
+FLOOR_STYLES = [":", "-.", (0, (1, 4))]
+
+
 def plot_scale(lines: Sequence[ScaleLine], floors: Sequence[Floor] = (), y_label: str = "A_partial",
                title: str | None = None) -> Figure:
     """A metric against the model scale s: one panel per ``panel`` (genre, symbols), one colour
     per corpus size, ``e2e`` solid and other kinds dashed, intervals as error bars, and the
-    floors as dotted horizontal lines in their corpus size's colour."""
+    floors as horizontal lines in their corpus size's colour (dotted, dash-dotted, ... per null)."""
     panels = list(dict.fromkeys([ln.panel for ln in lines] + [f.panel for f in floors])) or [""]
     sizes = list(dict.fromkeys([ln.words for ln in lines] + [f.words for f in floors]))
     colour = {w: f"C{i % 10}" for i, w in enumerate(sizes)}
+    null_names = list(dict.fromkeys(f.name for f in floors))
     fig = Figure(figsize=(4.2 * len(panels) + 1.8, 4.2), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
@@ -178,7 +183,8 @@ def plot_scale(lines: Sequence[ScaleLine], floors: Sequence[Floor] = (), y_label
             ax.errorbar(x, y, yerr=err, fmt="-o" if ln.kind == "e2e" else "--s", color=colour[ln.words],
                         markersize=4, capsize=3, linewidth=1.6, label=printable(f"{ln.kind}, {ln.words} words"))
         for f in (f for f in floors if f.panel == panel and math.isfinite(f.y)):
-            ax.axhline(f.y, linestyle=":", color=colour[f.words], linewidth=1.2,
+            ax.axhline(f.y, linestyle=FLOOR_STYLES[null_names.index(f.name) % len(FLOOR_STYLES)],
+                       color=colour[f.words], linewidth=1.2,
                        label=printable(f"{f.name}, {f.words} words"))
         ax.set_xlabel("model scale s")
         ax.set_xticks(sorted({float(s) for ln in lines if ln.panel == panel for s in ln.scale if np.isfinite(s)}))
