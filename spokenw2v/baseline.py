@@ -63,13 +63,14 @@ def train_text(sentences: Sequence[Sequence[str]], cfg: TextConfig, evaluator: E
     def current() -> WordVectors:
         return WordVectors(list(model.wv.index_to_key), np.array(model.wv.vectors, dtype=np.float32))
 
-    rows = [metrics_row(0, None, None, 0.0, evaluator(current()) if evaluator else None)]
+    rows = [metrics_row(0, None, None, 0.0, evaluator(current()) if evaluator else None, cpu_s=0.0)]
     if on_epoch:
         on_epoch(rows[-1])
 
     class _Log(CallbackAny2Vec):
         def __init__(self):
             self.epoch, self.t0, self.start, self.last_loss = 0, 0.0, time.perf_counter(), 0.0
+            self.cpu_start = time.process_time()
 
         def on_epoch_begin(self, m):
             self.t0 = time.perf_counter()
@@ -83,7 +84,8 @@ def train_text(sentences: Sequence[Sequence[str]], cfg: TextConfig, evaluator: E
                 raise SpokenW2VError(f"non-finite loss at epoch {self.epoch}")
             metrics = evaluator(current()) if evaluator else None
             rows.append(metrics_row(self.epoch, loss / n_words, n_words / max(seconds, 1e-9),
-                                    time.perf_counter() - self.start, metrics))
+                                    time.perf_counter() - self.start, metrics,
+                                    cpu_s=time.process_time() - self.cpu_start))
             if on_epoch:
                 on_epoch(rows[-1])
 

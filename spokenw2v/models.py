@@ -242,42 +242,50 @@ class PadInvariantBiGRU(nn.Module):
         active = (lens.cpu()[None, :] > torch.arange(steps)[:, None]).sum(1)
         # packed layout (time-major, like PackedSequence): step t holds sorted rows 0..active[t]-1
         packed = torch.cat([t * n + torch.arange(int(m)) for t, m in enumerate(active)]).to(device)
+        # flip[p]: the packed position of the same row at the mirrored time len - 1 - t, where the
+        # backward direction (which runs in reversed time) holds that symbol; flip is its own inverse
+        first = (torch.cumsum(active, 0) - active).to(device)
+        rows, times = packed % max(n, 1), packed // max(n, 1)
+        flip = first.index_select(0, lens.index_select(0, rows) - 1 - times) + rows
         active = active.tolist()
-        rev = self.reverse_index(lens, steps)  # (n, steps): reverses each sorted row within its length
 
         def pack(a: torch.Tensor) -> torch.Tensor:  # (n, steps, ...) sorted rows -> (P, ...)
             return a.transpose(0, 1).reshape(steps * n, *a.shape[2:]).index_select(0, packed)
 
-        h_seq = None
+        # Between layers the states stay packed: a layer's input at (row, t) is the forward state
+        # at (row, t) and the backward state at flip of it, so no padded (n, steps, 2H) tensor is
+        # ever built (the gathers and scatters of reversing within lengths cost as much as the
+        # products at s >= 2).
+        outs = None
         finals = None
         for layer, (fwd, bwd) in enumerate(zip(self.forward_layers, self.backward_layers)):
             last = layer == len(self.forward_layers) - 1
             if layer == 0 and tokens is not None:
                 # one (2 * symbols, 3H) table of input gates; step t looks up its rows' symbols
-                tok = tokens.index_select(0, order)[:, :steps]
+                tok = pack(tokens.index_select(0, order)[:, :steps])
                 table = torch.cat([F.linear(embedding, fwd.weight_ih_l0, fwd.bias_ih_l0),
                                    F.linear(embedding, bwd.weight_ih_l0, bwd.bias_ih_l0)])
-                both = torch.stack([pack(tok), pack(torch.gather(tok, 1, rev)) + embedding.shape[0]])
+                both = torch.stack([tok, tok.index_select(0, flip) + embedding.shape[0]])
                 gi = F.embedding(both, table)  # (2, P, 3H)
             else:
-                inp = x.index_select(0, order)[:, :steps] if layer == 0 else h_seq
-                inp_b = torch.gather(inp, 1, rev[:, :, None].expand(-1, -1, inp.shape[-1]))
-                gi = torch.stack([F.linear(pack(inp), fwd.weight_ih_l0, fwd.bias_ih_l0),
-                                  F.linear(pack(inp_b), bwd.weight_ih_l0, bwd.bias_ih_l0)])
+                if layer == 0:
+                    inp = pack(x.index_select(0, order)[:, :steps])  # (P, in)
+                else:
+                    inp = torch.cat([outs[0], outs[1].index_select(0, flip)], dim=-1)  # (P, 2H)
+                # two plain products (CPU bmm is slower than mm at these shapes), (2, P, 3H)
+                gi = torch.stack([F.linear(inp, fwd.weight_ih_l0, fwd.bias_ih_l0),
+                                  F.linear(inp.index_select(0, flip), bwd.weight_ih_l0, bwd.bias_ih_l0)])
             w_hh = torch.stack([fwd.weight_hh_l0, bwd.weight_hh_l0]).transpose(1, 2)  # (2, H, 3H)
             b_hh = torch.stack([fwd.bias_hh_l0, bwd.bias_hh_l0])[:, None, :]  # (2, 1, 3H)
-            want_steps = all_steps or not last
-            finals, outs = _GRUSteps.apply(gi, w_hh, b_hh, active, want_steps)
-            if want_steps:  # unpack to (2, n, steps, H), zeros past each length
-                full = outs.new_zeros(2, steps * n, self.hidden).index_copy(1, packed, outs)
-                full = full.view(2, steps, n, self.hidden).transpose(1, 2)
-                out_b = torch.gather(full[1], 1, rev[:, :, None].expand(-1, -1, self.hidden))
-                h_seq = torch.cat([full[0], out_b], dim=-1)  # (n, steps, 2H), sorted rows
+            finals, outs = _GRUSteps.apply(gi, w_hh, b_hh, active, all_steps or not last)
         unsort = torch.empty_like(order)
         unsort[order] = torch.arange(n, device=device)
         if not all_steps:
             return torch.cat([finals[0], finals[1]], dim=-1).index_select(0, unsort)
-        return F.pad(h_seq.index_select(0, unsort), (0, 0, 0, width - steps))
+        top = torch.cat([outs[0], outs[1].index_select(0, flip)], dim=-1)  # (P, 2H)
+        full = top.new_zeros(steps * n, 2 * self.hidden).index_copy(0, packed, top)  # zeros past each length
+        full = full.view(steps, n, 2 * self.hidden).transpose(0, 1)
+        return F.pad(full.index_select(0, unsort), (0, 0, 0, width - steps))
 
 
 def linear_stack(n_in: int, n_out: int, layers: int, activation: str) -> nn.Module:

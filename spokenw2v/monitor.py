@@ -17,7 +17,11 @@ from .io import TestSet, WordVectors, write_tsv
 METRIC_KEYS = ["A", "B", "A_spearman", "B_spearman", "coverage", "A_partial", "B_partial", "A_sem", "A_orth",
                "A_rand"]
 DEV_KEYS = ["A", "B", "A_partial", "B_partial", "coverage"]
-METRICS_COLUMNS = ["epoch", "loss", "examples_per_s", "elapsed_s", *METRIC_KEYS, *[f"dev_{k}" for k in DEV_KEYS]]
+#: ``elapsed_s`` is wall time and ``cpu_s`` the process's CPU time (user + system, all threads), both
+#: cumulative from the first step of the run (training, per-epoch metrics and checkpoints); on a
+#: shared machine CPU time is the steadier measure of cost.
+TIMING_COLUMNS = ["epoch", "loss", "examples_per_s", "elapsed_s", "cpu_s"]
+METRICS_COLUMNS = [*TIMING_COLUMNS, *METRIC_KEYS, *[f"dev_{k}" for k in DEV_KEYS]]
 
 
 @dataclass
@@ -55,12 +59,12 @@ class Evaluator:
 
 
 def metrics_row(epoch: int, loss: float | None, examples_per_s: float | None, elapsed_s: float,
-                metrics: dict[str, float] | None) -> dict:
+                metrics: dict[str, float] | None, cpu_s: float | None = None) -> dict:
     """One row of ``metrics.tsv`` (empty strings where a value does not exist)."""
     row = {"epoch": epoch, "loss": "" if loss is None else float(loss),
            "examples_per_s": "" if examples_per_s is None else float(examples_per_s),
-           "elapsed_s": float(elapsed_s)}
-    for key in METRICS_COLUMNS[4:]:
+           "elapsed_s": float(elapsed_s), "cpu_s": "" if cpu_s is None else float(cpu_s)}
+    for key in METRICS_COLUMNS[len(TIMING_COLUMNS):]:
         row[key] = "" if metrics is None else float(metrics[key])
     return row
 

@@ -127,3 +127,125 @@ def plot_sweep(x: np.ndarray, y: np.ndarray, *, groups: Sequence[str] | None = N
     if title:
         ax.set_title(printable(title))
     return fig
+
+
+@dataclass
+class ScaleLine:
+    """One line of the scale figure: a model kind trained on one corpus size, ``scale`` (N,)
+    against ``y`` (N,) with an interval ``low``/``high`` (N,) (NaN where there is none)."""
+
+    panel: str
+    kind: str
+    words: str
+    scale: np.ndarray
+    y: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+@dataclass
+class Floor:
+    """A horizontal floor of a panel: a null row's score on the corpus of one size."""
+
+    panel: str
+    name: str
+    words: str
+    y: float
+
+
+#: Line styles of the floors of :func:`plot_scale`, one per null (in order of first appearance).
+FLOOR_STYLES = [":", "-.", (0, (1, 4))]
+
+
+def plot_scale(lines: Sequence[ScaleLine], floors: Sequence[Floor] = (), y_label: str = "A_partial",
+               title: str | None = None) -> Figure:
+    """A metric against the model scale s: one panel per ``panel`` (genre, symbols), one colour
+    per corpus size, ``e2e`` solid and other kinds dashed, intervals as error bars, and the
+    floors as horizontal lines in their corpus size's colour (dotted, dash-dotted, ... per null)."""
+    panels = list(dict.fromkeys([ln.panel for ln in lines] + [f.panel for f in floors])) or [""]
+    sizes = list(dict.fromkeys([ln.words for ln in lines] + [f.words for f in floors]))
+    colour = {w: f"C{i % 10}" for i, w in enumerate(sizes)}
+    null_names = list(dict.fromkeys(f.name for f in floors))
+    fig = Figure(figsize=(4.2 * len(panels) + 1.8, 4.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    for ax, panel in zip(axes, panels):
+        for ln in (ln for ln in lines if ln.panel == panel):
+            ok = np.isfinite(ln.y) & np.isfinite(ln.scale)
+            if not ok.any():
+                continue
+            order = np.argsort(ln.scale[ok], kind="stable")
+            x, y = ln.scale[ok][order], ln.y[ok][order]
+            lo, hi = ln.low[ok][order], ln.high[ok][order]
+            err = None
+            if np.isfinite(lo).any() and np.isfinite(hi).any():
+                err = np.vstack([np.where(np.isfinite(lo), y - lo, 0.0), np.where(np.isfinite(hi), hi - y, 0.0)])
+            ax.errorbar(x, y, yerr=err, fmt="-o" if ln.kind == "e2e" else "--s", color=colour[ln.words],
+                        markersize=4, capsize=3, linewidth=1.6, label=printable(f"{ln.kind}, {ln.words} words"))
+        for f in (f for f in floors if f.panel == panel and math.isfinite(f.y)):
+            ax.axhline(f.y, linestyle=FLOOR_STYLES[null_names.index(f.name) % len(FLOOR_STYLES)],
+                       color=colour[f.words], linewidth=1.2,
+                       label=printable(f"{f.name}, {f.words} words"))
+        ax.set_xlabel("model scale s")
+        ax.set_xticks(sorted({float(s) for ln in lines if ln.panel == panel for s in ln.scale if np.isfinite(s)}))
+        ax.axhline(0.0, color="0.8", linewidth=0.8, zorder=0)
+        ax.grid(True, alpha=0.3)
+        if panel:
+            ax.set_title(printable(panel), fontsize=10)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
+    axes[0].set_ylabel(printable(y_label))
+    if title:
+        fig.suptitle(printable(title))
+    return fig
+
+
+def scale_table(source: str | Path, rows: Sequence[tuple[int, dict]], y: str = "A_partial",
+                nulls: Sequence[str] = ("null:frequency",)) -> tuple[list[ScaleLine], list[Floor]]:
+    """The lines and floors of :func:`plot_scale` from a scale study's table (rows from
+    :func:`spokenw2v.io.read_tsv` with columns ``scale words kind row`` and ``y``; optional
+    ``genre``/``symbols`` make panels).  Per (panel, kind, words) the mean-of-seeds rows
+    (``row`` = ``seeds``, interval: ± ``Y_sd``) are drawn where there are any, else the single
+    runs (``row`` = ``model``, interval: ``Y_low``..``Y_high``).  Null rows named in ``nulls``
+    become floors of every panel of their genre (their ``Y``, or the column without a
+    ``_budget`` suffix: a null does not train)."""
+    def panel(row: dict) -> str:
+        return " ".join(v for v in (row.get("genre", ""), row.get("symbols", "")) if v)
+
+    def num(row: dict, col: str) -> float:
+        text = (row.get(col) or "").strip()
+        return float(text) if text else math.nan
+
+    picked: dict[tuple[str, str, str], list[tuple[int, dict]]] = {}
+    floors_raw = []
+    for lineno, row in rows:
+        kind = row["row"]
+        if kind == "null":
+            if row.get("model", row.get("point", "")) in nulls:
+                floors_raw.append((lineno, row))
+            continue
+        if kind not in ("seeds", "model", ""):
+            continue
+        picked.setdefault((panel(row), row["kind"], row["words"]), []).append((lineno, row))
+    lines = []
+    for (pan, kind, words), members in picked.items():
+        use = [m for m in members if m[1]["row"] == "seeds"] or [m for m in members if m[1]["row"] != "seeds"]
+        cols = numeric_columns(source, use, ["scale"])
+        yv = numeric_columns(source, use, [y], allow_empty=(y,))[y]
+        if use[0][1]["row"] == "seeds":
+            sd = np.asarray([num(r, f"{y}_sd") for _, r in use])
+            low, high = yv - sd, yv + sd
+        else:
+            low = np.asarray([num(r, f"{y}_low") for _, r in use])
+            high = np.asarray([num(r, f"{y}_high") for _, r in use])
+        lines.append(ScaleLine(pan, kind, words, cols["scale"], yv, low, high))
+    panels = list(dict.fromkeys(ln.panel for ln in lines))
+    floors = []
+    for lineno, row in floors_raw:
+        value = num(row, y)
+        if not math.isfinite(value) and y.endswith("_budget"):
+            value = num(row, y[: -len("_budget")])
+        genre = row.get("genre", "")
+        for pan in [p for p in panels if not genre or p.split(" ")[0] == genre] or [panel(row)]:
+            floors.append(Floor(pan, row.get("model", ""), row["words"], value))
+    return lines, floors

@@ -319,14 +319,15 @@ class NeuralTrainer:
 
         if ck is None:  # epoch 0: the starting point of every curve
             metrics = self.evaluator(self._test_vectors()) if (self.evaluator and dist.main) else None
-            rows.append(metrics_row(0, None, None, 0.0, metrics))
+            rows.append(metrics_row(0, None, None, 0.0, metrics, cpu_s=0.0))
             best = self._score(rows[-1], initial=True)
             self._after_epoch(0, step, rows, best, 0, optimizer, last_path, best_path, improved=True)
 
         sampler = NoiseSampler(self.stream.word_ids, len(self.stream.words), cfg.noise_power)
         vectors = None  # the final vectors, when the last epoch's metrics computed them
         elapsed0 = float(rows[-1]["elapsed_s"]) if rows else 0.0
-        t_start = time.perf_counter()
+        cpu0 = float(rows[-1].get("cpu_s") or 0.0) if rows else 0.0  # runs written before cpu_s: from 0
+        t_start, c_start = time.perf_counter(), time.process_time()
         for epoch in range(start_epoch + 1, cfg.epochs + 1):
             batches = EpochBatches(self.stream, cfg, epoch, sampler, dist.rank, dist.world, self._with_tokens)
             t0 = time.perf_counter()
@@ -343,7 +344,8 @@ class NeuralTrainer:
                     vectors = seen
                 metrics = self.evaluator(seen)
             rows.append(metrics_row(epoch, mean_loss, batches.centre_words * dist.world / max(seconds, 1e-9),
-                                    elapsed0 + time.perf_counter() - t_start, metrics))
+                                    elapsed0 + time.perf_counter() - t_start, metrics,
+                                    cpu_s=cpu0 + time.process_time() - c_start))
             score = self._score(rows[-1])
             improved = score > best
             if improved:

@@ -99,3 +99,55 @@ def test_sweep_reads_rates_from_model_names(tmp_path):
     (tmp_path / "eval.tsv").write_text("model\tA\nsubstitute-0.00\t0.9\ntext\t0.5\n")
     r = runner.invoke(app, ["plot", "sweep", str(tmp_path / "eval.tsv"), "--out", str(tmp_path / "s.png")])
     assert r.exit_code == 1 and "eval.tsv:3: model name 'text' does not end in a rate" in r.output
+
+
+SCALE_TABLE = (
+    "point\tgenre\twords\tsymbols\tkind\tscale\tseed\tmodel\trow\tA_partial\tA_partial_low\tA_partial_high\t"
+    "A_partial_sd\tA_partial_budget\n"
+    "a.seed0\tkjv\t30000\tchars\te2e\t2\t0\ta.seed0\tmodel\t0.39\t0.3\t0.45\t\t0.2\n"
+    "b.seed0\tkjv\t30000\tchars\te2e\t1\t0\tb.seed0\tmodel\t0.57\t0.5\t0.6\t\t0.5\n"
+    "c.seed0\tkjv\t100000\tchars\te2e\t1\t0\tc.seed0\tmodel\t0.6\t0.55\t0.65\t\t0.55\n"
+    "c.seed1\tkjv\t100000\tchars\te2e\t1\t1\tc.seed1\tmodel\t0.62\t0.57\t0.67\t\t0.56\n"
+    "c\tkjv\t100000\tchars\te2e\t1\t\tc\tseeds\t0.61\t\t\t0.01\t\n"
+    "d.seed0\tkjv\t30000\tchars\ttwo-stage\t1\t0\td.seed0\tmodel\t0.05\t0.0\t0.1\t\t0.05\n"
+    "null:frequency\tkjv\t30000\t\tnull\t\t\tnull:frequency\tnull\t0.01\t\t\t\t\n"
+    "null:random\tkjv\t30000\t\tnull\t\t\tnull:random\tnull\t0.0\t\t\t\t\n"
+)
+
+
+def test_scale_table_prefers_the_mean_of_seeds_and_keeps_the_chosen_floors(tmp_path):
+    from spokenw2v.io import read_tsv
+    from spokenw2v.plots import plot_scale, scale_table
+
+    (tmp_path / "r.tsv").write_text(SCALE_TABLE)
+    _, rows = read_tsv(tmp_path / "r.tsv", ["scale"])
+    lines, floors = scale_table(tmp_path / "r.tsv", rows, "A_partial")
+    by = {(ln.kind, ln.words): ln for ln in lines}
+    assert set(by) == {("e2e", "30000"), ("e2e", "100000"), ("two-stage", "30000")}
+    np.testing.assert_allclose(by["e2e", "30000"].scale, [2, 1])
+    np.testing.assert_allclose(by["e2e", "100000"].y, [0.61])  # the seeds' mean, not its members
+    np.testing.assert_allclose(by["e2e", "100000"].high, [0.62])  # mean + sd
+    assert [(f.panel, f.name, f.y) for f in floors] == [("kjv chars", "null:frequency", 0.01)]
+    _, budget_floors = scale_table(tmp_path / "r.tsv", rows, "A_partial_budget", nulls=["null:random"])
+    assert [f.y for f in budget_floors] == [0.0]  # a null does not train: its score at any budget
+    ax = plot_scale(lines, floors).axes[0]
+    solid = [c.lines[0] for c in ax.containers if c.get_label().startswith("e2e, 30000")]
+    np.testing.assert_allclose(solid[0].get_xdata(), [1, 2])  # sorted by s
+    np.testing.assert_allclose(solid[0].get_ydata(), [0.57, 0.39])
+    assert solid[0].get_linestyle() == "-"
+    dashed = [c.lines[0] for c in ax.containers if c.get_label().startswith("two-stage")]
+    assert dashed[0].get_linestyle() == "--"
+    assert [ln.get_label() for ln in ax.get_lines() if ln.get_linestyle() == ":"] == ["null:frequency, 30000 words"]
+    assert ax.get_title() == "kjv chars"
+
+
+def test_plot_scale_command_writes_a_png_and_refuses_a_missing_column(tmp_path):
+    (tmp_path / "r.tsv").write_text(SCALE_TABLE)
+    res = runner.invoke(app, ["plot", "scale", str(tmp_path / "r.tsv"), "--out", str(tmp_path / "s.png"),
+                              "--null", "null:frequency", "--null", "null:random"])
+    assert res.exit_code == 0, res.output
+    assert imread(tmp_path / "s.png").shape[2] in (3, 4)
+    res = runner.invoke(app, ["plot", "scale", str(tmp_path / "r.tsv"), "--out", str(tmp_path / "t.png"),
+                              "--y", "B"])
+    assert res.exit_code != 0 and "Error:" in res.output and "lacks column(s) B" in res.output
+    assert not (tmp_path / "t.png").exists()

@@ -170,13 +170,15 @@ def test_loss_decreases_and_vectors_load_in_gensim(tmp_path):
     losses = [r["loss"] for r in result.rows[1:]]
     assert losses[-1] < losses[0] * 0.9
     assert [r["epoch"] for r in result.rows] == [0, 1, 2, 3, 4] and result.rows[0]["loss"] == ""
+    cpu = [r["cpu_s"] for r in result.rows]  # cumulative process CPU time from the first step
+    assert cpu[0] == 0.0 and all(b >= a for a, b in zip(cpu, cpu[1:])) and cpu[-1] > 0
     io.write_vectors(tmp_path / "v.vec", result.vectors)
     kv = KeyedVectors.load_word2vec_format(str(tmp_path / "v.vec"))
     assert len(kv) == len(stream.words) and kv.vector_size == 16
     np.testing.assert_allclose(kv["cat"], result.vectors.vectors[result.vectors.index["cat"]], rtol=1e-5)
     assert (tmp_path / "last.pt").exists() and (tmp_path / "best.pt").exists()
     header = (tmp_path / "metrics.tsv").read_text().splitlines()[0].split("\t")
-    assert header == ["epoch", "loss", "examples_per_s", "elapsed_s", "A", "B", "A_spearman", "B_spearman",
+    assert header == ["epoch", "loss", "examples_per_s", "elapsed_s", "cpu_s", "A", "B", "A_spearman", "B_spearman",
                       "coverage", "A_partial", "B_partial", "A_sem", "A_orth", "A_rand", "dev_A", "dev_B",
                       "dev_A_partial", "dev_B_partial", "dev_coverage"]
 
@@ -196,6 +198,8 @@ def test_resume_after_interruption_reproduces_the_uninterrupted_run(tmp_path):
     resumed = run(stream, tmp_path / "cut", cfg, resume=True)
     np.testing.assert_array_equal(resumed.vectors.vectors, whole.vectors.vectors)
     assert [r["loss"] for r in resumed.rows] == [r["loss"] for r in whole.rows]
+    cpu = [r["cpu_s"] for r in resumed.rows]  # the resumed run's CPU time goes on from the saved one
+    assert all(b >= a for a, b in zip(cpu, cpu[1:])) and cpu[-1] > 0
     a = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)["model"]
     b = torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -346,7 +350,7 @@ def test_ddp_two_processes_stay_in_sync(tmp_path):
 
 
 
-@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("layers", [1, 2, 3, 4])  # the GRU layers of scales s = 1..4
 @pytest.mark.parametrize("all_steps", [False, True])
 def test_fused_and_gru_paths_agree(layers, all_steps):
     """The CPU recurrence (sorted rows, both directions batched) computes what nn.GRU over the

@@ -112,3 +112,32 @@ def sweep_command(
                      x_label=x, y_label=y, group_label=group, title=title)
     _save_figure(fig, out)
     log(f"Wrote {out}: {len(rows)} point(s).")
+
+
+@plot_app.command("scale")
+@guarded
+def scale_command(
+    table: Path = typer.Argument(..., help="The scale study's table (bench/scale/study.py writes RESULTS.tsv): "
+                                           "columns scale, words, kind, row and the metric; genre/symbols make "
+                                           "panels (- for standard input)."),
+    out: Path = typer.Option(..., "--out", "-o", help="PNG to write."),
+    y: str = typer.Option("A_partial", "--y", help="Metric on the vertical axis, e.g. A_partial (the final "
+                          "vectors, with their interval) or A_partial_budget (at the equal CPU budget)."),
+    null: List[str] = typer.Option(["null:frequency"], "--null", help="Null rows drawn as floors (repeatable; "
+                                   "null:frequency, null:spelling, null:random)."),
+    title: Optional[str] = typer.Option(None, "--title", help="Figure title."),
+    quiet: bool = QuietOption,
+) -> None:
+    """Plot a metric against the model scale s: one line per corpus size (e2e solid, two-stage
+    dashed), one panel per genre and symbols, the null rows as dotted floors."""
+    from ..plots import plot_scale, scale_table
+
+    log = Log(quiet)
+    refuse_stdio(out, "--out", "a PNG figure is a binary file")
+    check_paths([table], [out])
+    _, rows = read_tsv(table, ["scale", "words", "kind", "row", y])
+    lines, floors = scale_table(table, rows, y, null)
+    if not any(math.isfinite(v) for ln in lines for v in ln.y):
+        raise SpokenW2VError(f"{table}: no model row has a value in column {y!r}")
+    _save_figure(plot_scale(lines, floors, y_label=y, title=title), out)
+    log(f"Wrote {out}: {len(lines)} line(s), {len(floors)} floor(s).")
