@@ -124,18 +124,29 @@ def test_label_free_segments_with_units_and_two_stage(tmp_path):
     assert len(io.read_token_vectors(tmp_path / "tv.npz").words) == len(seg)
 
 
+def test_cluster_ids_are_the_types(tmp_path):
+    table, _ = _word_units(tmp_path)
+    n = len(io.read_word_units(table).seg)
+    clusters = _with_words(table, tmp_path / "clusters.tsv", [f"c{i % 7}" for i in range(n)])
+    out = tmp_path / "run"
+    r = invoke("train", "e2e", "--word-units", clusters, "--types", "clusters", "--out", out, *SMALL)
+    assert r.exit_code == 0, r.output
+    assert sorted(io.read_vectors(out / "vectors.vec").words) == [f"c{i}" for i in range(7)]
+
+
 @pytest.mark.parametrize("args, needle", [
     (["--reference", "REF"], "no per-epoch metrics"),
     (["--corpus", "TEXT"], "needs speech units"),
+    (["--segments", "SEGS"], "needs speech units"),
 ])
 def test_label_free_refusals(tmp_path, args, needle):
-    table, _ = _word_units(tmp_path)
+    table, segments = _word_units(tmp_path)
     text = tmp_path / "text.txt"
     text.write_text("a b c\n")
     ref = tmp_path / "ref.vec"
     ref.write_text("1 2\na 0.1 0.2\n")
-    args = [{"REF": ref, "TEXT": text}.get(a, a) for a in args]
-    source = [] if "--corpus" in args else ["--word-units", table]
+    args = [{"REF": ref, "TEXT": text, "SEGS": segments}.get(a, a) for a in args]
+    source = [] if "--corpus" in args or "--segments" in args else ["--word-units", table]
     r = invoke("train", "e2e", *source, *args, "--types", "sequences", "--out", tmp_path / "run", *SMALL)
     assert_one_error_line(r, needle)
     assert not (tmp_path / "run").exists()
