@@ -1,10 +1,10 @@
 """Token streams, skipgram windows, negative sampling, subsampling and batching.
 
 A *token stream* is the corpus as one long sequence of word tokens (N of them), each with
-its word type (the label), its utterance (windows never cross utterances) and the id of its
-*distinct* symbol sequence: for a text corpus the characters of the word (so the sequence
-id is the word type), for speech the units of the token's frames (almost every token has
-its own sequence).
+its word type (the label; label-free, the distinct sequence itself: :func:`sequence_types`),
+its utterance (windows never cross utterances) and the id of its *distinct* symbol sequence:
+for a text corpus the characters of the word (so the sequence id is the word type), for
+speech the units of the token's frames (almost every token has its own sequence).
 
 Batching (the speed design): a step takes a contiguous span of ``batch_tokens`` centre
 words of the (subsampled) stream.  Every token of the span is encoded once by the target
