@@ -191,3 +191,7 @@ def test_label_free_chain_to_evaluate(tmp_path):
                tmp_path / "w2.vec")
     assert_one_error_line(r)
     assert not (tmp_path / "w2.vec").exists()
+    before = (tmp_path / "tv.npz").read_bytes()
+    r = invoke("label-vectors", tmp_path / "tv.npz", "--gold", segments, "--out", tmp_path / "tv.npz")
+    assert_one_error_line(r, "also an input")
+    assert (tmp_path / "tv.npz").read_bytes() == before
