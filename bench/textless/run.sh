@@ -11,7 +11,7 @@ cd "$dir"
 [ -f text.txt ] || python3 -c 'from spokenw2v.corpus import demo_corpus; print(chr(10).join(demo_corpus(30000)))' > text.txt
 # pause-separated speech (the demo's): units as the demo makes them (codebook fitted on in-word frames)
 [ -f pause/speech/segments.tsv ] || spokenw2v synthesize text.txt --out pause/speech --voices en-us --variants "" \
-    --rates 170 --seed 0 --jobs 2 -q
+    --rates 170 --seed 0 --jobs 1 -q
 [ -d pause/mfcc ] || spokenw2v featurize pause/speech/audio.tsv --out pause/mfcc --feature mfcc --hop-ms 20 \
     --segments pause/speech/segments.tsv --device cpu -q
 [ -f pause/units.npz ] || spokenw2v discretize pause/mfcc --out pause/units.npz --codebook pause/codebook.npz --k 100 \
@@ -21,7 +21,7 @@ python3 "$here/ladder.py" run pause --units pause/units.npz --gold pause/speech/
     --condition pause-seq:e2e:pause/speech/segments.tsv:sequences:0
 # continuous speech (a whole utterance per synthesis): units from the audio alone (every frame)
 [ -f cont/speech/segments.tsv ] || spokenw2v synthesize text.txt --out cont/speech --style continuous --voices en-us \
-    --variants "" --rates 170 --seed 0 --jobs 2 -q
+    --variants "" --rates 170 --seed 0 --jobs 1 -q
 python3 "$here/ladder.py" units cont cont/speech/audio.tsv
 [ -f cont/found-prominence.tsv ] || spokenw2v discover cont/mfcc --out cont/found-prominence.tsv --method prominence \
     --seed 0 --gold cont/speech/segments.tsv
