@@ -21,7 +21,7 @@ python3 "$here/ladder.py" run pause --units pause/units.npz --gold pause/speech/
     --condition pause-seq:e2e:pause/speech/segments.tsv:sequences:0
 # continuous speech (a whole utterance per synthesis): units from the audio alone (every frame)
 [ -f cont/speech/segments.tsv ] || spokenw2v synthesize text.txt --out cont/speech --style continuous --voices en-us \
-    --variants "" --rates 170 --seed 0 --jobs 1 -q
+    --variants "" --rates 170 --seed 0 --jobs 2 -q
 python3 "$here/ladder.py" units cont cont/speech/audio.tsv
 [ -f cont/found-prominence.tsv ] || spokenw2v discover cont/mfcc --out cont/found-prominence.tsv --method prominence \
     --seed 0 --gold cont/speech/segments.tsv
