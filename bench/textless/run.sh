@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs of bench/RESULTS.md, "Meaning without a transcript" (one-voice demo text, 30k words).
 #   bench/textless/run.sh DIR
-# Needs the discover command (prominence word discovery) for the found-boundary rows.
+# Needs `synthesize --style continuous` (continuous speech) and `discover` (prominence word discovery).
 set -euo pipefail
 dir=$1
 export OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1
