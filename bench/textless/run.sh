@@ -17,8 +17,8 @@ cd "$dir"
 [ -f pause/units.npz ] || spokenw2v discretize pause/mfcc --out pause/units.npz --codebook pause/codebook.npz --k 100 \
     --segments pause/speech/segments.tsv --in-words --seed 0 --device cpu -q
 python3 "$here/ladder.py" run pause --units pause/units.npz --gold pause/speech/segments.tsv --text text.txt \
-    --condition pause-lab:e2e:pause/speech/segments.tsv:labels:0 \
-    --condition pause-seq:e2e:pause/speech/segments.tsv:sequences:0
+    --condition pause-lab:e2e:pause/speech/segments.tsv:labels:0,1 \
+    --condition pause-seq:e2e:pause/speech/segments.tsv:sequences:0,1
 # continuous speech (a whole utterance per synthesis): units from the audio alone (every frame)
 [ -f cont/speech/segments.tsv ] || spokenw2v synthesize text.txt --out cont/speech --style continuous --voices en-us \
     --variants "" --rates 170 --seed 0 --jobs 2 -q
