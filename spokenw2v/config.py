@@ -56,6 +56,22 @@ class Schedule(str, enum.Enum):
     cosine = "cosine"
 
 
+class TypeSource(str, enum.Enum):
+    """Where the word types of a unit run come from: the types that frequent-word subsampling,
+    negative sampling and the vocabulary (``vectors.vec``) count by.
+
+    ``labels``: the word column, a transcript's words (metrics against ``--reference`` possible);
+    ``clusters``: the word column, read as unsupervised cluster ids (a discovery stage's or a
+    clustering's output; no metrics during training: the ids are not the reference's words);
+    ``sequences``: every distinct unit sequence is a type, and the word column is not read at all
+    (it may be empty).  Only ``labels`` reads a transcript before evaluation.
+    """
+
+    labels = "labels"
+    clusters = "clusters"
+    sequences = "sequences"
+
+
 class Activation(str, enum.Enum):
     none = "none"
     relu = "relu"
@@ -128,6 +144,7 @@ class TrainConfig:
     symbols: str = "chars"  # "chars" (text) or "units" (speech)
     vocab_size: int = 0  # number of distinct symbols (characters, or the codebook size k)
     merge: bool = True  # consecutive duplicate units merged (speech)
+    types: str = TypeSource.labels.value  # where the word types come from (a TypeSource)
     embed_dim: int = 50
     hidden: int | None = None
     gru_layers: int | None = None
@@ -165,6 +182,7 @@ class TrainConfig:
             Kind(self.kind)
             NegativeSampling(self.negative_sampling)
             Activation(self.activation)
+            TypeSource(self.types)
             if self.lr_schedule is not None:
                 Schedule(self.lr_schedule)
         except ValueError as exc:

@@ -1,10 +1,10 @@
 """Token streams, skipgram windows, negative sampling, subsampling and batching.
 
 A *token stream* is the corpus as one long sequence of word tokens (N of them), each with
-its word type (the label), its utterance (windows never cross utterances) and the id of its
-*distinct* symbol sequence: for a text corpus the characters of the word (so the sequence
-id is the word type), for speech the units of the token's frames (almost every token has
-its own sequence).
+its word type (the label; label-free, the distinct sequence itself: :func:`sequence_types`),
+its utterance (windows never cross utterances) and the id of its *distinct* symbol sequence:
+for a text corpus the characters of the word (so the sequence id is the word type), for
+speech the units of the token's frames (almost every token has its own sequence).
 
 Batching (the speed design): a step takes a contiguous span of ``batch_tokens`` centre
 words of the (subsampled) stream.  Every token of the span is encoded once by the target
@@ -115,10 +115,13 @@ def char_stream(sentences: Sequence[Sequence[str]], utts: Sequence[str] | None =
                        alphabet, list(utts) if utts is not None else [str(i) for i in range(len(sentences))])
 
 
-def unit_stream(sequences: Sequence[np.ndarray], words: Sequence[str], utts: Sequence[str], k: int,
-                source: str = "units") -> TokenStream:
+def unit_stream(sequences: Sequence[np.ndarray], words: Sequence[str] | None, utts: Sequence[str], k: int,
+                source: str = "units", symbols: Sequence[str] | None = None) -> TokenStream:
     """Units of each word token (``sequences[i]`` (L_i,) ids in ``[0, k)``), labelled by
-    ``words[i]``, in utterance ``utts[i]`` (tokens grouped by utterance, in time order)."""
+    ``words[i]``, in utterance ``utts[i]`` (tokens grouped by utterance, in time order).
+
+    ``words`` None: label-free, every distinct sequence is a word type (named by
+    :func:`sequence_name`, with ``symbols`` the name of each id when given)."""
     if not len(sequences):
         raise SpokenW2VError(f"{source}: no word tokens")
     distinct: dict[bytes, int] = {}
@@ -127,7 +130,8 @@ def unit_stream(sequences: Sequence[np.ndarray], words: Sequence[str], utts: Seq
     for i, s in enumerate(sequences):
         s = np.asarray(s, dtype=np.int64)
         if s.size == 0:
-            raise SpokenW2VError(f"{source}: word token {i} ({words[i]!r}, utterance {utts[i]}) has no units")
+            label = f"{words[i]!r}, " if words is not None else ""
+            raise SpokenW2VError(f"{source}: word token {i} ({label}utterance {utts[i]}) has no units")
         if int(s.min()) < 0 or int(s.max()) >= k:
             raise SpokenW2VError(
                 f"{source}: utterance {utts[i]}: unit id {int(s.max())} is outside the codebook [0, {k})"
@@ -143,11 +147,35 @@ def unit_stream(sequences: Sequence[np.ndarray], words: Sequence[str], utts: Seq
     utt_index = np.fromiter((utt_number[u] for u in utts), dtype=np.int64, count=len(utts))
     if np.any(np.diff(utt_index) < 0):
         raise SpokenW2VError(f"{source}: word tokens are not grouped by utterance")
-    type_list, index = _word_types([list(words)])
-    word_ids = np.fromiter((index[w] for w in words), dtype=np.int64, count=len(words))
+    if words is None:
+        type_list, word_ids = sequence_types(seq_ids, seq_list, symbols)
+    else:
+        type_list, index = _word_types([list(words)])
+        word_ids = np.fromiter((index[w] for w in words), dtype=np.int64, count=len(words))
     values, offsets = _pack(seq_list)
     return TokenStream(type_list, word_ids, utt_index, seq_ids, values, offsets, int(k), "units", None,
                        utt_names)
+
+
+def sequence_name(seq: np.ndarray, symbols: Sequence[str] | None = None) -> str:
+    """The word-type name of a unit sequence (L,): its ids (or ``symbols[id]``) joined by ``-``."""
+    return "-".join(str(x) for x in seq.tolist()) if symbols is None else "-".join(symbols[x] for x in seq.tolist())
+
+
+def sequence_types(seq_ids: np.ndarray, seq_list: Sequence[np.ndarray],
+                   symbols: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
+    """Label-free word types: every distinct sequence is one type.
+
+    ``seq_ids`` (N,) the distinct sequence of each token, numbered in order of first
+    appearance; ``seq_list`` the S sequences.  Returns the type names (S,), most frequent
+    first (ties: first appearance, as for word labels), and the type of each token (N,).
+    Nothing here sees a word label.
+    """
+    counts = np.bincount(seq_ids, minlength=len(seq_list))
+    order = np.argsort(-counts, kind="stable")  # stable: first appearance breaks ties
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return [sequence_name(seq_list[j], symbols) for j in order.tolist()], rank[seq_ids]
 
 
 @dataclass
@@ -167,15 +195,20 @@ class TrainingStream:
 
 def training_stream(sentences: Sequence[Sequence[str]], seg: Segments | None = None,
                     word_units: WordUnits | None = None, units: Units | None = None, merge: bool | None = None,
-                    skip_missing: bool = False, source: str = "corpus", units_source: str = "units") -> TrainingStream:
+                    skip_missing: bool = False, source: str = "corpus", units_source: str = "units",
+                    label_free: bool = False) -> TrainingStream:
     """The token stream of ``train``: the symbols of each word-units token (``word_units``;
     merged only when ``merge``), the units of each segment's frames (``units`` with ``seg``;
     merged unless ``merge`` is False; ``skip_missing`` skips segments without frames), or
     the characters of each word of ``sentences``.  ``source`` names the token input and
-    ``units_source`` the units file in messages."""
+    ``units_source`` the units file in messages.  ``label_free`` (units only): the word
+    types are the distinct unit sequences (:func:`sequence_types`); no word label is read."""
+    if label_free and word_units is None and units is None:
+        raise SpokenW2VError(f"{source}: label-free word types need speech units (characters are the words)")
     if word_units is not None:
         seqs = [merge_duplicates(q) for q in word_units.sequences] if merge else word_units.sequences
-        stream = unit_stream(seqs, word_units.seg.word, word_units.seg.utt, word_units.k, source=source)
+        stream = unit_stream(seqs, None if label_free else word_units.seg.word, word_units.seg.utt, word_units.k,
+                             source=source, symbols=word_units.symbols)
         stream.alphabet = word_units.symbols
         return TrainingStream(stream, np.arange(len(word_units.seg)), None,
                               f"{stream.n_sequences} distinct symbol sequences among {len(stream)} tokens "
@@ -187,8 +220,8 @@ def training_stream(sentences: Sequence[Sequence[str]], seg: Segments | None = N
         except SpokenW2VError as exc:
             raise SpokenW2VError(f"{exc} (--skip-missing skips such segments)") from None
         skipped = _skipped_summary(seg, kept, units, units_source) if len(kept) < len(seg) else None
-        stream = unit_stream(seqs, [seg.word[i] for i in kept], [seg.utt[i] for i in kept], units.k,
-                             source=units_source)
+        stream = unit_stream(seqs, None if label_free else [seg.word[i] for i in kept],
+                             [seg.utt[i] for i in kept], units.k, source=units_source)
         return TrainingStream(stream, kept, skipped,
                               f"{stream.n_sequences} distinct unit sequences among {len(stream)} tokens "
                               f"(k = {units.k})")

@@ -37,6 +37,7 @@ class DemoConfig:
     unit_ae_epochs: int = 5
     voices_epochs: int = 0  # e2e on the consensus units of the many-voice speech (0 = leave that rung out)
     voices_radius: float = 0.3  # word-units --consensus --radius of the many-voice rung
+    textless_epochs: int = 0  # e2e on words discovered in continuous speech, no label read (0 = leave that rung out)
     unit_eval_every: int = 3  # e2e on units: metrics every 3rd epoch (and the last); they cost a sixth of an epoch
     sweep_rates: tuple[float, ...] = SWEEP_RATES
 
@@ -45,7 +46,17 @@ def layout(out: Path) -> dict[str, Path]:
     """Where every file of a demo run lives, below ``out``."""
     speech = out / "speech"
     voices = out / "speech-voices"
+    continuous = out / "speech-continuous"
     return {
+        "speech_continuous": continuous,
+        "audio_continuous": continuous / "audio.tsv",
+        "segments_continuous": continuous / "segments.tsv",
+        "feats_continuous": out / "mfcc-continuous",
+        "codebook_continuous": out / "codebook-continuous.npz",
+        "units_continuous": out / "units-continuous.npz",
+        "found": out / "found.tsv",
+        "found_labelled": out / "found-labelled.tsv",
+        "found_report": out / "found.json",
         "speech_voices": voices,
         "audio_voices": voices / "audio.tsv",
         "segments_voices": voices / "segments.tsv",

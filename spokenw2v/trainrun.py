@@ -18,7 +18,7 @@ from typing import Callable, Optional, Protocol
 
 from . import io
 from .config import (DATA_INPUTS, NEURAL_KINDS, OPTIONAL_INPUTS, Kind, NegativeSampling, Preset,
-                     Schedule, merged_config, resumed_inputs)
+                     Schedule, TypeSource, merged_config, resumed_inputs)
 from .errors import SpokenW2VError
 from .rundir import RunDirectory, check_run_dir, write_run_config
 
@@ -34,6 +34,7 @@ class TrainOptions:
     units: Optional[Path] = None
     word_units: Optional[Path] = None
     merge: Optional[bool] = None
+    types: Optional[TypeSource] = None
     skip_missing: bool = False
     reference: Optional[Path] = None
     test_set: Optional[Path] = None
@@ -89,8 +90,12 @@ def resolve_inputs(opts: TrainOptions) -> tuple[TrainOptions, Optional[dict]]:
         test_seed = _check_same_scoring(saved.get("inputs", {}), opts)
         given = {name: getattr(opts, name) for name in DATA_INPUTS + OPTIONAL_INPUTS}
         opts = replace(opts, test_seed=test_seed, **resumed_inputs(saved.get("inputs", {}), given))
+        if opts.types is None:
+            opts = replace(opts, types=TypeSource(saved.get("config", {}).get("types", TypeSource.labels.value)))
     elif opts.test_seed is None:
         opts = replace(opts, test_seed=0)
+    if opts.types is None:
+        opts = replace(opts, types=TypeSource.labels)
     if sum(x is not None for x in (opts.corpus, opts.segments, opts.word_units)) != 1:
         raise SpokenW2VError("give exactly one of --corpus TEXT.txt, --segments SEGS.tsv and --word-units "
                              "WORD-UNITS.tsv")
@@ -100,6 +105,18 @@ def resolve_inputs(opts: TrainOptions) -> tuple[TrainOptions, Optional[dict]]:
         raise SpokenW2VError(f"{opts.kind.value} trains on words; --units applies to e2e and two-stage")
     if opts.test_set is not None and opts.reference is None:
         raise SpokenW2VError("--test-set needs --reference (the metrics it is scored with); nothing was written")
+    if opts.types != TypeSource.labels:
+        label_free = f"--types {opts.types.value}"
+        if not neural:
+            raise SpokenW2VError(f"{label_free} applies to e2e and two-stage ({opts.kind.value} trains on the "
+                                 f"word column)")
+        if opts.word_units is None and opts.units is None:
+            raise SpokenW2VError(f"{label_free} needs speech units (--word-units, or --segments with --units); "
+                                 f"the characters of a word are its label")
+        if opts.reference is not None:
+            raise SpokenW2VError(f"{label_free} trains without word labels, so there are no per-epoch metrics: "
+                                 f"leave out --reference, write --token-vectors and score them after training "
+                                 f"(label-vectors, then evaluate)")
     if opts.skip_missing and opts.units is None:
         raise SpokenW2VError("--skip-missing applies to --segments with --units (segments missing from the "
                              "units file)")
@@ -192,16 +209,21 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
 
     # ---- tokens (every input is read and checked before anything is written)
     seg = wu = None
+    label_free = opts.types == TypeSource.sequences  # the word column is not read at all
     if corpus is not None:
         sentences = io.read_corpus(corpus)
     elif word_units is not None:
-        wu = io.read_word_units(word_units)
+        wu = io.read_word_units(word_units, ignore_words=label_free)
         seg = wu.seg
-        sentences = io.segment_sentences(seg)
     else:
-        seg = io.read_segments(segments, require_words=True)
-        sentences = io.segment_sentences(seg)
-    log(f"{sum(len(s) for s in sentences)} word tokens in {len(sentences)} utterances")
+        seg = io.read_segments(segments, require_words=not label_free, ignore_words=label_free)
+    if seg is not None:
+        sentences = [] if label_free else io.segment_sentences(seg)
+        log(f"{len(seg)} word tokens in {len(seg.utterances())} utterances")
+    else:
+        log(f"{sum(len(s) for s in sentences)} word tokens in {len(sentences)} utterances")
+    if opts.types != TypeSource.labels:
+        log(f"word types: {opts.types.value} (no word label is read before evaluation)")
 
     evaluator = None
     if reference is not None and dist.main:  # metrics are rank 0's job under torchrun
@@ -260,7 +282,8 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
     elif units is not None:
         u = io.read_units(units)
     ts_ = training_stream(sentences, seg, wu, u, merge=merge, skip_missing=opts.skip_missing,
-                          source=str(corpus or segments or word_units), units_source=str(units))
+                          source=str(corpus or segments or word_units), units_source=str(units),
+                          label_free=label_free)
     stream, skipped = ts_.stream, ts_.skipped
     if ts_.summary:
         log(ts_.summary)
@@ -273,7 +296,7 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
                 "length_buckets": opts.length_buckets, "type_token_cap": opts.type_token_cap,
                 "ae_epochs": opts.ae_epochs, "amp": opts.amp, "dim": opts.dims, "warmup": opts.warmup,
                 "lr_schedule": opts.lr_schedule.value if opts.lr_schedule else None,
-                "epochs": opts.epochs, "seed": opts.seed, "merge": merge}
+                "epochs": opts.epochs, "seed": opts.seed, "merge": merge, "types": opts.types.value}
     base = dict(kind=kind.value, symbols=stream.symbols, vocab_size=stream.vocab_size)
     cfg = merged_config(base, explicit, saved["config"] if saved is not None else None, str(out / "last.pt"))
 

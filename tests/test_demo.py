@@ -17,7 +17,8 @@ runner = CliRunner()
 pytestmark = [pytest.mark.slow, requires_espeak,
               pytest.mark.skipif(shutil.which("bible") is None, reason="needs the Debian package bible-kjv")]
 
-TINY = ["--words", "600", "--char-epochs", "1", "--unit-epochs", "1", "--voices-epochs", "1", "--ae-epochs", "1",
+TINY = ["--words", "600", "--char-epochs", "1", "--unit-epochs", "1", "--voices-epochs", "1", "--textless-epochs", "1",
+        "--ae-epochs", "1",
         "--k", "16", "--jobs", "1"]
 
 
@@ -59,9 +60,22 @@ def test_demo_runs_every_stage_and_prints_one_table(tmp_path):
               "curves.png", "sweep.png", "pipeline.tsv", "pipeline-voices.tsv", "word-units-voices.tsv",
               "word-units-voices.json", "warps-voices.tsv"]:
         assert (out / f).is_file(), f
+    # the textless rung: continuous speech, words discovered with no transcript, label-free types
+    assert "--style continuous" in synth["synthesize-continuous"]
+    assert "--segments" not in synth["featurize-continuous"] and "--segments" not in synth["discretize-continuous"]
+    assert "--gold" not in synth["discover"]
+    for name in ("e2e-textless-train", "e2e-textless-gold-train"):
+        assert "--types sequences" in synth[name] and "--reference" not in synth[name]
+    assert str(out / "found.tsv") in synth["e2e-textless-train"]
+    assert names.index("discover") < names.index("e2e-textless-train") < names.index("e2e-textless")
+    assert names.index("e2e-textless") < names.index("evaluate")
+    found = json.loads((out / "found.json").read_text())["runs"][0]
+    assert 0 < found["boundary_f1"] <= 1
+    assert "Textless rung" in result.output and f"boundary F1 {found['boundary_f1']:.2f}" in result.output
     _, rows = read_tsv(out / "results.tsv", ["model", "A", "B"])
     assert [r["model"] for _, r in rows] == ["text", "two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units",
-                                             "e2e-units-voices", "null:frequency", "null:spelling", "null:random"]
+                                             "e2e-units-voices", "e2e-textless", "e2e-textless-gold",
+                                             "null:frequency", "null:spelling", "null:random"]
     assert float(rows[0][1]["A"]) == pytest.approx(1.0)
     _, sweep = read_tsv(out / "sweep.tsv", ["model", "A"])
     assert [r["model"] for _, r in sweep if r["row"] == "model"] == [

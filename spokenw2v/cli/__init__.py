@@ -16,6 +16,7 @@ from . import noise as _noise  # noqa: F401
 from . import discover as _discover  # noqa: F401  (word tokens found without a transcript)
 from . import train as _train  # noqa: F401
 from . import evaluate as _evaluate  # noqa: F401
+from . import textless as _textless  # noqa: F401  (label-free models -> gold-word vectors)
 from . import plot as _plot  # noqa: F401  (figures from metrics and result tables)
 from . import synthesize as _synthesize  # noqa: F401
 from . import demo as _demo  # noqa: F401

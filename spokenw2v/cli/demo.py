@@ -161,6 +161,11 @@ def demo_command(
                                 help="Add the harder rung: e2e for this many epochs on the units of the same "
                                      "text spoken in 24 voice settings (about 5 more minutes on 2 cores for 15 "
                                      "epochs; 0 = leave it out)."),
+    textless_epochs: int = ranged(NON_NEGATIVE, 0, "--textless-epochs",
+                                  help="Add the textless rung: the text spoken continuously (no pauses between "
+                                       "words), words discovered without a transcript (discover), and e2e for this "
+                                       "many epochs with label-free word types, beside the same model on the "
+                                       "engine's word boundaries (0 = leave it out)."),
     ae_epochs: int = ranged(NON_NEGATIVE, 0, "--ae-epochs", help="Auto-encoder epochs of the two-stage models "
                             "(0 = 30 for characters, 5 for units)."),
     quiet: bool = QuietOption,
@@ -170,7 +175,8 @@ def demo_command(
     character two-stage and end-to-end models, the unit models (45 epochs: long enough for
     the end-to-end model to learn meaning from the units), a clustering-noise sweep, one
     evaluation table with its null rows and the training-curve and sweep figures.
-    --voices-epochs N adds the harder rung: the same text in 24 synthesized voice settings.
+    --voices-epochs N adds the harder rung: the same text in 24 synthesized voice settings;
+    --textless-epochs N the rung without a transcript: continuous speech, discovered words.
 
     Every stage is logged as the spokenw2v command that re-runs it alone.  Re-running the
     demo into the same directory keeps the stages that finished (delete a stage's output
@@ -178,8 +184,8 @@ def demo_command(
     """
     from ..corpus import demo_corpus
     from ..demo import DemoConfig, layout, pipeline_statistics
-    from ..io import (DEMO_FORMAT, WORD_UNITS_REPORT_FORMAT, atomic_write_text, read_record, read_segments, read_tsv,
-                      read_units, record_payload, write_record, write_tsv)
+    from ..io import (DEMO_FORMAT, NOISE_REPORT_FORMAT, WORD_UNITS_REPORT_FORMAT, atomic_write_text, read_record,
+                      read_segments, read_tsv, read_units, record_payload, write_record, write_tsv)
     from .demo_plan import plan
     from .synthesize import default_jobs
 
@@ -194,10 +200,12 @@ def demo_command(
     check_output_dir(out, marked_by(DEMO_RECORD, "a demo run directory"), "expected a demo run directory")
     cfg = DemoConfig(words=words, seed=seed, jobs=jobs if jobs > 0 else default_jobs(), device=device, k=k,
                      hop_ms=hop_ms, char_epochs=char_epochs, unit_epochs=unit_epochs, voices_epochs=voices_epochs,
-                     char_ae_epochs=ae_epochs or 30, unit_ae_epochs=ae_epochs or 5)
+                     textless_epochs=textless_epochs, char_ae_epochs=ae_epochs or 30, unit_ae_epochs=ae_epochs or 5)
     p = layout(out)
     record = {"words": words, "seed": seed, "device": device, "k": k, "hop_ms": hop_ms, "char_epochs": char_epochs,
               "unit_epochs": unit_epochs, "voices_epochs": voices_epochs, "ae_epochs": ae_epochs}
+    if textless_epochs > 0:  # recorded only when asked, so earlier demo directories still resume
+        record["textless_epochs"] = textless_epochs
     out.mkdir(parents=True, exist_ok=True)
     record_path = out / DEMO_RECORD
     if record_path.is_file():
@@ -308,6 +316,17 @@ def demo_command(
             f"type; two tokens of a type share their sequence {100 * st['same_type_share']:.1f}% of the time "
             f"(types with >= 10 tokens); the mode of {100 * c['mode_same_word']:.1f}% of tokens is a token of the "
             f"same word.", highlight=False, soft_wrap=True)
+    if textless_epochs > 0:
+        found = read_record(p["found_report"], NOISE_REPORT_FORMAT)["runs"][0]
+        out_console.print(
+            f"Textless rung ({p['found']}): `discover` found {found['segments_out']:,} word tokens in the continuous "
+            f"speech (no pauses between most words) without a transcript: boundary F1 {found['boundary_f1']:.2f} "
+            f"(precision {found['boundary_precision']:.2f}, recall {found['boundary_recall']:.2f}, "
+            f"{1000 * found['tolerance_s']:.0f} ms), token F1 {found['token_f1']:.2f} against the engine's word times. "
+            f"e2e-textless trains on them with label-free word types (train --types sequences: no word label is "
+            f"read before evaluation), e2e-textless-gold is the same model on the engine's word boundaries; "
+            f"both are scored through the gold word each token overlaps most (label-vectors); "
+            f"{textless_epochs} epochs.", highlight=False, soft_wrap=True)
     out_console.print(
         f"Figures: {p['curves']} (A and B per epoch), {p['sweep_png']} (noise sweep). Full evaluation with "
         f"word-similarity benchmarks and nearest neighbours: {p['logs'] / 'evaluate.txt'}, {p['results']}.",

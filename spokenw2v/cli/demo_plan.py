@@ -8,7 +8,8 @@ from pathlib import Path
 
 from ..demo import DemoConfig, layout
 
-#: The models of the table (the many-voice rung adds e2e-units-voices).
+#: The models of the table (the many-voice rung adds e2e-units-voices, the textless rung
+#: e2e-textless and e2e-textless-gold).
 MODELS = ("text", "two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units")
 #: Words whose nearest neighbours the demo table shows.
 DEMO_NEIGHBOURS = "god,king,water,said"
@@ -18,6 +19,10 @@ ONE_VOICE = ("en-us", "", "170")
 #: utterance), about twice as many distinct unit sequences per word type; its units are made
 #: consistent by per-speaker VTLN (featurize --vtln auto) and consensus (word-units --consensus).
 VOICES = ("en-us,en-gb", "m1,m3,f1,f3", "140,170,200")
+#: The textless rung's models: e2e with label-free word types (each distinct unit sequence a
+#: type) on the words ``discover`` found in continuous speech, and the same model on the
+#: engine's own word boundaries; both scored through the gold word each token overlaps most.
+TEXTLESS = {"e2e-textless": "found", "e2e-textless-gold": "segments_continuous"}
 
 
 @dataclass
@@ -49,6 +54,7 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
     dev = ["--device", cfg.device]
     voice, variant, rate = ONE_VOICE
     names = MODELS + (("e2e-units-voices",) if cfg.voices_epochs > 0 else ())
+    textless = tuple(TEXTLESS) if cfg.textless_epochs > 0 else ()
 
     def unit_model(kind: str, name: str, source: list[str], epochs: int, after: tuple[str, ...], ae: bool) -> Stage:
         """``source``: the unit arguments (``--segments S --units U`` or ``--word-units W``)."""
@@ -105,6 +111,35 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
             unit_model("e2e", "e2e-units-voices", ["--word-units", str(p["word_units_voices"])], cfg.voices_epochs,
                        ("word-units-voices", "text"), False),
         ]
+    if cfg.textless_epochs > 0:  # no transcript: words discovered in continuous speech, label-free types
+        stages += [
+            Stage("synthesize-continuous", ["synthesize", text, "--out", str(p["speech_continuous"]), "--style",
+                                            "continuous", "--voices", voice, "--variants", variant, "--rates", rate,
+                                            "--seed", seed, "--jobs", str(cfg.jobs)], p["segments_continuous"]),
+            Stage("featurize-continuous", ["featurize", str(p["audio_continuous"]), "--out", str(p["feats_continuous"]),
+                                           "--feature", "mfcc", "--hop-ms", str(cfg.hop_ms), "--device", "cpu"],
+                  p["feats_continuous"], ("synthesize-continuous",)),
+            Stage("discretize-continuous", ["discretize", str(p["feats_continuous"]), "--out",
+                                            str(p["units_continuous"]), "--codebook", str(p["codebook_continuous"]),
+                                            "--k", str(cfg.k), "--seed", seed, "--device", "cpu"],
+                  p["units_continuous"], ("featurize-continuous",)),
+            Stage("discover", ["discover", str(p["feats_continuous"]), "--out", str(p["found"]), "--seed", seed],
+                  p["found"], ("featurize-continuous",)),
+            Stage("label-segments", ["label-segments", str(p["found"]), "--gold", str(p["segments_continuous"]),
+                                     "--out", str(p["found_labelled"]), "--report", str(p["found_report"])],
+                  p["found_report"], ("discover",)),
+        ]
+        for name, segments in TEXTLESS.items():
+            run, tokens = runs / f"{name}-types", runs / f"{name}-tokens.npz"
+            found = ("discover",) if segments == "found" else ()
+            stages += [
+                Stage(f"{name}-train", ["train", "e2e", "--segments", str(p[segments]), "--units",
+                                        str(p["units_continuous"]), "--types", "sequences", "--out", str(run),
+                                        "--epochs", str(cfg.textless_epochs), "--token-vectors", str(tokens),
+                                        "--seed", seed, *dev], tokens, ("discretize-continuous", *found)),
+                Stage(name, ["label-vectors", str(tokens), "--gold", str(p["segments_continuous"]), "--out",
+                             str(runs / name / "vectors.vec")], runs / name / "vectors.vec", (f"{name}-train",)),
+            ]
     rates = [f"{r:.2f}" for r in cfg.sweep_rates]
     stages.append(Stage("text-noise", ["text-noise", text, "--out", str(p["noise"]), "--substitute",
                                        ",".join(rates), "--seed", seed], p["noise"] / f"substitute-{rates[-1]}.txt"))
@@ -116,11 +151,11 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
         stages.append(Stage(f"text-substitute-{r}", ["train", "text", "--corpus", str(p["noise"] / f"substitute-{r}.txt"),
                                                      "--out", str(run), "--seed", str(cfg.seed + 1)],
                             run / "vectors.vec", ("text-noise",)))
-    models = [runs / n / "vectors.vec" for n in names]
+    models = [runs / n / "vectors.vec" for n in names + textless]
     stages.append(Stage("evaluate", ["evaluate", *map(str, models), "--reference", str(ref), "--corpus", text,
                                      "--seed", seed, "--save-test-set", str(p["test_set"]), "--tsv", str(p["results"]),
                                      "--json", str(p["results_json"]), "--neighbours", DEMO_NEIGHBOURS],
-                        p["results"], names, stdout=p["logs"] / "evaluate.txt"))
+                        p["results"], names + textless, stdout=p["logs"] / "evaluate.txt"))
     stages.append(Stage("evaluate-sweep", ["evaluate", *[str(r / "vectors.vec") for r in sweep_runs], "--reference",
                                            str(ref), "--test-set", str(p["test_set"]), "--seed", seed, "--no-benchmarks",
                                            "--tsv", str(p["sweep"])],

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ..config import DEFAULT_PRESET, Kind, NegativeSampling, Preset, Schedule
+from ..config import DEFAULT_PRESET, Kind, NegativeSampling, Preset, Schedule, TypeSource
 from ..rundir import RUN_FILES
 from .options import AT_LEAST_ZERO, FINITE, LEARNING_RATE, NON_NEGATIVE, POSITIVE, SEED, ranged
 from .common import EpochProgress, Log, QuietOption, app, check_paths, check_stdio, guarded, refuse_stdio
@@ -37,6 +37,14 @@ def train_command(
     merge: Optional[bool] = typer.Option(None, "--merge/--no-merge", help="Merge consecutive duplicate units "
                                          "of a token (default: merge with --units; --word-units are "
                                          "taken as written)."),
+    types: Optional[TypeSource] = typer.Option(None, "--types", help="Where the word types of a unit model "
+                                               "come from (the types that subsampling, negative sampling and "
+                                               "vectors.vec count by): labels = the word column, a transcript "
+                                               "(default); clusters = the word column holds unsupervised "
+                                               "cluster ids; sequences = every distinct unit sequence is a type "
+                                               "and the word column is not read (it may be empty). clusters and "
+                                               "sequences read no word label before evaluation: no --reference; "
+                                               "score --token-vectors with label-vectors, then evaluate."),
     skip_missing: bool = typer.Option(False, "--skip-missing", help="With --units: skip word segments whose "
                                       "utterance is missing from the units file (or that start past the "
                                       "end of its audio) instead of stopping; the skipped tokens are "
@@ -114,7 +122,7 @@ def train_command(
     refuse_stdio(token_vectors, "--token-vectors", "NPZ files are binary zip archives, written by seeking")
     opts, saved = resolve_inputs(TrainOptions(
         kind=kind, out=Path(out), corpus=corpus, segments=segments, units=units, word_units=word_units, merge=merge,
-        skip_missing=skip_missing, reference=reference, test_set=test_set, test_seed=test_seed, epochs=epochs,
+        types=types, skip_missing=skip_missing, reference=reference, test_set=test_set, test_seed=test_seed, epochs=epochs,
         scale=scale, seed=seed, device=device, resume=resume, preset=preset, lr=lr, warmup=warmup, lr_schedule=lr_schedule,
         window=window,
         negatives=negatives, noise_power=noise_power, subsample=subsample, negative_sampling=negative_sampling,

@@ -122,14 +122,15 @@ def sort_segments(seg: Segments) -> Segments:
 
 
 def read_segments(path: str | os.PathLike, require_words: bool = False,
-                  durations: dict[str, float] | None = None) -> Segments:
-    """Read and validate a segments TSV (``utt start end [word] [extra...]``)."""
+                  durations: dict[str, float] | None = None, ignore_words: bool = False) -> Segments:
+    """Read and validate a segments TSV (``utt start end [word] [extra...]``).  ``ignore_words``:
+    a word column is not read at all (label-free use; it may be empty)."""
     path = Path(path)
     header, rows = read_tsv(path, ["utt", "start", "end"] + (["word"] if require_words else []))
     if not rows:
         raise SpokenW2VError(f"{path}: no segments (only a header)")
     utt, start, end, lines = [], [], [], []
-    has_word = "word" in header
+    has_word = "word" in header and not ignore_words
     words: list[str] = []
     extra_cols = [c for c in header if c not in ("utt", "start", "end", "word")]
     extra: dict[str, list[str]] = {c: [] for c in extra_cols}
@@ -220,13 +221,14 @@ class WordUnits:
     k: int
 
 
-def read_word_units(path: str | os.PathLike) -> WordUnits:
+def read_word_units(path: str | os.PathLike, ignore_words: bool = False) -> WordUnits:
     """Read ``utt start end word units`` (the ``word-units`` output, or any tool's units):
     ``units`` holds space-separated symbols, either non-negative integer unit ids (kept as
     ids; k = largest + 1; at most :data:`MAX_UNIT_ID`) or any other symbols, such as phonemes
-    (numbered in sorted order)."""
+    (numbered in sorted order).  ``ignore_words``: the word column is not read at all (it may be
+    empty or missing; the segments then have no words)."""
     path = Path(path)
-    _, rows = read_tsv(path, ["utt", "start", "end", "word", "units"])
+    _, rows = read_tsv(path, ["utt", "start", "end"] + ([] if ignore_words else ["word"]) + ["units"])
     if not rows:
         raise SpokenW2VError(f"{path}: no word tokens (only a header)")
     utt, start, end, words, lines, raw = [], [], [], [], [], []
@@ -238,19 +240,21 @@ def read_word_units(path: str | os.PathLike) -> WordUnits:
                                  f"{row['start']!r} and {row['end']!r}") from None
         if not row["utt"]:
             raise SpokenW2VError(f"{where(path, lineno)}: empty utterance id")
-        if not row["word"].strip():
+        if not ignore_words and not row["word"].strip():
             raise SpokenW2VError(f"{where(path, lineno)}: empty word")
         symbols = row["units"].split()
         if not symbols:
-            raise SpokenW2VError(f"{where(path, lineno)}: word {row['word']!r} has no units")
+            token = "token" if ignore_words else f"word {row['word']!r}"
+            raise SpokenW2VError(f"{where(path, lineno)}: {token} has no units")
         utt.append(row["utt"])
         start.append(s)
         end.append(e)
-        words.append(row["word"])
+        if not ignore_words:
+            words.append(row["word"])
         lines.append(lineno)
         raw.append(symbols)
-    seg = Segments(utt, np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64), words,
-                   {"line": [str(n) for n in lines]})
+    seg = Segments(utt, np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64),
+                   None if ignore_words else words, {"line": [str(n) for n in lines]})
     validate_segments(seg, path, lines)
     order = segment_order(seg)  # grouped and sorted as read_segments returns them
     seg = seg.subset(order)
