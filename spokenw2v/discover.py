@@ -50,11 +50,13 @@ import numpy as np
 
 from .errors import SpokenW2VError
 from .io import FrameInfo, Ragged, Segments
+from .segment_lm import lexicon_costs, log_prior
 
 
 class Method(str, enum.Enum):
     PROMINENCE = "prominence"
     ESKMEANS = "eskmeans"
+    LEXICON = "lexicon"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,9 @@ class DiscoverConfig:
     penalty: float = 1.0
     iterations: int = 4
     fit_utterances: int = 2000
+    lm_weight: float = 1.0
+    lm_alpha: float = 1.0
+    duration_weight: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -88,7 +93,8 @@ class DiscoverConfig:
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         at_least_zero = {"smooth": self.smooth, "prominence": self.prominence, "min_silence": self.min_silence,
-                         "candidate_prominence": self.candidate_prominence, "penalty": self.penalty}
+                         "candidate_prominence": self.candidate_prominence, "penalty": self.penalty,
+                         "lm_weight": self.lm_weight}
         for name, value in at_least_zero.items():
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be at least 0, got {value!r}")
@@ -97,6 +103,8 @@ class DiscoverConfig:
         for name in ("clusters", "pieces", "max_span", "iterations", "fit_utterances"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if not (math.isfinite(self.lm_alpha) and self.lm_alpha > 0):
+            raise ValueError(f"lm_alpha must be above 0, got {self.lm_alpha!r}")
         if self.max_word <= self.min_word:
             raise ValueError(f"max_word ({self.max_word}) must exceed min_word ({self.min_word})")
 
@@ -382,22 +390,37 @@ def utterances(shards: Iterable[Ragged], config: DiscoverConfig,
             yield prepare(utt, frames, float(shard.durations[u]), shard.info, config, units_k), shard.info
 
 
-def word_frames(u: Utterance, config: DiscoverConfig, info: FrameInfo, centroids: np.ndarray | None
-                ) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
-    """(words as frame ranges, their embeddings, their DP cost per frame sum) of one
-    utterance: method 1's words, or with ``centroids`` and ES-KMeans the DP's."""
+def word_frames(u: Utterance, config: DiscoverConfig, info: FrameInfo, centroids: np.ndarray | None,
+                prior: np.ndarray | None = None) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray, np.ndarray]:
+    """(words as frame ranges, their embeddings, their DP costs, their types) of one
+    utterance: method 1's words (types: nearest centroid, or -1 without ``centroids``), or
+    with ``centroids`` the DP's of ES-KMeans (nearest centroid) or of the lexicon method
+    (the type of least cost under the log unigram ``prior`` (K,))."""
     rate = info.frame_rate
     min_region = frames_of(config.min_word, rate)
-    if config.method == Method.ESKMEANS and centroids is not None:
+    if config.method != Method.PROMINENCE and centroids is not None:
         lat = lattice(u, config, rate, min_region)
-        cost, _ = span_costs(lat, centroids, config.penalty)
+        if config.method == Method.LEXICON and prior is not None:
+            cost, kind = lexicon_costs(lat.emb, lat.ends - lat.starts, centroids, prior[0], config.penalty,
+                                       config.lm_weight, prior[1], config.duration_weight)
+        else:
+            cost, kind = span_costs(lat, centroids, config.penalty)
         rows = best_path(lat, cost)
         words = [(int(lat.starts[r]), int(lat.ends[r])) for r in rows]
-        return words, lat.emb[rows], cost[rows]
+        return words, lat.emb[rows], cost[rows], kind[rows]
     words = prominence_words(u, config, rate, min_region)
     s = np.asarray([w[0] for w in words], np.int64)
     e = np.asarray([w[1] for w in words], np.int64)
-    return words, span_embeddings(u.x, s, e, config.pieces), np.zeros(len(words))
+    emb = span_embeddings(u.x, s, e, config.pieces)
+    kind = nearest(emb, centroids) if centroids is not None else np.full(len(words), -1, np.int64)
+    return words, emb, np.zeros(len(words)), kind
+
+
+def nearest(emb: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """(S,) index of the nearest centroid of every embedding (S, E)."""
+    if len(emb) == 0:
+        return np.zeros(0, np.int64)
+    return np.argmin(-2.0 * emb @ centroids.T + np.square(centroids).sum(1)[None, :], axis=1).astype(np.int64)
 
 
 def initial_centroids(emb: np.ndarray, k: int, seed: int) -> np.ndarray:
@@ -408,10 +431,12 @@ def initial_centroids(emb: np.ndarray, k: int, seed: int) -> np.ndarray:
     return np.asarray(kmeans(emb, k, seed=seed).centroids, dtype=np.float32)
 
 
-def fit(shards: Iterable[Ragged], config: DiscoverConfig, units_k: int | None = None) -> tuple[np.ndarray, int, list[float]]:
-    """(centroids, utterances used, objective per round): k-means of method 1's words of the
-    first ``fit_utterances`` utterances, then, for ES-KMeans, ``iterations`` rounds of
-    re-segmentation and centroid updates on them."""
+def fit(shards: Iterable[Ragged], config: DiscoverConfig, units_k: int | None = None
+        ) -> tuple[np.ndarray, np.ndarray | None, int, list[float]]:
+    """(centroids, log unigram prior of the types (lexicon method; else None), utterances
+    used, objective per round): k-means of method 1's words of the first ``fit_utterances``
+    utterances, then, for ES-KMeans and the lexicon method, ``iterations`` rounds of
+    re-segmentation and updates of the centroids (and type counts) on them."""
     held: list[tuple[Utterance, FrameInfo]] = []
     for item in utterances(shards, config, units_k):
         held.append(item)
@@ -422,19 +447,31 @@ def fit(shards: Iterable[Ragged], config: DiscoverConfig, units_k: int | None = 
     embs = [word_frames(u, config, info, None)[1] for u, info in held]
     if sum(len(e) for e in embs) == 0:
         raise SpokenW2VError(f"no word found in the first {len(held)} utterance(s) (all silence or too short)")
-    centroids = initial_centroids(np.concatenate(embs), config.clusters, config.seed)
+    first = np.concatenate(embs)
+    centroids = initial_centroids(first, config.clusters, config.seed)
+    prior = None
+    if config.method == Method.LEXICON:
+        lengths = np.concatenate([[w[1] - w[0] for w in word_frames(u, config, info, None)[0]] for u, info in held])
+        prior = (log_prior(np.bincount(nearest(first, centroids), minlength=len(centroids)), config.lm_alpha),
+                 log_prior(np.bincount(lengths.astype(np.int64), minlength=200)[:200], config.lm_alpha))
     objective: list[float] = []
-    if config.method == Method.ESKMEANS:
+    if config.method != Method.PROMINENCE:
         for _ in range(config.iterations):
-            found = [word_frames(u, config, info, centroids) for u, info in held]
+            found = [word_frames(u, config, info, centroids, prior) for u, info in held]
             emb = np.concatenate([f[1] for f in found])
             if len(emb) == 0:
                 break
-            cluster = np.argmin(-2.0 * emb @ centroids.T + np.square(centroids).sum(1)[None, :], axis=1)
+            if config.method == Method.LEXICON:
+                cluster = np.concatenate([f[3] for f in found])
+                lengths = np.concatenate([[w[1] - w[0] for w in f[0]] for f in found]).astype(np.int64)
+                prior = (log_prior(np.bincount(cluster, minlength=len(centroids)), config.lm_alpha),
+                         log_prior(np.bincount(np.minimum(lengths, 199), minlength=200), config.lm_alpha))
+            else:
+                cluster = nearest(emb, centroids)
             centroids = update_centroids(emb, cluster, centroids)
             frames = sum(u.x.shape[0] for u, _ in held)
             objective.append(float(sum(f[2].sum() for f in found)) / max(frames, 1))
-    return centroids, len(held), objective
+    return centroids, prior, len(held), objective
 
 
 def boundary_time(b: int, info: FrameInfo, duration: float) -> float:
@@ -447,7 +484,7 @@ def discover(shards: Callable[[], Iterable[Ragged]], config: DiscoverConfig = Di
     """Discover the word tokens of every utterance of ``shards()`` (called once to fit, once
     to segment; each call yields the same shards in the same order): features, or with
     ``units_k`` frame units of a codebook of that many units."""
-    centroids, n_fit, objective = fit(shards(), config, units_k)
+    centroids, prior, n_fit, objective = fit(shards(), config, units_k)
     utt: list[str] = []
     start: list[float] = []
     end: list[float] = []
@@ -455,10 +492,10 @@ def discover(shards: Callable[[], Iterable[Ragged]], config: DiscoverConfig = Di
     seen: list[str] = []
     for u, info in utterances(shards(), config, units_k):
         seen.append(u.utt)
-        words, emb, _ = word_frames(u, config, info, centroids)
+        words, emb, _, kind = word_frames(u, config, info, centroids, prior)
         if not words:
             continue
-        cluster = np.argmin(-2.0 * emb @ centroids.T + np.square(centroids).sum(1)[None, :], axis=1)
+        cluster = kind if config.method == Method.LEXICON else nearest(emb, centroids)
         for (i0, i1), k in zip(words, cluster.tolist()):
             s, e = boundary_time(i0, info, u.duration), boundary_time(i1, info, u.duration)
             if e > s:
