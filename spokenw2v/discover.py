@@ -1,7 +1,7 @@
 """Word discovery: word tokens found in speech with no transcript, each labelled with a
 discovered cluster id.
 
-Two methods, both on the frames of a features file (MFCC, HuBERT, ...), one utterance at
+Three methods, all on the frames of a features file (MFCC, HuBERT, ...), one utterance at
 a time:
 
 1. **Prominence** (feature-change peak picking; Pasad et al. 2024).  Per utterance, the
@@ -28,9 +28,16 @@ a time:
    word-count prior in frames; larger = fewer, longer words); re-estimate each centroid as
    the mean of its words.  ``iterations`` rounds; the fit uses at most ``fit_utterances``
    utterances (bounded memory), the last round segments every utterance.
+3. **Lexicon** (ES-KMeans with a lexicon prior; :mod:`spokenw2v.segment_lm`).  As method 2,
+   but a possible word of type ``k`` also costs ``lm_weight * -log p(k)``, the type's unigram
+   probability in the previous round's segmentation (add-``lm_alpha`` smoothed; the first
+   round counts method 1's words), minus ``duration_weight * log q(F)``, the probability of
+   its length in frames among the previous round's words; each span takes the type of least
+   cost and the centroids and both priors are re-estimated every round.  Frequent types
+   become cheap, so recurring chunks are preferred as words.
 
-Either way every final word takes its nearest centroid (method 1: of the k-means of the
-fitted utterances' words; method 2: of the ES-KMeans rounds) and the word column carries the cluster id (``c00042``), never a
+Every final word takes its nearest centroid (method 1: of the k-means of the fitted
+utterances' words; method 2: of the ES-KMeans rounds; method 3: its type of least cost) and the word column carries the cluster id (``c00042``), never a
 transcript word.  Seeded: the only randomness is k-means' seeding.
 
 Shapes: frames (T, D) of one utterance at ``info.frame_rate`` frames per second; a
@@ -94,7 +101,7 @@ class DiscoverConfig:
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         at_least_zero = {"smooth": self.smooth, "prominence": self.prominence, "min_silence": self.min_silence,
                          "candidate_prominence": self.candidate_prominence, "penalty": self.penalty,
-                         "lm_weight": self.lm_weight}
+                         "lm_weight": self.lm_weight, "duration_weight": self.duration_weight}
         for name, value in at_least_zero.items():
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be at least 0, got {value!r}")
@@ -377,6 +384,9 @@ class Discovery:
     objective: list[float]
 
 
+MAX_FRAMES = 200  # word lengths of the duration prior: 0 .. MAX_FRAMES - 1 frames (longer: the last)
+
+
 def cluster_name(k: int) -> str:
     return f"c{k:05d}"
 
@@ -391,11 +401,12 @@ def utterances(shards: Iterable[Ragged], config: DiscoverConfig,
 
 
 def word_frames(u: Utterance, config: DiscoverConfig, info: FrameInfo, centroids: np.ndarray | None,
-                prior: np.ndarray | None = None) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray, np.ndarray]:
+                prior: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray, np.ndarray]:
     """(words as frame ranges, their embeddings, their DP costs, their types) of one
     utterance: method 1's words (types: nearest centroid, or -1 without ``centroids``), or
     with ``centroids`` the DP's of ES-KMeans (nearest centroid) or of the lexicon method
-    (the type of least cost under the log unigram ``prior`` (K,))."""
+    (the type of least cost under ``prior``: log unigram prior of the types (K,), log prior of
+    word lengths in frames)."""
     rate = info.frame_rate
     min_region = frames_of(config.min_word, rate)
     if config.method != Method.PROMINENCE and centroids is not None:
@@ -431,6 +442,15 @@ def initial_centroids(emb: np.ndarray, k: int, seed: int) -> np.ndarray:
     return np.asarray(kmeans(emb, k, seed=seed).centroids, dtype=np.float32)
 
 
+def lexicon_prior(found: list[tuple], cluster: np.ndarray, k: int, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """(log unigram prior of the ``k`` types (K,), log prior of word lengths in frames
+    (MAX_FRAMES,)) of a round's words ``found`` (:func:`word_frames` of every utterance) and
+    their types ``cluster``, add-``alpha`` smoothed."""
+    lengths = np.asarray([w[1] - w[0] for f in found for w in f[0]], np.int64)
+    return (log_prior(np.bincount(cluster, minlength=k), alpha),
+            log_prior(np.bincount(np.minimum(lengths, MAX_FRAMES - 1), minlength=MAX_FRAMES), alpha))
+
+
 def fit(shards: Iterable[Ragged], config: DiscoverConfig, units_k: int | None = None
         ) -> tuple[np.ndarray, np.ndarray | None, int, list[float]]:
     """(centroids, log unigram prior of the types (lexicon method; else None), utterances
@@ -444,16 +464,14 @@ def fit(shards: Iterable[Ragged], config: DiscoverConfig, units_k: int | None = 
             break
     if not held:
         raise SpokenW2VError("no utterances in the features")
-    embs = [word_frames(u, config, info, None)[1] for u, info in held]
-    if sum(len(e) for e in embs) == 0:
+    found = [word_frames(u, config, info, None) for u, info in held]
+    if sum(len(f[0]) for f in found) == 0:
         raise SpokenW2VError(f"no word found in the first {len(held)} utterance(s) (all silence or too short)")
-    first = np.concatenate(embs)
+    first = np.concatenate([f[1] for f in found])
     centroids = initial_centroids(first, config.clusters, config.seed)
     prior = None
     if config.method == Method.LEXICON:
-        lengths = np.concatenate([[w[1] - w[0] for w in word_frames(u, config, info, None)[0]] for u, info in held])
-        prior = (log_prior(np.bincount(nearest(first, centroids), minlength=len(centroids)), config.lm_alpha),
-                 log_prior(np.bincount(lengths.astype(np.int64), minlength=200)[:200], config.lm_alpha))
+        prior = lexicon_prior(found, nearest(first, centroids), len(centroids), config.lm_alpha)
     objective: list[float] = []
     if config.method != Method.PROMINENCE:
         for _ in range(config.iterations):
@@ -463,9 +481,7 @@ def fit(shards: Iterable[Ragged], config: DiscoverConfig, units_k: int | None = 
                 break
             if config.method == Method.LEXICON:
                 cluster = np.concatenate([f[3] for f in found])
-                lengths = np.concatenate([[w[1] - w[0] for w in f[0]] for f in found]).astype(np.int64)
-                prior = (log_prior(np.bincount(cluster, minlength=len(centroids)), config.lm_alpha),
-                         log_prior(np.bincount(np.minimum(lengths, 199), minlength=200), config.lm_alpha))
+                prior = lexicon_prior(found, cluster, len(centroids), config.lm_alpha)
             else:
                 cluster = nearest(emb, centroids)
             centroids = update_centroids(emb, cluster, centroids)

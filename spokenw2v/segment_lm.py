@@ -12,7 +12,9 @@ type's negative log unigram probability, estimated from the previous round's seg
 
 with ``n_k`` the number of words of type ``k`` in the previous round (``N`` in all, ``K``
 types).  Each span takes the type of least cost (not simply the nearest centroid), so a
-frequent type attracts the spans that are close to it.  Pure functions on arrays; the rounds
+frequent type attracts the spans that are close to it.  A duration prior may subtract
+``duration_weight * log q(F)``, with ``q`` the distribution of word lengths in frames of the
+previous round.  Pure functions on arrays; the rounds
 live in :mod:`spokenw2v.discover`.
 """
 
@@ -34,7 +36,8 @@ def lexicon_costs(emb: np.ndarray, frames: np.ndarray, centroids: np.ndarray, pr
     """(cost (S,), type (S,)) of every possible word: ``emb`` (S, E) L2-normalised embeddings,
     ``frames`` (S,) their lengths in frames, ``centroids`` (K, E), ``prior`` (K,) log
     probabilities; each span takes the type of least ``F * ||e - mu_k||^2 - weight * prior[k]``,
-    plus ``penalty``."""
+    plus ``penalty``, minus ``duration_weight * duration[F]`` (``duration``: log probabilities
+    of lengths 0.. in frames; longer spans take the last)."""
     if len(emb) == 0:
         return np.zeros(0), np.zeros(0, np.int64)
     sq = 1.0 - 2.0 * emb @ centroids.T + np.square(centroids).sum(1)[None, :]  # (S, K)

@@ -24,8 +24,10 @@ def discover_command(
                                                       "discovered cluster id such as c00042); - for standard output."),
     units: Optional[Path] = typer.Option(None, "--units", help="Frame units .npz (from discretize) instead of "
                                                                "FEATURES (one-hot frames; no pause detection)."),
-    method: Method = typer.Option(Method.ESKMEANS, "--method", case_sensitive=False, help="prominence (feature-change peaks) or eskmeans "
-                                                              "(embedded segmental k-means from those peaks)."),
+    method: Method = typer.Option(Method.ESKMEANS, "--method", case_sensitive=False, help="prominence (feature-change peaks), eskmeans "
+                                                              "(embedded segmental k-means from those peaks) or "
+                                                              "lexicon (eskmeans with a type-frequency and a "
+                                                              "word-length prior)."),
     prominence: Optional[float] = ranged(AT_LEAST_ZERO, None, "--prominence",
                                          help="Least prominence of a change-score peak that is a word boundary. "
                                               "Default 0.5."),
@@ -53,6 +55,12 @@ def discover_command(
                                                                              "frames (larger = fewer words). Default 1."),
     iterations: Optional[int] = ranged(POSITIVE, None, "--iterations", help="eskmeans: rounds of segmentation "
                                                                             "and centroid updates. Default 4."),
+    lm_weight: Optional[float] = ranged(AT_LEAST_ZERO, None, "--lm-weight",
+                                        help="lexicon: weight of a word type's -log unigram probability in "
+                                             "the cost of a word. Default 1."),
+    duration_weight: Optional[float] = ranged(AT_LEAST_ZERO, None, "--duration-weight",
+                                              help="lexicon: weight of the -log probability of a word's length. "
+                                                   "Default 0."),
     fit_utterances: Optional[int] = ranged(POSITIVE, None, "--fit-utterances",
                                            help="Fit the clusters on at most this many utterances (the first; "
                                                 "bounds memory). Default 2000."),
@@ -79,7 +87,7 @@ def discover_command(
     given = dict(prominence=prominence, window=window, smooth=smooth, distance=distance, silence=silence,
                  min_silence=min_silence, min_word=min_word, max_word=max_word, clusters=clusters,
                  candidate_prominence=candidate_prominence, penalty=penalty, iterations=iterations,
-                 fit_utterances=fit_utterances, seed=seed)
+                 fit_utterances=fit_utterances, lm_weight=lm_weight, duration_weight=duration_weight, seed=seed)
     try:
         config = DiscoverConfig(method=method, **{k: v for k, v in given.items() if v is not None})
     except ValueError as exc:
