@@ -29,12 +29,14 @@ a time:
    the mean of its words.  ``iterations`` rounds; the fit uses at most ``fit_utterances``
    utterances (bounded memory), the last round segments every utterance.
 3. **Lexicon** (ES-KMeans with a lexicon prior; :mod:`spokenw2v.segment_lm`).  As method 2,
-   but a possible word of type ``k`` also costs ``lm_weight * -log p(k)``, the type's unigram
-   probability in the previous round's segmentation (add-``lm_alpha`` smoothed; the first
-   round counts method 1's words), minus ``duration_weight * log q(F)``, the probability of
-   its length in frames among the previous round's words; each span takes the type of least
-   cost and the centroids and both priors are re-estimated every round.  Frequent types
-   become cheap, so recurring chunks are preferred as words.
+   but a possible word of type ``k`` costs ``lm_weight * -log p(k)`` in place of ``penalty``
+   (a word costs its type's improbability, as in a unigram word model), the type's unigram
+   probability in the previous round's segmentation (add-``lm_alpha`` smoothed; after the
+   ES-KMeans rounds), minus ``duration_weight * log q(F)``, the probability of its
+   length in frames among the previous round's words; each span takes the type of least cost
+   and the centroids and both priors are re-estimated every round.  It runs ``iterations``
+   ES-KMeans rounds, then ``iterations`` rounds with the priors.  Frequent types become
+   cheap, so recurring chunks are preferred as words.
 
 Every final word takes its nearest centroid (method 1: of the k-means of the fitted
 utterances' words; method 2: of the ES-KMeans rounds; method 3: its type of least cost) and the word column carries the cluster id (``c00042``), never a
@@ -412,7 +414,7 @@ def word_frames(u: Utterance, config: DiscoverConfig, info: FrameInfo, centroids
     if config.method != Method.PROMINENCE and centroids is not None:
         lat = lattice(u, config, rate, min_region)
         if config.method == Method.LEXICON and prior is not None:
-            cost, kind = lexicon_costs(lat.emb, lat.ends - lat.starts, centroids, prior[0], config.penalty,
+            cost, kind = lexicon_costs(lat.emb, lat.ends - lat.starts, centroids, prior[0], 0.0,
                                        config.lm_weight, prior[1], config.duration_weight)
         else:
             cost, kind = span_costs(lat, centroids, config.penalty)
@@ -453,10 +455,11 @@ def lexicon_prior(found: list[tuple], cluster: np.ndarray, k: int, alpha: float)
 
 def fit(shards: Iterable[Ragged], config: DiscoverConfig, units_k: int | None = None
         ) -> tuple[np.ndarray, np.ndarray | None, int, list[float]]:
-    """(centroids, log unigram prior of the types (lexicon method; else None), utterances
-    used, objective per round): k-means of method 1's words of the first ``fit_utterances``
-    utterances, then, for ES-KMeans and the lexicon method, ``iterations`` rounds of
-    re-segmentation and updates of the centroids (and type counts) on them."""
+    """(centroids, the lexicon priors (lexicon method; else None), utterances used, objective
+    per round): k-means of method 1's words of the first ``fit_utterances`` utterances, then
+    ``iterations`` ES-KMeans rounds of re-segmentation and centroid updates on them; the
+    lexicon method then takes its priors from the last segmentation and runs ``iterations``
+    more rounds with them (re-estimating centroids and priors)."""
     held: list[tuple[Utterance, FrameInfo]] = []
     for item in utterances(shards, config, units_k):
         held.append(item)
@@ -470,23 +473,21 @@ def fit(shards: Iterable[Ragged], config: DiscoverConfig, units_k: int | None = 
     first = np.concatenate([f[1] for f in found])
     centroids = initial_centroids(first, config.clusters, config.seed)
     prior = None
-    if config.method == Method.LEXICON:
-        prior = lexicon_prior(found, nearest(first, centroids), len(centroids), config.lm_alpha)
     objective: list[float] = []
-    if config.method != Method.PROMINENCE:
-        for _ in range(config.iterations):
-            found = [word_frames(u, config, info, centroids, prior) for u, info in held]
-            emb = np.concatenate([f[1] for f in found])
-            if len(emb) == 0:
-                break
-            if config.method == Method.LEXICON:
-                cluster = np.concatenate([f[3] for f in found])
-                prior = lexicon_prior(found, cluster, len(centroids), config.lm_alpha)
-            else:
-                cluster = nearest(emb, centroids)
-            centroids = update_centroids(emb, cluster, centroids)
-            frames = sum(u.x.shape[0] for u, _ in held)
-            objective.append(float(sum(f[2].sum() for f in found)) / max(frames, 1))
+    frames = sum(u.x.shape[0] for u, _ in held)
+    rounds = {Method.PROMINENCE: 0, Method.ESKMEANS: config.iterations, Method.LEXICON: 2 * config.iterations}
+    for r in range(rounds[config.method]):
+        if config.method == Method.LEXICON and r == config.iterations:  # ES-KMeans rounds done: the priors
+            prior = lexicon_prior(found, np.concatenate([f[3] for f in found]), len(centroids), config.lm_alpha)
+        found = [word_frames(u, config, info, centroids, prior) for u, info in held]
+        emb = np.concatenate([f[1] for f in found])
+        if len(emb) == 0:
+            break
+        cluster = np.concatenate([f[3] for f in found])
+        if prior is not None:
+            prior = lexicon_prior(found, cluster, len(centroids), config.lm_alpha)
+        centroids = update_centroids(emb, cluster, centroids)
+        objective.append(float(sum(f[2].sum() for f in found)) / max(frames, 1))
     return centroids, prior, len(held), objective
 
 

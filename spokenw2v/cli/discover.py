@@ -56,8 +56,9 @@ def discover_command(
     iterations: Optional[int] = ranged(POSITIVE, None, "--iterations", help="eskmeans: rounds of segmentation "
                                                                             "and centroid updates. Default 4."),
     lm_weight: Optional[float] = ranged(AT_LEAST_ZERO, None, "--lm-weight",
-                                        help="lexicon: weight of a word type's -log unigram probability in "
-                                             "the cost of a word. Default 1."),
+                                        help="lexicon: weight of a word type's -log unigram probability, the "
+                                             "cost of a word in its last rounds (in place of --penalty). "
+                                             "Default 1."),
     duration_weight: Optional[float] = ranged(AT_LEAST_ZERO, None, "--duration-weight",
                                               help="lexicon: weight of the -log probability of a word's length. "
                                                    "Default 0."),
