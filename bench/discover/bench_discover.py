@@ -7,9 +7,8 @@ half of a corpus's utterances and reported on both halves, with a random-boundar
 FEATURES from ``spokenw2v featurize`` (a file or shard directory), GOLD_SEGMENTS the gold word
 segments (used only to score), CLUSTERS the number of word clusters for that corpus.  For every
 corpus: the prominence grid on the tuning half picks the best prominence settings; ES-KMeans
-starts from them and its grid (candidate prominence x penalty) is tuned on the same half; the
-lexicon method starts from the ES-KMeans settings and tunes its own grid (unigram weight x duration
-weight); all are then run on the held-out half (clusters fitted on that half's audio, no labels) and on the tuning
+starts from them and its grid (candidate prominence x penalty) is tuned on the same half; both are
+then run on the held-out half (clusters fitted on that half's audio, no labels) and on the tuning
 half.  ``--transfer-from NAME`` also runs every corpus with the settings tuned on corpus NAME (the
 held-out number for corpora never tuned on).  Writes one TSV row per (corpus, method, split) and
 prints a Markdown table.
@@ -32,8 +31,7 @@ from spokenw2v.segscores import segment_report
 
 PROMINENCE_GRID = {"prominence": [0.1, 0.2, 0.3, 0.5, 0.8], "window": [0.02, 0.04], "distance": [0.06, 0.1]}
 ESKMEANS_GRID = {"candidate_prominence": [0.0, 0.05], "penalty": [1.0, 3.0, 6.0, 12.0]}
-LEXICON_GRID = {"lm_weight": [0.5, 1.0, 2.0], "duration_weight": [0.0, 1.0]}
-BASE = DiscoverConfig(smooth=0.0, silence=0.1, min_word=0.04, max_span=6, iterations=4, fit_utterances=100_000)
+BASE = DiscoverConfig(method=Method.PROMINENCE, smooth=0.0, silence=0.1, min_word=0.04, max_span=6, iterations=4, fit_utterances=100_000)
 COLUMNS = ["corpus", "method", "tuned_on", "split", "utterances", "boundary_precision", "boundary_recall",
            "boundary_f1", "token_f1", "over_segmentation", "cpu_s", "settings"]
 
@@ -85,17 +83,13 @@ def tune(features: str, gold: Segments, keep: set[str], clusters: int) -> dict[M
     best = replace(best, clusters=clusters)
     es = grid(replace(best, method=Method.ESKMEANS), ESKMEANS_GRID)
     best_es = max(es, key=lambda c: score(features, gold, keep, c)[0]["boundary_f1"])
-    lex = grid(replace(best_es, method=Method.LEXICON), LEXICON_GRID)
-    best_lex = max(lex, key=lambda c: score(features, gold, keep, c)[0]["boundary_f1"])
-    return {Method.PROMINENCE: best, Method.ESKMEANS: best_es, Method.LEXICON: best_lex}
+    return {Method.PROMINENCE: best, Method.ESKMEANS: best_es}
 
 
 def settings(c: DiscoverConfig) -> str:
     text = f"prominence={c.prominence} window={c.window} distance={c.distance} clusters={c.clusters}"
-    if c.method != Method.PROMINENCE:
+    if c.method == Method.ESKMEANS:
         text += f" candidate_prominence={c.candidate_prominence} penalty={c.penalty}"
-    if c.method == Method.LEXICON:
-        text += f" lm_weight={c.lm_weight} duration_weight={c.duration_weight}"
     return text
 
 
