@@ -71,10 +71,10 @@ class Method(str, enum.Enum):
 @dataclass(frozen=True)
 class DiscoverConfig:
     """Parameters of word discovery (see the module docstring); times in seconds.  The
-    defaults are the ES-KMeans settings tuned on continuous one-voice synthetic speech at
-    50 MFCC frames per second (``bench/discover``)."""
+    defaults are the lexicon method with the settings tuned on continuous one-voice synthetic
+    speech at 50 MFCC frames per second (``bench/discover``)."""
 
-    method: Method = Method.ESKMEANS
+    method: Method = Method.LEXICON
     window: float = 0.02
     smooth: float = 0.0
     distance: float = 0.1

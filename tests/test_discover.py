@@ -126,7 +126,7 @@ def test_boundaries_of_continuous_words_are_found(method, prominence, least):
 
 def test_eskmeans_clusters_are_word_types_and_beat_loose_peaks():
     feats, gold = synthetic_words(n_utts=40)
-    loose = run(feats, prominence=0.05, window=0.06, smooth=0.0, distance=0.06, min_word=0.1)
+    loose = run(feats, method="prominence", prominence=0.05, window=0.06, smooth=0.0, distance=0.06, min_word=0.1)
     es = run(feats, method="eskmeans", prominence=0.05, candidate_prominence=0.1, window=0.06, smooth=0.0,
              distance=0.06, min_word=0.1, clusters=8, penalty=5.0)
     assert boundary_scores(gold, es.segments).f1 > boundary_scores(gold, loose.segments).f1 + 0.2

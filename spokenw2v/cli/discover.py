@@ -24,10 +24,10 @@ def discover_command(
                                                       "discovered cluster id such as c00042); - for standard output."),
     units: Optional[Path] = typer.Option(None, "--units", help="Frame units .npz (from discretize) instead of "
                                                                "FEATURES (one-hot frames; no pause detection)."),
-    method: Method = typer.Option(Method.ESKMEANS, "--method", case_sensitive=False, help="prominence (feature-change peaks), eskmeans "
+    method: Method = typer.Option(Method.LEXICON, "--method", case_sensitive=False, help="prominence (feature-change peaks), eskmeans "
                                                               "(embedded segmental k-means from those peaks) or "
-                                                              "lexicon (eskmeans with a type-frequency and a "
-                                                              "word-length prior)."),
+                                                              "lexicon (eskmeans, then rounds with a type-frequency "
+                                                              "and a word-length prior; the default)."),
     prominence: Optional[float] = ranged(AT_LEAST_ZERO, None, "--prominence",
                                          help="Least prominence of a change-score peak that is a word boundary. "
                                               "Default 0.5."),
@@ -51,10 +51,12 @@ def discover_command(
     candidate_prominence: Optional[float] = ranged(AT_LEAST_ZERO, None, "--candidate-prominence",
                                                    help="eskmeans: least prominence of a candidate boundary. "
                                                         "Default 0."),
-    penalty: Optional[float] = ranged(AT_LEAST_ZERO, None, "--penalty", help="eskmeans: cost of every word in "
-                                                                             "frames (larger = fewer words). Default 1."),
+    penalty: Optional[float] = ranged(AT_LEAST_ZERO, None, "--penalty", help="eskmeans (and lexicon's first rounds): "
+                                                                             "cost of every word in frames (larger = "
+                                                                             "fewer words). Default 1."),
     iterations: Optional[int] = ranged(POSITIVE, None, "--iterations", help="eskmeans: rounds of segmentation "
-                                                                            "and centroid updates. Default 4."),
+                                                                            "and centroid updates (lexicon: as many "
+                                                                            "again with its priors). Default 4."),
     lm_weight: Optional[float] = ranged(AT_LEAST_ZERO, None, "--lm-weight",
                                         help="lexicon: weight of a word type's -log unigram probability, the "
                                              "cost of a word in its last rounds (in place of --penalty). "
@@ -73,7 +75,8 @@ def discover_command(
 ) -> None:
     """Find the word tokens of untranscribed speech (no transcript, no aligner): feature-change
     peaks, pauses and utterance edges as boundaries, optionally refined by embedded segmental
-    k-means; every token is labelled with a discovered cluster id."""
+    k-means and a lexicon prior that favours recurring word types; every token is labelled with
+    a discovered cluster id."""
     from ..discover import DiscoverConfig, discover
     from ..io import iter_features, read_segments, read_units, write_segments
     from ..segscores import segment_report
