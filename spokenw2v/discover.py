@@ -1,7 +1,7 @@
 """Word discovery: word tokens found in speech with no transcript, each labelled with a
 discovered cluster id.
 
-Two methods, both on the frames of a features file (MFCC, HuBERT, ...), one utterance at
+Three methods, all on the frames of a features file (MFCC, HuBERT, ...), one utterance at
 a time:
 
 1. **Prominence** (feature-change peak picking; Pasad et al. 2024).  Per utterance, the
@@ -28,9 +28,18 @@ a time:
    word-count prior in frames; larger = fewer, longer words); re-estimate each centroid as
    the mean of its words.  ``iterations`` rounds; the fit uses at most ``fit_utterances``
    utterances (bounded memory), the last round segments every utterance.
+3. **Lexicon** (ES-KMeans with a lexicon prior; :mod:`spokenw2v.segment_lm`).  As method 2,
+   but a possible word of type ``k`` costs ``lm_weight * -log p(k)`` in place of ``penalty``
+   (a word costs its type's improbability, as in a unigram word model), the type's unigram
+   probability in the previous round's segmentation (add-``lm_alpha`` smoothed; after the
+   ES-KMeans rounds), minus ``duration_weight * log q(F)``, the probability of its
+   length in frames among the previous round's words; each span takes the type of least cost
+   and the centroids and both priors are re-estimated every round.  It runs ``iterations``
+   ES-KMeans rounds, then ``iterations`` rounds with the priors.  Frequent types become
+   cheap, so recurring chunks are preferred as words.
 
-Either way every final word takes its nearest centroid (method 1: of the k-means of the
-fitted utterances' words; method 2: of the ES-KMeans rounds) and the word column carries the cluster id (``c00042``), never a
+Every final word takes its nearest centroid (method 1: of the k-means of the fitted
+utterances' words; method 2: of the ES-KMeans rounds; method 3: its type of least cost) and the word column carries the cluster id (``c00042``), never a
 transcript word.  Seeded: the only randomness is k-means' seeding.
 
 Shapes: frames (T, D) of one utterance at ``info.frame_rate`` frames per second; a
@@ -50,20 +59,22 @@ import numpy as np
 
 from .errors import SpokenW2VError
 from .io import FrameInfo, Ragged, Segments
+from .segment_lm import lexicon_costs, log_prior
 
 
 class Method(str, enum.Enum):
     PROMINENCE = "prominence"
     ESKMEANS = "eskmeans"
+    LEXICON = "lexicon"
 
 
 @dataclass(frozen=True)
 class DiscoverConfig:
     """Parameters of word discovery (see the module docstring); times in seconds.  The
-    defaults are the ES-KMeans settings tuned on continuous one-voice synthetic speech at
-    50 MFCC frames per second (``bench/discover``)."""
+    defaults are the lexicon method with the settings tuned on continuous one-voice synthetic
+    speech at 50 MFCC frames per second (``bench/discover``)."""
 
-    method: Method = Method.ESKMEANS
+    method: Method = Method.LEXICON
     window: float = 0.02
     smooth: float = 0.0
     distance: float = 0.1
@@ -79,6 +90,9 @@ class DiscoverConfig:
     penalty: float = 1.0
     iterations: int = 4
     fit_utterances: int = 2000
+    lm_weight: float = 1.0
+    lm_alpha: float = 1.0
+    duration_weight: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -88,7 +102,8 @@ class DiscoverConfig:
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         at_least_zero = {"smooth": self.smooth, "prominence": self.prominence, "min_silence": self.min_silence,
-                         "candidate_prominence": self.candidate_prominence, "penalty": self.penalty}
+                         "candidate_prominence": self.candidate_prominence, "penalty": self.penalty,
+                         "lm_weight": self.lm_weight, "duration_weight": self.duration_weight}
         for name, value in at_least_zero.items():
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be at least 0, got {value!r}")
@@ -97,6 +112,8 @@ class DiscoverConfig:
         for name in ("clusters", "pieces", "max_span", "iterations", "fit_utterances"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if not (math.isfinite(self.lm_alpha) and self.lm_alpha > 0):
+            raise ValueError(f"lm_alpha must be above 0, got {self.lm_alpha!r}")
         if self.max_word <= self.min_word:
             raise ValueError(f"max_word ({self.max_word}) must exceed min_word ({self.min_word})")
 
@@ -369,6 +386,9 @@ class Discovery:
     objective: list[float]
 
 
+MAX_FRAMES = 200  # word lengths of the duration prior: 0 .. MAX_FRAMES - 1 frames (longer: the last)
+
+
 def cluster_name(k: int) -> str:
     return f"c{k:05d}"
 
@@ -382,22 +402,38 @@ def utterances(shards: Iterable[Ragged], config: DiscoverConfig,
             yield prepare(utt, frames, float(shard.durations[u]), shard.info, config, units_k), shard.info
 
 
-def word_frames(u: Utterance, config: DiscoverConfig, info: FrameInfo, centroids: np.ndarray | None
-                ) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
-    """(words as frame ranges, their embeddings, their DP cost per frame sum) of one
-    utterance: method 1's words, or with ``centroids`` and ES-KMeans the DP's."""
+def word_frames(u: Utterance, config: DiscoverConfig, info: FrameInfo, centroids: np.ndarray | None,
+                prior: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray, np.ndarray]:
+    """(words as frame ranges, their embeddings, their DP costs, their types) of one
+    utterance: method 1's words (types: nearest centroid, or -1 without ``centroids``), or
+    with ``centroids`` the DP's of ES-KMeans (nearest centroid) or of the lexicon method
+    (the type of least cost under ``prior``: log unigram prior of the types (K,), log prior of
+    word lengths in frames)."""
     rate = info.frame_rate
     min_region = frames_of(config.min_word, rate)
-    if config.method == Method.ESKMEANS and centroids is not None:
+    if config.method != Method.PROMINENCE and centroids is not None:
         lat = lattice(u, config, rate, min_region)
-        cost, _ = span_costs(lat, centroids, config.penalty)
+        if config.method == Method.LEXICON and prior is not None:
+            cost, kind = lexicon_costs(lat.emb, lat.ends - lat.starts, centroids, prior[0], 0.0,
+                                       config.lm_weight, prior[1], config.duration_weight)
+        else:
+            cost, kind = span_costs(lat, centroids, config.penalty)
         rows = best_path(lat, cost)
         words = [(int(lat.starts[r]), int(lat.ends[r])) for r in rows]
-        return words, lat.emb[rows], cost[rows]
+        return words, lat.emb[rows], cost[rows], kind[rows]
     words = prominence_words(u, config, rate, min_region)
     s = np.asarray([w[0] for w in words], np.int64)
     e = np.asarray([w[1] for w in words], np.int64)
-    return words, span_embeddings(u.x, s, e, config.pieces), np.zeros(len(words))
+    emb = span_embeddings(u.x, s, e, config.pieces)
+    kind = nearest(emb, centroids) if centroids is not None else np.full(len(words), -1, np.int64)
+    return words, emb, np.zeros(len(words)), kind
+
+
+def nearest(emb: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """(S,) index of the nearest centroid of every embedding (S, E)."""
+    if len(emb) == 0:
+        return np.zeros(0, np.int64)
+    return np.argmin(-2.0 * emb @ centroids.T + np.square(centroids).sum(1)[None, :], axis=1).astype(np.int64)
 
 
 def initial_centroids(emb: np.ndarray, k: int, seed: int) -> np.ndarray:
@@ -408,10 +444,22 @@ def initial_centroids(emb: np.ndarray, k: int, seed: int) -> np.ndarray:
     return np.asarray(kmeans(emb, k, seed=seed).centroids, dtype=np.float32)
 
 
-def fit(shards: Iterable[Ragged], config: DiscoverConfig, units_k: int | None = None) -> tuple[np.ndarray, int, list[float]]:
-    """(centroids, utterances used, objective per round): k-means of method 1's words of the
-    first ``fit_utterances`` utterances, then, for ES-KMeans, ``iterations`` rounds of
-    re-segmentation and centroid updates on them."""
+def lexicon_prior(found: list[tuple], cluster: np.ndarray, k: int, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """(log unigram prior of the ``k`` types (K,), log prior of word lengths in frames
+    (MAX_FRAMES,)) of a round's words ``found`` (:func:`word_frames` of every utterance) and
+    their types ``cluster``, add-``alpha`` smoothed."""
+    lengths = np.asarray([w[1] - w[0] for f in found for w in f[0]], np.int64)
+    return (log_prior(np.bincount(cluster, minlength=k), alpha),
+            log_prior(np.bincount(np.minimum(lengths, MAX_FRAMES - 1), minlength=MAX_FRAMES), alpha))
+
+
+def fit(shards: Iterable[Ragged], config: DiscoverConfig, units_k: int | None = None
+        ) -> tuple[np.ndarray, np.ndarray | None, int, list[float]]:
+    """(centroids, the lexicon priors (lexicon method; else None), utterances used, objective
+    per round): k-means of method 1's words of the first ``fit_utterances`` utterances, then
+    ``iterations`` ES-KMeans rounds of re-segmentation and centroid updates on them; the
+    lexicon method then takes its priors from the last segmentation and runs ``iterations``
+    more rounds with them (re-estimating centroids and priors)."""
     held: list[tuple[Utterance, FrameInfo]] = []
     for item in utterances(shards, config, units_k):
         held.append(item)
@@ -419,22 +467,28 @@ def fit(shards: Iterable[Ragged], config: DiscoverConfig, units_k: int | None = 
             break
     if not held:
         raise SpokenW2VError("no utterances in the features")
-    embs = [word_frames(u, config, info, None)[1] for u, info in held]
-    if sum(len(e) for e in embs) == 0:
+    found = [word_frames(u, config, info, None) for u, info in held]
+    if sum(len(f[0]) for f in found) == 0:
         raise SpokenW2VError(f"no word found in the first {len(held)} utterance(s) (all silence or too short)")
-    centroids = initial_centroids(np.concatenate(embs), config.clusters, config.seed)
+    first = np.concatenate([f[1] for f in found])
+    centroids = initial_centroids(first, config.clusters, config.seed)
+    prior = None
     objective: list[float] = []
-    if config.method == Method.ESKMEANS:
-        for _ in range(config.iterations):
-            found = [word_frames(u, config, info, centroids) for u, info in held]
-            emb = np.concatenate([f[1] for f in found])
-            if len(emb) == 0:
-                break
-            cluster = np.argmin(-2.0 * emb @ centroids.T + np.square(centroids).sum(1)[None, :], axis=1)
-            centroids = update_centroids(emb, cluster, centroids)
-            frames = sum(u.x.shape[0] for u, _ in held)
-            objective.append(float(sum(f[2].sum() for f in found)) / max(frames, 1))
-    return centroids, len(held), objective
+    frames = sum(u.x.shape[0] for u, _ in held)
+    rounds = {Method.PROMINENCE: 0, Method.ESKMEANS: config.iterations, Method.LEXICON: 2 * config.iterations}
+    for r in range(rounds[config.method]):
+        if config.method == Method.LEXICON and r == config.iterations:  # ES-KMeans rounds done: the priors
+            prior = lexicon_prior(found, np.concatenate([f[3] for f in found]), len(centroids), config.lm_alpha)
+        found = [word_frames(u, config, info, centroids, prior) for u, info in held]
+        emb = np.concatenate([f[1] for f in found])
+        if len(emb) == 0:
+            break
+        cluster = np.concatenate([f[3] for f in found])
+        if prior is not None:
+            prior = lexicon_prior(found, cluster, len(centroids), config.lm_alpha)
+        centroids = update_centroids(emb, cluster, centroids)
+        objective.append(float(sum(f[2].sum() for f in found)) / max(frames, 1))
+    return centroids, prior, len(held), objective
 
 
 def boundary_time(b: int, info: FrameInfo, duration: float) -> float:
@@ -447,7 +501,7 @@ def discover(shards: Callable[[], Iterable[Ragged]], config: DiscoverConfig = Di
     """Discover the word tokens of every utterance of ``shards()`` (called once to fit, once
     to segment; each call yields the same shards in the same order): features, or with
     ``units_k`` frame units of a codebook of that many units."""
-    centroids, n_fit, objective = fit(shards(), config, units_k)
+    centroids, prior, n_fit, objective = fit(shards(), config, units_k)
     utt: list[str] = []
     start: list[float] = []
     end: list[float] = []
@@ -455,10 +509,10 @@ def discover(shards: Callable[[], Iterable[Ragged]], config: DiscoverConfig = Di
     seen: list[str] = []
     for u, info in utterances(shards(), config, units_k):
         seen.append(u.utt)
-        words, emb, _ = word_frames(u, config, info, centroids)
+        words, emb, _, kind = word_frames(u, config, info, centroids, prior)
         if not words:
             continue
-        cluster = np.argmin(-2.0 * emb @ centroids.T + np.square(centroids).sum(1)[None, :], axis=1)
+        cluster = kind if config.method == Method.LEXICON else nearest(emb, centroids)
         for (i0, i1), k in zip(words, cluster.tolist()):
             s, e = boundary_time(i0, info, u.duration), boundary_time(i1, info, u.duration)
             if e > s:

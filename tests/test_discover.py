@@ -126,7 +126,7 @@ def test_boundaries_of_continuous_words_are_found(method, prominence, least):
 
 def test_eskmeans_clusters_are_word_types_and_beat_loose_peaks():
     feats, gold = synthetic_words(n_utts=40)
-    loose = run(feats, prominence=0.05, window=0.06, smooth=0.0, distance=0.06, min_word=0.1)
+    loose = run(feats, method="prominence", prominence=0.05, window=0.06, smooth=0.0, distance=0.06, min_word=0.1)
     es = run(feats, method="eskmeans", prominence=0.05, candidate_prominence=0.1, window=0.06, smooth=0.0,
              distance=0.06, min_word=0.1, clusters=8, penalty=5.0)
     assert boundary_scores(gold, es.segments).f1 > boundary_scores(gold, loose.segments).f1 + 0.2
@@ -217,6 +217,8 @@ def test_cli_reads_units(tmp_path):
     (["F", "--silence", "1"], "--silence"),
     (["F", "--clusters", "0"], "--clusters"),
     (["F", "--min-word", "2"], "--max-word"),
+    (["F", "--lm-weight", "-1"], "--lm-weight"),
+    (["F", "--duration-weight", "nan"], "--duration-weight"),
     (["gold.tsv"], "gold.tsv"),
     (["F", "--gold", "missing.tsv"], "missing.tsv"),
     (["F", "--gold", "f.npz"], "f.npz"),
@@ -238,3 +240,85 @@ def test_sharding_does_not_change_the_result_and_the_fit_is_bounded():
     assert whole.fit_utterances == split.fit_utterances == 4
     assert whole.segments.word == split.segments.word and np.array_equal(whole.segments.start, split.segments.start)
     assert set(whole.segments.utt) == set(feats.utt_ids) and whole.utterances == feats.utt_ids
+
+
+# --------------------------------------------------------------------------- the lexicon method
+
+
+def phone_words(n_utts: int = 40, n_phones: int = 6, n_types: int = 6, dim: int = 8, seed: int = 0,
+                noise: float = 0.4):
+    """Utterances of planted recurring words built from a small shared phone inventory (each
+    word type 2-3 phones of 0.1-0.14 s, Zipfian word frequencies), so the change score fires
+    at phone changes inside words as strongly as at word edges: only recurrence tells words
+    from fragments.  Returns (Ragged features, gold Segments)."""
+    rng = np.random.default_rng(seed)
+    phones = rng.normal(0, 1.5, size=(n_phones, dim))
+    lexicon = [rng.integers(n_phones, size=rng.integers(2, 4)) for _ in range(n_types)]
+    freq = 1.0 / np.arange(1, n_types + 1)
+    freq /= freq.sum()
+    utts, arrays, durs, rows = [], [], [], []
+    for u in range(n_utts):
+        frames: list[np.ndarray] = []
+        for _ in range(rng.integers(5, 9)):
+            w = int(rng.choice(n_types, p=freq))
+            start = len(frames)
+            for p in lexicon[w]:
+                frames += [phones[p]] * int(rng.integers(5, 8))
+            rows.append((f"u{u:03d}", start / RATE, len(frames) / RATE, f"w{w}"))
+        x = np.asarray(frames) + rng.normal(0, noise, size=(len(frames), dim))
+        utts.append(f"u{u:03d}")
+        arrays.append(x.astype(np.float32))
+        durs.append(len(x) / RATE)
+    info = FrameInfo(RATE, 0.5 / RATE, 0.025, "hubert")
+    gold = Segments([r[0] for r in rows], np.array([r[1] for r in rows]), np.array([r[2] for r in rows]),
+                    [r[3] for r in rows])
+    return Ragged.from_list(utts, arrays, durs, info), gold
+
+
+def test_log_prior_and_lexicon_costs_by_hand():
+    from spokenw2v.segment_lm import lexicon_costs, log_prior
+
+    assert np.allclose(log_prior(np.array([3, 1]), 1.0), np.log([4 / 6, 2 / 6]))
+    centroids = np.array([[1.0, 0.0], [0.8, 0.6]])
+    emb = np.array([[0.9, 0.436]]) / np.linalg.norm([0.9, 0.436])  # a little nearer type 1
+    frames = np.array([4])
+    prior = np.log([0.9, 0.1])
+    _, plain = lexicon_costs(emb, frames, centroids, prior, penalty=0.0, weight=0.0)
+    cost, kind = lexicon_costs(emb, frames, centroids, prior, penalty=2.0, weight=1.0)
+    assert plain.tolist() == [1] and kind.tolist() == [0]  # the frequent type wins
+    sq = float(np.square(emb[0] - centroids[0]).sum())
+    assert cost[0] == pytest.approx(4 * sq - np.log(0.9) + 2.0, rel=1e-5)
+    duration = np.log([0.01, 0.01, 0.01, 0.01, 0.96])
+    longer, _ = lexicon_costs(emb, frames, centroids, prior, 2.0, 1.0, duration, duration_weight=1.0)
+    assert longer[0] == pytest.approx(cost[0] - np.log(0.96), rel=1e-5)
+
+
+def test_lexicon_finds_recurring_words_that_eskmeans_splits():
+    es_f1, lex_f1 = [], []
+    for seed in range(4):
+        feats, gold = phone_words(seed=seed)
+        kw = dict(prominence=0.05, window=0.06, distance=0.06, min_word=0.06, clusters=12)
+        es_f1.append(token_scores(gold, run(feats, method="eskmeans", **kw).segments).f1)
+        lex_f1.append(token_scores(gold, run(feats, method="lexicon", lm_weight=3.0, **kw).segments).f1)
+    assert np.mean(lex_f1) > np.mean(es_f1) + 0.15, (es_f1, lex_f1)
+
+
+def test_lexicon_same_seed_same_output():
+    feats, _ = phone_words(n_utts=12)
+    kw = dict(method="lexicon", clusters=6, prominence=0.3, seed=2, duration_weight=1.0)
+    a, b = run(feats, **kw), run(feats, **kw)
+    assert a.segments.word == b.segments.word and np.array_equal(a.segments.start, b.segments.start)
+    with pytest.raises(ValueError, match="lm_weight"):
+        dc.DiscoverConfig(lm_weight=-1.0)
+    with pytest.raises(ValueError, match="lm_alpha"):
+        dc.DiscoverConfig(lm_alpha=0.0)
+
+
+def test_cli_lexicon_method(corpus):
+    out = corpus / "d.tsv"
+    r = invoke("discover", corpus / "f.npz", "-o", out, "--clusters", 4, "--method", "lexicon", "--lm-weight", 2,
+               "--duration-weight", 0.5)
+    assert r.exit_code == 0, r.output
+    assert "lexicon" in r.output
+    direct = run(write_and_read(corpus), method="lexicon", clusters=4, lm_weight=2.0, duration_weight=0.5).segments
+    assert read_segments(out).word == direct.word

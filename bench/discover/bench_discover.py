@@ -31,7 +31,7 @@ from spokenw2v.segscores import segment_report
 
 PROMINENCE_GRID = {"prominence": [0.1, 0.2, 0.3, 0.5, 0.8], "window": [0.02, 0.04], "distance": [0.06, 0.1]}
 ESKMEANS_GRID = {"candidate_prominence": [0.0, 0.05], "penalty": [1.0, 3.0, 6.0, 12.0]}
-BASE = DiscoverConfig(smooth=0.0, silence=0.1, min_word=0.04, max_span=6, iterations=4, fit_utterances=100_000)
+BASE = DiscoverConfig(method=Method.PROMINENCE, smooth=0.0, silence=0.1, min_word=0.04, max_span=6, iterations=4, fit_utterances=100_000)
 COLUMNS = ["corpus", "method", "tuned_on", "split", "utterances", "boundary_precision", "boundary_recall",
            "boundary_f1", "token_f1", "over_segmentation", "cpu_s", "settings"]
 

@@ -21,3 +21,14 @@ python "$here/bench/discover/bench_discover.py" \
     --corpus librispeech "$WORK/ls_mfcc20.npz" "$WORK/ls_gold.tsv" 100 \
     --corpus pause-1voice "$WORK/pause1-mfcc20" "$DATA/pause1/segments.tsv" 100 \
     --transfer-from cont-1voice --out "$WORK/discover-ladder.tsv"
+# Round 2: the lexicon method at its one-voice setting (lm_weight 1, chosen on the tuning half) beside ES-KMeans.
+lex="python $here/bench/discover/bench_lexicon.py"
+$lex "$WORK/cont-1voice-mfcc20" "$DATA/cont-1voice/segments.tsv" tuning method=lexicon,lm_weight=1 \
+    method=lexicon,lm_weight=0.5 method=lexicon,lm_weight=1,duration_weight=1
+$lex "$WORK/cont-1voice-mfcc20" "$DATA/cont-1voice/segments.tsv" held-out method=lexicon,lm_weight=1 method=lexicon,lm_weight=2
+for seed in 0 1; do   # ES-KMeans against lexicon, paired bootstrap over the held-out utterances
+    $lex "$WORK/cont-1voice-mfcc20" "$DATA/cont-1voice/segments.tsv" held-out method=eskmeans,seed=$seed \
+        method=lexicon,lm_weight=1,seed=$seed --paired
+done
+$lex "$WORK/cont-voices-mfcc20" "$DATA/cont-voices/segments.tsv" all method=lexicon,lm_weight=1
+$lex "$WORK/ls_mfcc20.npz" "$WORK/ls_gold.tsv" all method=eskmeans,clusters=100 method=lexicon,lm_weight=1,clusters=100 --paired

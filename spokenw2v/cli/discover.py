@@ -24,8 +24,10 @@ def discover_command(
                                                       "discovered cluster id such as c00042); - for standard output."),
     units: Optional[Path] = typer.Option(None, "--units", help="Frame units .npz (from discretize) instead of "
                                                                "FEATURES (one-hot frames; no pause detection)."),
-    method: Method = typer.Option(Method.ESKMEANS, "--method", case_sensitive=False, help="prominence (feature-change peaks) or eskmeans "
-                                                              "(embedded segmental k-means from those peaks)."),
+    method: Method = typer.Option(Method.LEXICON, "--method", case_sensitive=False, help="prominence (feature-change peaks), eskmeans "
+                                                              "(embedded segmental k-means from those peaks) or "
+                                                              "lexicon (eskmeans, then rounds with a type-frequency "
+                                                              "and a word-length prior; the default)."),
     prominence: Optional[float] = ranged(AT_LEAST_ZERO, None, "--prominence",
                                          help="Least prominence of a change-score peak that is a word boundary. "
                                               "Default 0.5."),
@@ -49,10 +51,19 @@ def discover_command(
     candidate_prominence: Optional[float] = ranged(AT_LEAST_ZERO, None, "--candidate-prominence",
                                                    help="eskmeans: least prominence of a candidate boundary. "
                                                         "Default 0."),
-    penalty: Optional[float] = ranged(AT_LEAST_ZERO, None, "--penalty", help="eskmeans: cost of every word in "
-                                                                             "frames (larger = fewer words). Default 1."),
+    penalty: Optional[float] = ranged(AT_LEAST_ZERO, None, "--penalty", help="eskmeans (and lexicon's first rounds): "
+                                                                             "cost of every word in frames (larger = "
+                                                                             "fewer words). Default 1."),
     iterations: Optional[int] = ranged(POSITIVE, None, "--iterations", help="eskmeans: rounds of segmentation "
-                                                                            "and centroid updates. Default 4."),
+                                                                            "and centroid updates (lexicon: as many "
+                                                                            "again with its priors). Default 4."),
+    lm_weight: Optional[float] = ranged(AT_LEAST_ZERO, None, "--lm-weight",
+                                        help="lexicon: weight of a word type's -log unigram probability, the "
+                                             "cost of a word in its last rounds (in place of --penalty). "
+                                             "Default 1."),
+    duration_weight: Optional[float] = ranged(AT_LEAST_ZERO, None, "--duration-weight",
+                                              help="lexicon: weight of the -log probability of a word's length. "
+                                                   "Default 0."),
     fit_utterances: Optional[int] = ranged(POSITIVE, None, "--fit-utterances",
                                            help="Fit the clusters on at most this many utterances (the first; "
                                                 "bounds memory). Default 2000."),
@@ -64,7 +75,8 @@ def discover_command(
 ) -> None:
     """Find the word tokens of untranscribed speech (no transcript, no aligner): feature-change
     peaks, pauses and utterance edges as boundaries, optionally refined by embedded segmental
-    k-means; every token is labelled with a discovered cluster id."""
+    k-means and a lexicon prior that favours recurring word types; every token is labelled with
+    a discovered cluster id."""
     from ..discover import DiscoverConfig, discover
     from ..io import iter_features, read_segments, read_units, write_segments
     from ..segscores import segment_report
@@ -79,7 +91,7 @@ def discover_command(
     given = dict(prominence=prominence, window=window, smooth=smooth, distance=distance, silence=silence,
                  min_silence=min_silence, min_word=min_word, max_word=max_word, clusters=clusters,
                  candidate_prominence=candidate_prominence, penalty=penalty, iterations=iterations,
-                 fit_utterances=fit_utterances, seed=seed)
+                 fit_utterances=fit_utterances, lm_weight=lm_weight, duration_weight=duration_weight, seed=seed)
     try:
         config = DiscoverConfig(method=method, **{k: v for k, v in given.items() if v is not None})
     except ValueError as exc:
