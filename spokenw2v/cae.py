@@ -15,12 +15,17 @@ are probably the same word:
 2. **alignment**: the frames of the two tokens of a pair are aligned by dynamic time warping
    (Euclidean distance between standardized frames; steps (1, 0), (0, 1), (1, 1)).
 3. **training**: a small MLP (``layers`` tanh layers of ``hidden`` units, then a linear
-   output) takes a standardized frame (with ``context`` frames on each side) and predicts its
-   aligned partner frame of the other token (both directions), after ``pretrain_epochs`` of
+   output) takes a standardized frame (with ``context`` frames on each side) and predicts, with
+   ``target`` "partner", its aligned frame of the other token (both directions; the original
+   cAE), or with "mean" the mean of the two aligned frames: with two speakers a partner target
+   swaps voices, so the network must keep the voice to know which way to map, while the mean
+   is one target for both (``tests/test_cae.py`` shows the difference on a warped toy).  This
+   comes after ``pretrain_epochs`` of
    plain autoencoding of the tokens' frames (the cAE's initialisation).  Mean squared error,
    Adam, seeded.
-4. **features**: the activations of hidden layer ``feature_layer`` (1-based) are the new
-   frame features; k-means on them (``discretize``) gives the units.
+4. **features**: the network's output (``feature_layer`` 0) or the activations of hidden layer
+   ``feature_layer`` (1-based) are the new frame features; k-means on them (``discretize``)
+   gives the units.
 
 The encoder is saved with its configuration and input standardization and applies to new
 audio's features of the same kind (:func:`encode_features`).
@@ -31,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import asdict, dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
@@ -44,6 +50,15 @@ CAE_FORMAT = "spokenw2v-cae"
 CAE_VERSION = 1
 
 
+class Target(str, Enum):
+    """What the network predicts from a frame: its aligned ``partner`` frame (Kamper et al.'s
+    correspondence autoencoder), or the ``mean`` of the two aligned frames -- the same target
+    from both speakers, so the output itself becomes the same for both."""
+
+    PARTNER = "partner"
+    MEAN = "mean"
+
+
 @dataclass(frozen=True)
 class CAEConfig:
     """Parameters of pair mining and training (see the module docstring)."""
@@ -52,21 +67,24 @@ class CAEConfig:
     pieces: int = 10  # parts of a token in its word embedding
     hidden: int = 100
     layers: int = 3
-    feature_layer: int = 3  # 1-based hidden layer whose activations are the features
+    feature_layer: int = 0  # 1-based hidden layer whose activations are the features; 0 the output
     context: int = 0  # frames on each side stacked to the input
     pretrain_epochs: int = 5
     epochs: int = 20
-    batch: int = 512
+    batch: int = 64
     lr: float = 1e-3
     seed: int = 0
+    target: Target = Target.MEAN
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_distance <= 2.0:
             raise ValueError(f"max_distance must be a cosine distance in [0, 2], got {self.max_distance!r}")
         if min(self.pieces, self.hidden, self.layers, self.batch) < 1:
             raise ValueError("pieces, hidden, layers and batch must be at least 1")
-        if not 1 <= self.feature_layer <= self.layers:
-            raise ValueError(f"feature_layer must be in [1, layers={self.layers}], got {self.feature_layer}")
+        object.__setattr__(self, "target", Target(self.target))
+        if not 0 <= self.feature_layer <= self.layers:
+            raise ValueError(f"feature_layer must be in [0, layers={self.layers}] (0: the output), "
+                             f"got {self.feature_layer}")
         if min(self.context, self.pretrain_epochs, self.epochs) < 0:
             raise ValueError("context and epochs must be at least 0")
         if not self.lr > 0.0:
@@ -199,7 +217,7 @@ def stack_context(x: np.ndarray, context: int) -> np.ndarray:
 
 
 def aligned_frames(tokens: Sequence[np.ndarray], pairs: np.ndarray,
-                   context: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   context: int, mean_target: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(inputs (N, D * (2 context + 1)), targets (N, D), the targets' own inputs (N, D * (2
     context + 1))): the DTW-aligned frames of every pair, in both directions.  ``tokens``
     standardized frames (F_j, D)."""
@@ -210,7 +228,11 @@ def aligned_frames(tokens: Sequence[np.ndarray], pairs: np.ndarray,
         ia, ib = dtw_path(a, b)
         sa, sb = stack_context(a, context), stack_context(b, context)
         xs += [sa[ia], sb[ib]]
-        ys += [b[ib], a[ia]]
+        if mean_target:
+            m = 0.5 * (a[ia] + b[ib])
+            ys += [m, m]
+        else:
+            ys += [b[ib], a[ia]]
         zs += [sb[ib], sa[ia]]
     if not xs:
         empty = np.zeros((0, dim * (2 * context + 1)), np.float32)
@@ -260,11 +282,13 @@ def _fit(net, x: np.ndarray, y: np.ndarray, epochs: int, config: CAEConfig, gene
 
 
 def hidden_features(net, x: np.ndarray, layer: int) -> np.ndarray:
-    """(N, hidden) float32 activations of hidden layer ``layer`` (1-based) for inputs ``x``."""
+    """(N, width) float32 activations of hidden layer ``layer`` (1-based; 0 the output) for
+    inputs ``x``."""
     import torch
 
+    part = net if layer == 0 else net[: 2 * layer]
     with torch.inference_mode():
-        return net[: 2 * layer](torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
+        return part(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
 
 
 def _aligned_distance(net, x_in: np.ndarray, y_in: np.ndarray, layer: int) -> float:
@@ -292,7 +316,7 @@ def train_encoder(tokens: Sequence[np.ndarray], pairs: np.ndarray, info: FrameIn
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     net = build_network(len(mean), config)
-    x, y, partner = aligned_frames(std_tokens, pairs, config.context)
+    x, y, partner = aligned_frames(std_tokens, pairs, config.context, config.target == Target.MEAN)
     before = _aligned_distance(net, x, partner, config.feature_layer)
     own = np.concatenate([stack_context(t, config.context) for t in std_tokens]).astype(np.float32)
     centre = np.concatenate(std_tokens).astype(np.float32)
@@ -376,7 +400,7 @@ def save_encoder(path: str | os.PathLike, enc: Encoder) -> None:
 
     from .checkpoints import save_checkpoint
 
-    save_checkpoint(path, {"format": CAE_FORMAT, "version": CAE_VERSION, "config": asdict(enc.config),
+    save_checkpoint(path, {"format": CAE_FORMAT, "version": CAE_VERSION, "config": {**asdict(enc.config), "target": enc.config.target.value},
                            "mean": torch.from_numpy(enc.mean), "std": torch.from_numpy(enc.std),
                            "state": enc.state, "info": {k: (v.item() if hasattr(v, "item") else v)
                                                         for k, v in enc.info.to_arrays().items()}})

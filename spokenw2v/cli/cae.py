@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from ..cae import Target
 from ..errors import SpokenW2VError
 from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio
 from .options import CONSENSUS_RADIUS, NON_NEGATIVE, POSITIVE, SEED, ranged
@@ -41,9 +42,12 @@ def cae_command(
                                            help="Largest cosine distance of a pair's word embeddings. Default 0.3."),
     hidden: Optional[int] = ranged(POSITIVE, None, "--hidden", help="Units per hidden layer. Default 100."),
     layers: Optional[int] = ranged(POSITIVE, None, "--layers", help="Hidden layers. Default 3."),
-    feature_layer: Optional[int] = ranged(POSITIVE, None, "--feature-layer",
-                                          help="Hidden layer (1-based) whose activations are the features. "
-                                               "Default: the last."),
+    feature_layer: Optional[int] = ranged(NON_NEGATIVE, None, "--feature-layer",
+                                          help="Hidden layer (1-based) whose activations are the features; 0 "
+                                               "the output. Default 0."),
+    target: Optional[Target] = typer.Option(None, "--target", help="What a frame predicts: the mean of it and "
+                                            "its aligned partner (one target for both speakers), or the partner "
+                                            "itself (the original correspondence autoencoder). Default mean."),
     context: Optional[int] = ranged(NON_NEGATIVE, None, "--context", help="Frames stacked on each side of the "
                                                                           "input frame. Default 0."),
     pretrain_epochs: Optional[int] = ranged(NON_NEGATIVE, None, "--pretrain-epochs",
@@ -67,7 +71,7 @@ def cae_command(
         raise SpokenW2VError("give --model MODEL.pt (train and save an encoder) or --use-model MODEL.pt (apply a "
                              "saved one), exactly one of them")
     given = dict(max_distance=max_distance, hidden=hidden, layers=layers, feature_layer=feature_layer,
-                 context=context, pretrain_epochs=pretrain_epochs, epochs=epochs, seed=seed)
+                 context=context, pretrain_epochs=pretrain_epochs, epochs=epochs, seed=seed, target=target)
     names = {"max_distance": "--max-distance", "feature_layer": "--feature-layer",
              "pretrain_epochs": "--pretrain-epochs"}
     if use_model is not None:
@@ -93,13 +97,14 @@ def cae_command(
         table = read_speakers(speakers) if speakers is not None else speakers_by_pattern(utts, speaker_pattern)
     if use_model is not None:
         enc = load_encoder(use_model)
-        log(f"applying encoder {use_model} ({enc.info.describe()}, {enc.dim} dims -> {enc.config.hidden})")
+        log(f"applying encoder {use_model} (reads {enc.info.describe()}, {enc.dim} dims)")
     else:
         from ..speakers import token_speakers
 
-        if feature_layer is None and layers is not None:
-            given["feature_layer"] = layers
-        config = CAEConfig(**{k: v for k, v in given.items() if v is not None})
+        try:
+            config = CAEConfig(**{k: v for k, v in given.items() if v is not None})
+        except ValueError as exc:
+            raise SpokenW2VError(f"{exc}; nothing was written") from None
         seg = read_segments(segments)
         spk = token_speakers(seg.utt, table, str(speakers or "--speaker-pattern")) if table is not None \
             else list(seg.utt)
