@@ -107,12 +107,12 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=CAEConfig.hidden)
     ap.add_argument("--context", type=int, default=CAEConfig.context)
     ap.add_argument("--target", default=CAEConfig.target)
-    ap.add_argument("--feature-layer", type=int, default=0, help="0: the output layer (layers + 1)")
+    ap.add_argument("--feature-layer", type=int, default=0, help="0: the output layer")
     ap.add_argument("--batch", type=int, default=CAEConfig.batch)
     ap.add_argument("--name", default="")
     a = ap.parse_args()
     config = CAEConfig(max_distance=a.max_distance, epochs=a.epochs, pretrain_epochs=a.pretrain_epochs,
-                       layers=a.layers, feature_layer=a.feature_layer or a.layers + 1, hidden=a.hidden,
+                       layers=a.layers, feature_layer=a.feature_layer, hidden=a.hidden,
                        context=a.context, target=a.target, batch=a.batch)
     run(a.features, a.segments, a.speakers, a.out, a.levers.split(","), a.k, [int(s) for s in a.seeds.split(",")],
         config, a.name or a.features)
