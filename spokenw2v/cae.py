@@ -63,7 +63,7 @@ class Target(str, Enum):
 class CAEConfig:
     """Parameters of pair mining and training (see the module docstring)."""
 
-    max_distance: float = 0.3  # cosine distance of a pair's word embeddings, at most
+    max_distance: float = 1.0  # cosine distance of a pair's embeddings, at most (1: any but opposite)
     pieces: int = 10  # parts of a token in its word embedding
     hidden: int = 100
     layers: int = 3

@@ -39,7 +39,7 @@ def cae_command(
     speaker_norm: bool = typer.Option(False, "--speaker-norm", help="Normalise the output features to zero "
                                                                    "mean and unit variance per speaker."),
     max_distance: Optional[float] = ranged(CONSENSUS_RADIUS, None, "--max-distance",
-                                           help="Largest cosine distance of a pair's word embeddings. Default 0.3."),
+                                           help="Largest cosine distance of a pair's word embeddings. Default 1.0."),
     hidden: Optional[int] = ranged(POSITIVE, None, "--hidden", help="Units per hidden layer. Default 100."),
     layers: Optional[int] = ranged(POSITIVE, None, "--layers", help="Hidden layers. Default 3."),
     feature_layer: Optional[int] = ranged(NON_NEGATIVE, None, "--feature-layer",
