@@ -21,8 +21,8 @@ _NPZ = "NPZ files are binary zip archives, read by seeking"
 def cae_command(
     features: Path = typer.Argument(..., help="Features .npz file or directory (from featurize, e.g. MFCC "
                                               "with --vtln auto)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output features .npz: the encoder's hidden layer, "
-                                                      "one vector per frame (for discretize)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output features .npz: the encoder's features, one "
+                                                      "vector per frame (for discretize)."),
     model: Optional[Path] = typer.Option(None, "--model", help="Train an encoder and save it here (.pt)."),
     use_model: Optional[Path] = typer.Option(None, "--use-model", help="Apply this saved encoder instead of "
                                                                        "training one."),
@@ -56,9 +56,9 @@ def cae_command(
     seed: Optional[int] = ranged(SEED, None, "--seed", help="Seed of the initialisation and batches. Default 0."),
     quiet: bool = QuietOption,
 ) -> None:
-    """Learn frame features that two speakers share: pairs of word tokens by two speakers that
-    are each other's nearest (no labels read) are aligned frame by frame, and a small network
-    learns to map each frame to its partner (a correspondence autoencoder); its hidden layer
+    """Learn frame features that speakers share: pairs of word tokens by two speakers that are
+    each other's nearest (no labels read) are aligned frame by frame, and a small network learns
+    to map both frames of an aligned pair to one target (a correspondence autoencoder); its output
     becomes the features. --model trains and saves the encoder; --use-model applies a saved one."""
     from ..cae import CAEConfig, encode_features, fit_cae, load_encoder, save_encoder, speaker_normalize
     from ..io import Ragged, all_or_nothing, iter_features, read_segments, write_features
