@@ -4,7 +4,7 @@ distances, in memory.  Every lever reads the same features and segments; the cor
 autoencoder (spokenw2v.cae) is trained on pairs mined without labels.
 
     python bench/speakers/levers.py FEATURES SEGMENTS SPEAKERS.tsv OUT.jsonl \\
-        [--levers mfcc,cmvn,cae,cae-norm,cae2] [--k 50] [--seeds 0,1,2] [--max-distance 0.3] [--name NAME]
+        [--levers mfcc,cmvn,cae,cae-norm,cae2,cae3] [--k 50] [--seeds 0,1,2] [--max-distance 0.3] [--name NAME]
 
 SPEAKERS.tsv has utt and speaker columns (synthesize's audio.tsv; for the LibriSpeech sample
 bench/speakers/speakers_of.py writes one).  One JSON line per lever and seed: the measures of
@@ -62,12 +62,14 @@ def lever_features(lever: str, base, seg, spk, table, config: CAEConfig):
         return coded, extra
     if lever == "cae-norm":
         return speaker_normalize(coded, table), extra
-    if lever == "cae2":  # a second round: pairs from the first encoder's (speaker-normalised) features
-        normed = speaker_normalize(coded, table)
-        second = fit_cae(base, seg, spk, config, pairs_from=normed)
-        n2, prec2 = pair_precision(normed, seg, spk, config)
-        extra.update(pairs2=n2, pair_precision2=prec2)
-        return speaker_normalize(list(encode_features(second.encoder, base)), table), extra
+    if lever.startswith("cae") and lever[3:].isdigit():  # cae2, cae3 ...: more rounds, each mining its
+        normed = speaker_normalize(coded, table)        # pairs on the previous encoder's normalised features
+        for r in range(2, int(lever[3:]) + 1):
+            nxt = fit_cae(base, seg, spk, config, pairs_from=normed)
+            n2, prec2 = pair_precision(normed, seg, spk, config)
+            extra.update({f"pairs{r}": n2, f"pair_precision{r}": prec2})
+            normed = speaker_normalize(list(encode_features(nxt.encoder, base)), table)
+        return normed, extra
     raise ValueError(f"unknown lever {lever!r}")
 
 
