@@ -6,8 +6,8 @@ autoencoder (spokenw2v.cae) is trained on pairs mined without labels.
     python bench/speakers/levers.py FEATURES SEGMENTS SPEAKERS.tsv OUT.jsonl \\
         [--levers mfcc,cmvn,cae,cae-norm,cae2,cae3] [--k 50] [--seeds 0,1,2] [--max-distance 0.3] [--name NAME]
 
-SPEAKERS.tsv has utt and speaker columns (synthesize's audio.tsv; for the LibriSpeech sample
-bench/speakers/speakers_of.py writes one).  One JSON line per lever and seed: the measures of
+SPEAKERS.tsv has utt and speaker columns (synthesize's audio.tsv; for the LibriSpeech sample a
+two-column TSV whose speaker is the utterance id up to its first "-").  One JSON line per lever and seed: the measures of
 spokenw2v.speakers.speaker_discrimination, pairs found and their precision against the
 transcript (read only to measure), and the seconds the lever took.
 """
