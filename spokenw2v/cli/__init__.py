@@ -19,6 +19,7 @@ from . import evaluate as _evaluate  # noqa: F401
 from . import textless as _textless  # noqa: F401  (label-free models -> gold-word vectors)
 from . import plot as _plot  # noqa: F401  (figures from metrics and result tables)
 from . import synthesize as _synthesize  # noqa: F401
+from . import cae as _cae  # noqa: F401  (speaker-shared frame features)
 from . import demo as _demo  # noqa: F401
 from . import doctor as _doctor  # noqa: F401  (--version, doctor)
 

@@ -138,12 +138,21 @@ def word_units_command(
     neighbours: Optional[int] = ranged(POSITIVE, None, "--neighbours",
                                        help="With --consensus: nearest tokens searched. Default 50."),
     device: Optional[str] = typer.Option(None, "--device", help="With --consensus: auto, cpu or cuda. Default auto."),
+    speakers: Optional[Path] = typer.Option(None, "--speakers", help="TSV with utt and speaker columns (an audio "
+                                                                     "list with its speaker column): also measure "
+                                                                     "across-speaker ABX and distances."),
+    speaker_pattern: Optional[str] = typer.Option(None, "--speaker-pattern", help="The speaker of an utterance: "
+                                                  "the first group of this regular expression in its id (e.g. "
+                                                  "'^([^-]+)-' for LibriSpeech); also measure across speakers."),
     quiet: bool = QuietOption,
 ) -> None:
     """Write the unit sequence of every word token as a readable TSV, with statistics on stderr:
     distinct sequences per type, the share of tokens whose sequence no other word has, the
     chance that two tokens of one type have the same sequence, and a same-word/different-word
-    ABX error on normalized edit distances (types with at least --min-count tokens)."""
+    ABX error on normalized edit distances (types with at least --min-count tokens); with
+    --speakers or --speaker-pattern also ABX across speakers (A and B one word by two speakers, X
+    another word by B's speaker) and within a speaker, and the distances of one word's tokens
+    across and within speakers."""
     from ..frames import unit_discrimination, unit_statistics, word_unit_sequences
     from ..io import WORD_UNITS_REPORT_FORMAT, all_or_nothing, read_segments, read_units, write_record, \
         write_word_units
@@ -157,7 +166,9 @@ def word_units_command(
             raise SpokenW2VError(f"{', '.join(given)} only apply with --consensus FEATURES")
     else:
         refuse_stdio(consensus_features, "--consensus", "NPZ files are binary zip archives, read by seeking")
-    check_paths([units, segments, consensus_features], [out, report])
+    if speakers is not None and speaker_pattern is not None:
+        raise SpokenW2VError("give --speakers FILE or --speaker-pattern REGEX, not both")
+    check_paths([units, segments, consensus_features, speakers], [out, report])
     u = read_units(units)
     durations = dict(zip(u.frames.utt_ids, u.frames.durations.tolist()))
     seg = read_segments(segments, require_words=True, durations=durations)
@@ -180,6 +191,15 @@ def word_units_command(
         sequences = found.sequences(sequences)
     stats = unit_statistics(sequences, seg.word)
     disc = unit_discrimination(sequences, seg.word, min_count=min_count, triplets=triplets, seed=seed)
+    across = None
+    if speakers is not None or speaker_pattern is not None:
+        from ..speakers import read_speakers, speaker_discrimination, token_speakers
+        from ..vtln import speakers_by_pattern
+
+        table = (read_speakers(speakers) if speakers is not None
+                 else speakers_by_pattern(sorted(set(seg.utt)), speaker_pattern))
+        spk = token_speakers(seg.utt, table, source=str(speakers or "--speaker-pattern"))
+        across = speaker_discrimination(sequences, seg.word, spk, triplets=triplets, seed=seed)
     with all_or_nothing([out, report]):
         write_word_units(out, seg, sequences)
         if report is not None:
@@ -190,7 +210,8 @@ def word_units_command(
                               "neighbours": config.neighbours,
                               "bandwidth": config.bandwidth, "pieces": config.pieces, "modes": found.n_modes,
                               "changed": changed, "mode_same_word": agreement},
-                          "statistics": {**stats, **disc}})
+                          "statistics": {**stats, **disc},
+                          "speakers": across})
     text = (f"{stats['tokens']:,} word tokens, {stats['mean_units']:.2f} units per token "
             f"({'merged' if merge else 'not merged'}), {stats['distinct_sequences']:,} distinct sequences")
     if "types" in stats:
@@ -205,4 +226,20 @@ def word_units_command(
                      f"edit distance {disc['same_word_distance']:.3f} same word, "
                      f"{disc['different_word_distance']:.3f} different words)")
         log(text)
+    if across is not None:
+        log(_across_text(across))
     log(f"wrote {shown(out)}" + (f" and {shown(report)}" if report is not None else ""))
+
+
+def _across_text(m: dict) -> str:
+    """One log line of :func:`spokenw2v.speakers.speaker_discrimination`'s measures."""
+    def pct(v):
+        return "n/a" if v is None else f"{100 * v:.1f}%"
+
+    def num(v):
+        return "n/a" if v is None else f"{v:.3f}"
+
+    return (f"{m['speakers']} speakers, {m['across_types']:,} words said by two or more: ABX error across "
+            f"speakers {pct(m['abx_across'])}, within a speaker {pct(m['abx_within'])} ({m['triplets']:,} "
+            f"triplets each); normalized edit distance of one word's tokens {num(m['same_word_across'])} across "
+            f"speakers, {num(m['same_word_within'])} within a speaker, {num(m['different_words'])} different words")

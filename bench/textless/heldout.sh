@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The textless rung of `spokenw2v demo --textless-epochs N` on a text of another genre, kept out of
+# all tuning (bench/RESULTS.md, "Meaning without a transcript: the demo's rung and a held-out genre"):
+#   bench/textless/heldout.sh DIR [SEED ...]
+# 30,000 words of Debian's fortunes (apt-get install fortunes), spoken continuously by the demo's
+# one voice; words found by `discover` (its defaults), e2e with label-free types (--types sequences)
+# beside the same model on the engine's word boundaries and two-stage on the found words; every
+# model scored through the gold word each token overlaps most (label-vectors), then one evaluate.
+set -euo pipefail
+dir=$1; shift
+seeds=("${@:-0}")
+epochs=${EPOCHS:-45}
+export OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1
+here=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$dir/runs" "$dir/eval"
+cd "$dir"
+[ -f text.txt ] || python3 "$here/fortunes_corpus.py" --words 30000 > text.txt
+[ -f runs/text/vectors.vec ] || spokenw2v train text --corpus text.txt --out runs/text --seed 0 -q
+[ -f speech/segments.tsv ] || spokenw2v synthesize text.txt --out speech --style continuous --voices en-us \
+    --variants "" --rates 170 --seed 0 --jobs 2 -q
+[ -e mfcc ] || spokenw2v featurize speech/audio.tsv --out mfcc --feature mfcc --hop-ms 20 --device cpu -q
+[ -f units.npz ] || spokenw2v discretize mfcc --out units.npz --codebook codebook.npz --k 100 --seed 0 --device cpu -q
+[ -f found.tsv ] || spokenw2v discover mfcc --out found.tsv --seed 0 -q
+[ -f found.json ] || spokenw2v label-segments found.tsv --gold speech/segments.tsv --out found-labelled.tsv \
+    --report found.json
+models=()
+train() {  # NAME KIND SEGMENTS SEED
+    local run=runs/$1-s$4 tokens=runs/$1-s$4.tokens.npz vec=eval/$1-seed$4.vec extra=()
+    [ "$2" = two-stage ] && extra=(--ae-epochs 5)
+    [ -f "$tokens" ] || spokenw2v train "$2" --segments "$3" --units units.npz --types sequences --out "$run" \
+        --epochs "$epochs" --token-vectors "$tokens" --seed "$4" --device cpu "${extra[@]}" -q
+    [ -f "$vec" ] || spokenw2v label-vectors "$tokens" --gold speech/segments.tsv --out "$vec" -q
+    models+=("$vec")
+}
+for seed in "${seeds[@]}"; do
+    train e2e-textless e2e found.tsv "$seed"
+done
+train e2e-textless-gold e2e speech/segments.tsv 0
+train two-stage-textless two-stage found.tsv 0
+spokenw2v evaluate "${models[@]}" --reference runs/text/vectors.vec --corpus text.txt --seed 0 --no-benchmarks \
+    --tsv results.tsv > results.txt
+cat results.txt
