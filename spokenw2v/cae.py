@@ -408,19 +408,10 @@ def save_encoder(path: str | os.PathLike, enc: Encoder) -> None:
 
 def load_encoder(path: str | os.PathLike) -> Encoder:
     """Load an encoder saved by :func:`save_encoder` (tensors only, no pickled code)."""
-    import torch
+    from .checkpoints import load_tensor_file  # torch: only commands that load an encoder import it
 
-    path = Path(path)
-    if not path.is_file():
-        raise SpokenW2VError(f"{path}: no such encoder file")
-    try:
-        ck = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input here
-        raise SpokenW2VError(f"{path}: not a readable encoder ({type(exc).__name__})") from None
-    if not isinstance(ck, dict) or ck.get("format") != CAE_FORMAT:
-        raise SpokenW2VError(f"{path}: not a spokenw2v encoder (from `spokenw2v cae`)")
-    if ck.get("version") != CAE_VERSION:
-        raise SpokenW2VError(f"{path}: encoder version {ck.get('version')} is not supported")
+    ck = load_tensor_file(path, CAE_FORMAT, CAE_VERSION, "encoder", "no such encoder file",
+                          " (from `spokenw2v cae`)")
     try:
         config = CAEConfig(**ck["config"])
         info = FrameInfo.from_arrays(ck["info"])

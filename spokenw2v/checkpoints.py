@@ -53,17 +53,27 @@ def save_checkpoint(path: str | os.PathLike, payload: dict) -> None:
             fh.write(buffer.getbuffer())
 
 
-def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> dict:
-    """Load a checkpoint written by :class:`spokenw2v.train.NeuralTrainer` (tensors only, no pickled code)."""
+def load_tensor_file(path: str | os.PathLike, fmt: str, version: int, what: str, missing: str, origin: str = "",
+                     device: torch.device | str = "cpu") -> dict:
+    """Load a torch file of spokenw2v's (tensors only, no pickled code) and check its header:
+    ``format`` must be ``fmt`` and ``version`` exactly ``version``.  ``what`` names the kind of
+    file in the errors ("checkpoint", "encoder"), ``missing`` what a missing file means and
+    ``origin`` (e.g. " (from `spokenw2v cae`)") where such files come from."""
     path = Path(path)
     if not path.exists():
-        raise SpokenW2VError(f"{path}: no such checkpoint (nothing to resume)")
+        raise SpokenW2VError(f"{path}: {missing}")
     try:
         ck = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input here
-        raise SpokenW2VError(f"{path}: not a readable checkpoint ({type(exc).__name__})") from None
-    if not isinstance(ck, dict) or ck.get("format") != CHECKPOINT_FORMAT:
-        raise SpokenW2VError(f"{path}: not a spokenw2v checkpoint")
-    if ck.get("version") != CHECKPOINT_VERSION:
-        raise SpokenW2VError(f"{path}: checkpoint version {ck.get('version')} is not supported")
+        raise SpokenW2VError(f"{path}: not a readable {what} ({type(exc).__name__})") from None
+    if not isinstance(ck, dict) or ck.get("format") != fmt:
+        raise SpokenW2VError(f"{path}: not a spokenw2v {what}{origin}")
+    if ck.get("version") != version:
+        raise SpokenW2VError(f"{path}: {what} version {ck.get('version')} is not supported")
     return ck
+
+
+def load_checkpoint(path: str | os.PathLike, device: torch.device | str = "cpu") -> dict:
+    """Load a checkpoint written by :class:`spokenw2v.train.NeuralTrainer` (tensors only, no pickled code)."""
+    return load_tensor_file(path, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, "checkpoint",
+                            "no such checkpoint (nothing to resume)", device=device)
