@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The textless rung of `spokenw2v demo --textless-epochs N` on a text of another genre, kept out of
-# all tuning (bench/RESULTS.md, "Meaning without a transcript: the demo's rung and a held-out genre"):
-#   bench/textless/heldout.sh DIR [SEED ...]
-# 30,000 words of Debian's fortunes (apt-get install fortunes), spoken continuously by the demo's
-# one voice; words found by `discover` (its defaults), e2e with label-free types (--types sequences)
-# beside the same model on the engine's word boundaries and two-stage on the found words; every
-# model scored through the gold word each token overlaps most (label-vectors), then one evaluate.
+# The textless rung of `spokenw2v demo --textless-epochs N` on other text or voices
+# (bench/RESULTS.md, "Meaning without a transcript: the demo's rung, another genre, many voices"):
+#   bench/textless/rung.sh DIR [SEED ...]
+# TEXT (default: 30,000 words of Debian's fortunes, apt-get install fortunes, a genre kept out of
+# all tuning) spoken continuously in VOICES / VARIANTS / RATES (default: the demo's one voice,
+# en-us at 170); words found by `discover` (its defaults), e2e with label-free types (--types
+# sequences) beside the same model on the engine's word boundaries and two-stage on the found
+# words; every model scored through the gold word each token overlaps most (label-vectors), then
+# one evaluate.
 set -euo pipefail
 dir=$1; shift
 seeds=("${@:-0}")
@@ -14,10 +16,12 @@ export OMP_WAIT_POLICY=PASSIVE OMP_NUM_THREADS=1
 here=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$dir/runs" "$dir/eval"
 cd "$dir"
-[ -f text.txt ] || python3 "$here/fortunes_corpus.py" --words 30000 > text.txt
+if [ ! -f text.txt ]; then
+    if [ -n "${TEXT:-}" ]; then cp "$TEXT" text.txt; else python3 "$here/fortunes_corpus.py" --words 30000 > text.txt; fi
+fi
 [ -f runs/text/vectors.vec ] || spokenw2v train text --corpus text.txt --out runs/text --seed 0 -q
-[ -f speech/segments.tsv ] || spokenw2v synthesize text.txt --out speech --style continuous --voices en-us \
-    --variants "" --rates 170 --seed 0 --jobs 2 -q
+[ -f speech/segments.tsv ] || spokenw2v synthesize text.txt --out speech --style continuous \
+    --voices "${VOICES:-en-us}" --variants "${VARIANTS:-}" --rates "${RATES:-170}" --seed 0 --jobs 2 -q
 [ -e mfcc ] || spokenw2v featurize speech/audio.tsv --out mfcc --feature mfcc --hop-ms 20 --device cpu -q
 [ -f units.npz ] || spokenw2v discretize mfcc --out units.npz --codebook codebook.npz --k 100 --seed 0 --device cpu -q
 [ -f found.tsv ] || spokenw2v discover mfcc --out found.tsv --seed 0 -q
