@@ -24,12 +24,11 @@ speaker said and its token uniformly among them.  Word labels are read only to m
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from .errors import SpokenW2VError, where
+from .errors import SpokenW2VError
 
 
 def token_speakers(utts: Sequence[str], speakers: Mapping[str, str], source: str = "speakers") -> list[str]:
@@ -44,24 +43,22 @@ def token_speakers(utts: Sequence[str], speakers: Mapping[str, str], source: str
     return out
 
 
-def read_speakers(path: str | os.PathLike) -> dict[str, str]:
-    """Utterance id -> speaker from a TSV with ``utt`` and ``speaker`` columns (an audio list
-    with its speaker column, or a two-column speakers file)."""
-    from .io import read_tsv
+def speaker_table(utts: Sequence[str], speakers: str | os.PathLike | None,
+                  pattern: str | None) -> dict[str, str] | None:
+    """Utterance id -> speaker from a speakers TSV (``--speakers``: ``utt`` and ``speaker``
+    columns) or from the utterance ids ``utts`` by a regular expression (``--speaker-pattern``);
+    None when neither is given."""
+    if speakers is not None and pattern is not None:
+        raise SpokenW2VError("give --speakers FILE or --speaker-pattern REGEX, not both")
+    if speakers is not None:
+        from .io import read_speakers
 
-    path = Path(path)
-    header, rows = read_tsv(path, ["utt", "speaker"])
-    out: dict[str, str] = {}
-    for lineno, row in rows:
-        spk = row["speaker"].strip()
-        if not spk:
-            raise SpokenW2VError(f"{where(path, lineno)}: empty speaker (utterance {row['utt']!r})")
-        if row["utt"] in out:
-            raise SpokenW2VError(f"{where(path, lineno)}: duplicate utterance id {row['utt']!r}")
-        out[row["utt"]] = spk
-    if not out:
-        raise SpokenW2VError(f"{path}: no utterances listed")
-    return out
+        return read_speakers(speakers)
+    if pattern is not None:
+        from .vtln import speakers_by_pattern
+
+        return speakers_by_pattern(utts, pattern)
+    return None
 
 
 def _normalized(keys: Sequence[tuple], i: int, j: int) -> float:

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
-from spokenw2v.io import FrameInfo, Ragged, Segments, write_segments, write_units
-from spokenw2v.speakers import read_speakers, speaker_discrimination, token_speakers
+from spokenw2v.io import FrameInfo, Ragged, Segments, read_speakers, write_segments, write_units
+from spokenw2v.speakers import speaker_discrimination, token_speakers
 
 from helpers import assert_one_error_line
 

@@ -89,12 +89,9 @@ def cae_command(
 
     shards = list(iter_features(features))
     utts = [u for s in shards for u in s.utt_ids]
-    table = None
-    if speakers is not None or speaker_pattern is not None:
-        from ..speakers import read_speakers
-        from ..vtln import speakers_by_pattern
+    from ..speakers import speaker_table
 
-        table = read_speakers(speakers) if speakers is not None else speakers_by_pattern(utts, speaker_pattern)
+    table = speaker_table(utts, speakers, speaker_pattern)
     if use_model is not None:
         enc = load_encoder(use_model)
         log(f"applying encoder {use_model} (reads {enc.info.describe()}, {enc.dim} dims)")

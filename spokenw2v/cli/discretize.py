@@ -193,11 +193,9 @@ def word_units_command(
     disc = unit_discrimination(sequences, seg.word, min_count=min_count, triplets=triplets, seed=seed)
     across = None
     if speakers is not None or speaker_pattern is not None:
-        from ..speakers import read_speakers, speaker_discrimination, token_speakers
-        from ..vtln import speakers_by_pattern
+        from ..speakers import speaker_discrimination, speaker_table, token_speakers
 
-        table = (read_speakers(speakers) if speakers is not None
-                 else speakers_by_pattern(sorted(set(seg.utt)), speaker_pattern))
+        table = speaker_table(sorted(set(seg.utt)), speakers, speaker_pattern)
         spk = token_speakers(seg.utt, table, source=str(speakers or "--speaker-pattern"))
         across = speaker_discrimination(sequences, seg.word, spk, triplets=triplets, seed=seed)
     with all_or_nothing([out, report]):

@@ -26,7 +26,7 @@ from .records import (DEMO_FORMAT, EVALUATION_FORMAT, NOISE_REPORT_FORMAT, RECOR
 from .segments import (Segments, WordUnits, read_segments, read_word_units, segment_order, segment_sentences,
                        sort_segments, validate_segments, write_segments, write_word_units)
 from .tables import (TEST_SET_COLUMNS, TEST_SET_RELATIONS, TEST_SET_SPLITS, SimilarityPairs, TestSet, WordVectors,
-                     read_audio_list, read_audio_speakers, read_corpus, read_similarity_pairs, read_test_set, read_tsv, read_vectors,
+                     read_audio_list, read_audio_speakers, read_corpus, read_speakers, read_similarity_pairs, read_test_set, read_tsv, read_vectors,
                      tokenize, write_audio_list, write_corpus, write_test_set, write_tsv, write_vectors)
 
 __all__ = [
@@ -44,6 +44,6 @@ __all__ = [
     "Segments", "WordUnits", "read_segments", "read_word_units", "segment_order", "segment_sentences", "sort_segments",
     "validate_segments", "write_segments", "write_word_units",
     "TEST_SET_COLUMNS", "TEST_SET_RELATIONS", "TEST_SET_SPLITS", "SimilarityPairs", "TestSet", "WordVectors",
-    "read_audio_list", "read_audio_speakers", "read_corpus", "read_similarity_pairs", "read_test_set", "read_tsv", "read_vectors",
+    "read_audio_list", "read_audio_speakers", "read_corpus", "read_speakers", "read_similarity_pairs", "read_test_set", "read_tsv", "read_vectors",
     "tokenize", "write_audio_list", "write_corpus", "write_test_set", "write_tsv", "write_vectors",
 ]

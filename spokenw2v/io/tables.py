@@ -141,11 +141,29 @@ def read_audio_speakers(path: str | os.PathLike) -> dict[str, str] | None:
     header, rows = read_tsv(path, ["utt", "path"])
     if "speaker" not in header:
         return None
+    return _speaker_column(path, rows)
+
+
+def read_speakers(path: str | os.PathLike) -> dict[str, str]:
+    """Utterance id -> speaker from a TSV with ``utt`` and ``speaker`` columns (an audio list
+    with its speaker column, or a two-column speakers file); an empty speaker, a repeated
+    utterance or no row at all is a one-line error."""
+    path = Path(path)
+    _, rows = read_tsv(path, ["utt", "speaker"])
+    out = _speaker_column(path, rows)
+    if not out:
+        raise SpokenW2VError(f"{path}: no utterances listed")
+    return out
+
+
+def _speaker_column(path: Path, rows: list[tuple[int, dict[str, str]]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for lineno, row in rows:
         spk = row["speaker"].strip()
         if not spk:
             raise SpokenW2VError(f"{where(path, lineno)}: empty speaker (utterance {row['utt']!r})")
+        if row["utt"] in out:
+            raise SpokenW2VError(f"{where(path, lineno)}: duplicate utterance id {row['utt']!r}")
         out[row["utt"]] = spk
     return out
 
