@@ -155,19 +155,6 @@ def _check_same_scoring(saved: dict, opts: TrainOptions) -> int:
     return opts.test_seed if opts.test_seed is not None else before if before is not None else 0
 
 
-def _digest(path: Optional[Path]) -> str:
-    """sha256 of an input file (``""``: none, or standard input)."""
-    if not path or io.is_stdio(path):
-        return ""
-    import hashlib
-
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _check_same_test_set(saved: dict, digest: str, evaluator, out: Path) -> None:
     """A resumed run's reference file must hold what it held when the run began (``saved``: the
     inputs its checkpoint recorded, with the reference's sha256 since this check exists), and its
@@ -242,10 +229,9 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
         if evaluator is not None:
             io.write_test_set(out / "test_set.tsv", evaluator.test_set)  # for `evaluate --test-set`
 
-    absolute = _absolute
-    inputs = {"corpus": absolute(corpus), "segments": absolute(segments), "units": absolute(units),
-              "word_units": absolute(word_units),
-              "reference": absolute(reference), "test_set": absolute(test_set)}
+    inputs = {"corpus": _absolute(corpus), "segments": _absolute(segments), "units": _absolute(units),
+              "word_units": _absolute(word_units),
+              "reference": _absolute(reference), "test_set": _absolute(test_set)}
 
     def on_epoch(row: dict) -> None:
         log(f"epoch {row['epoch']}: loss {_fmt(row['loss'])}, {_rate(row['examples_per_s'])} words/s, "
@@ -307,7 +293,7 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
     check_step_size(cfg.resolved(), len(stream))  # memory bounded before anything is written
     if saved is not None:  # every check of a resumed run passes before config.json is rewritten
         check_resumable(saved, cfg, stream.fingerprint(), out / "last.pt")
-    ref_digest = _digest(reference) if dist.main else ""  # the reference is rank 0's input
+    ref_digest = io.file_sha256(reference) if dist.main else ""  # the reference is rank 0's input
     if saved is not None and dist.main:
         _check_same_test_set(saved.get("inputs", {}), ref_digest, evaluator, out)
     run_dir = RunDirectory(out, resume=opts.resume, keep_after="last.pt") if dist.main else contextlib.nullcontext()
@@ -325,7 +311,7 @@ def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[st
         hooks = Hooks(on_step=progress.on_step if progress is not None else None, on_epoch=on_epoch,
                       on_message=log)
         trainer = NeuralTrainer(stream, cfg, dev, out, evaluator=evaluator, resume=opts.resume, dist=dist,
-                                hooks=hooks, inputs={**inputs, "token_vectors": absolute(opts.token_vectors),
+                                hooks=hooks, inputs={**inputs, "token_vectors": _absolute(opts.token_vectors),
                                                             "test_seed": opts.test_seed,
                                                             "reference_sha256": ref_digest},
                                 eval_every=opts.eval_every)

@@ -13,8 +13,8 @@ example in docs/formats.md):
 Every name is importable from the package itself (``from spokenw2v.io import read_segments``).
 """
 
-from .files import (STDIO, all_or_nothing, atomic_path, atomic_write_text, check_readable_file, is_stdio, open_text,
-                    os_error_text, output_of_temporary, printable, read_stdin_text, read_text, refuse_stdio_npz)
+from .files import (STDIO, all_or_nothing, atomic_path, atomic_write_text, check_readable_file, file_sha256, is_stdio,
+                    open_text, os_error_text, output_of_temporary, printable, read_stdin_text, read_text, refuse_stdio_npz)
 from .npz import (CODEBOOK_FORMAT, FEATURES_FORMAT, FORMAT_VERSION, REQUIRED_KEYS, TOKEN_VECTORS_FORMAT, UNITS_FORMAT,
                   Codebook, FrameInfo, Ragged, TokenVectors, Units, all_finite, check_shard, check_shard_set,
                   features_info, is_shard_entry, iter_features, npz_files, part_done_name, part_name, part_prefix,
@@ -30,7 +30,7 @@ from .tables import (TEST_SET_COLUMNS, TEST_SET_RELATIONS, TEST_SET_SPLITS, Simi
                      tokenize, write_audio_list, write_corpus, write_test_set, write_tsv, write_vectors)
 
 __all__ = [
-    "STDIO", "all_or_nothing", "atomic_path", "atomic_write_text", "check_readable_file", "is_stdio", "open_text",
+    "STDIO", "all_or_nothing", "atomic_path", "atomic_write_text", "check_readable_file", "file_sha256", "is_stdio", "open_text",
     "os_error_text", "output_of_temporary", "printable", "read_stdin_text", "read_text", "refuse_stdio_npz",
     "CODEBOOK_FORMAT", "FEATURES_FORMAT", "FORMAT_VERSION", "REQUIRED_KEYS", "TOKEN_VECTORS_FORMAT", "UNITS_FORMAT",
     "Codebook", "FrameInfo", "Ragged", "TokenVectors", "Units", "all_finite", "check_shard", "check_shard_set",

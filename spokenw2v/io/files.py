@@ -292,3 +292,16 @@ def refuse_stdio_npz(path: str | os.PathLike | None) -> None:
     if is_stdio(path):
         raise SpokenW2VError(f"{STDIO}: NPZ files are binary zip archives, read by seeking; they cannot be "
                              f"read from standard input or written to standard output; give a file name")
+
+
+def file_sha256(path: str | os.PathLike | None) -> str:
+    """sha256 (hex) of a file's bytes, read in 1 MiB blocks; ``""`` for no file or standard input."""
+    if not path or is_stdio(path):
+        return ""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
