@@ -73,24 +73,24 @@ cd "$out"
 spokenw2v demo demo --words 600 --char-epochs 1 --unit-epochs 1 --voices-epochs 1 --textless-epochs 1 \
     --ae-epochs 1 --k 16 -q > demo-table.txt
 
-# Hash everything but what depends on the clock.
+# Hash everything but what depends on the clock or on where OUT lies: timing columns are cut,
+# OUT's absolute path is written as OUT, a stage's .done file keeps its command line only.
 cd "$out"
-: > manifest.sha256
-find . -type f ! -name manifest.sha256 | LC_ALL=C sort | while read -r f; do
-    case $f in
-        *.log|*/log.txt|*.pt|*/train.json|*/demo.json|*/synthesis.json) continue ;;
-    esac
-    if [[ $f == */metrics.tsv ]]; then
-        # CPU seconds and wall time vary from run to run: hash the other columns.
-        python3 - "$f" <<'EOF' | sha256sum | sed "s|-|$f|" >> manifest.sha256
-import csv, sys
-rows = list(csv.reader(open(sys.argv[1], encoding="utf-8"), delimiter="\t"))
-keep = [i for i, name in enumerate(rows[0]) if name not in ("cpu_s", "seconds", "wall_s", "time")]
-for row in rows:
-    print("\t".join(row[i] for i in keep))
-EOF
-    else
-        sha256sum "$f" >> manifest.sha256
-    fi
-done
+find . -type f ! -name manifest.sha256 | LC_ALL=C sort | python3 -c '
+import csv, hashlib, io, sys
+out = sys.argv[1]
+clock = {"cpu_s", "seconds", "wall_s", "time", "elapsed_s", "examples_per_s"}
+for name in sys.stdin.read().splitlines():
+    if name.endswith((".log", "/log.txt", ".pt", "/train.json", "/demo.json", "/synthesis.json")):
+        continue
+    data = open(name, "rb").read()
+    if name.endswith("metrics.tsv"):
+        rows = list(csv.reader(io.StringIO(data.decode()), delimiter="\t"))
+        keep = [i for i, col in enumerate(rows[0]) if col not in clock]
+        data = "".join("\t".join(r[i] for i in keep) + "\n" for r in rows).encode()
+    elif name.endswith(".done"):
+        data = data.splitlines(keepends=True)[0]
+    data = data.replace(out.encode(), b"OUT")
+    print(hashlib.sha256(data).hexdigest(), name)
+' "$out" > manifest.sha256
 echo "wrote $out/manifest.sha256 ($(wc -l < manifest.sha256) files)"
