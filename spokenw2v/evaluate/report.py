@@ -42,6 +42,8 @@ Neighbours = dict[str, dict[str, list[tuple[str, float]]]]
 class TestSetDraw:
     """How a test set is drawn from a corpus: the options of :func:`~.testset.build_test_set`."""
 
+    __test__ = False  # not a pytest test class
+
     n_frequent: int = 5000
     skip_top: int = 200
     n_test: int = 2000
