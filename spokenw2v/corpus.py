@@ -1,6 +1,7 @@
-"""The embedded demo text: the King James Version of the Bible, as shipped by Debian.
+"""Corpora as sentences: a corpus file read as lists of words (:func:`corpus_sentences`), and the
+embedded demo text, the King James Version of the Bible as shipped by Debian.
 
-The text comes from the Debian package ``bible-kjv-text`` (the compressed file
+The demo text comes from the Debian package ``bible-kjv-text`` (the compressed file
 ``/usr/lib/bible.data``) and is read with the ``bible`` program of the package
 ``bible-kjv``; nothing is downloaded.  The King James Version (1611) is in the public
 domain (outside the United Kingdom, where the Crown's letters patent still apply); see
@@ -18,9 +19,31 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import SpokenW2VError
-from .io import tokenize
+from .io import is_stdio, read_corpus, read_segments, read_text, tokenize
+
+
+def corpus_sentences(path: Path) -> list[list[str]]:
+    """Sentences of a text corpus (one utterance per line, :func:`spokenw2v.io.tokenize`) or of a
+    segments TSV (``.tsv``: the ``word`` column as it is, one sentence per utterance).  Standard
+    input (``-``) is a segments TSV when its first line is a header with utt, start, end and word."""
+    path = Path(path)
+    if path.suffix.lower() == ".tsv" or (is_stdio(path) and _segments_header(read_text(path))):
+        seg = read_segments(path, require_words=True)
+        return [[seg.word[i] for i in rows] for rows in seg.by_utterance().values()]
+    return read_corpus(path)
+
+
+def _segments_header(text: str) -> bool:
+    """True when the first line of ``text`` that is neither blank nor a ``#`` comment is a
+    tab-separated header with the columns utt, start, end and word."""
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            return {"utt", "start", "end", "word"} <= {f.strip() for f in line.split("\t")}
+    return False
+
 
 #: The Debian packages that provide the demo text and the program that reads it.
 BIBLE_PACKAGES = "bible-kjv bible-kjv-text"

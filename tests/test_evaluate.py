@@ -9,6 +9,7 @@ from scipy.stats import pearsonr, spearmanr
 from typer.testing import CliRunner
 
 from spokenw2v import evaluate as ev
+from spokenw2v.evaluate.testset import smallest_k_stable
 from spokenw2v.cli import app
 from spokenw2v.errors import SpokenW2VError
 from spokenw2v.io import (SimilarityPairs, TestSet, WordVectors, read_similarity_pairs, read_test_set, read_tsv,
@@ -281,7 +282,7 @@ def test_evaluate_command_writes_tsv_json_and_reuses_the_test_set(files):
 
 
 def ev_columns():
-    from spokenw2v.cli.evaluate import TSV_COLUMNS
+    from spokenw2v.evaluate import TSV_COLUMNS
 
     assert TSV_COLUMNS[:10] == ["model", "A", "A_spearman", "A_low", "A_high", "B", "B_spearman", "B_low",
                                 "B_high", "coverage"]
@@ -356,7 +357,7 @@ def test_orthographic_selection_breaks_ties_like_a_stable_sort():
         dist[rng.integers(0, 16), rng.integers(0, 200)] = np.inf
         for k in (1, 5, 10):
             expected = np.argsort(dist, axis=1, kind="stable")[:, :k]
-            np.testing.assert_array_equal(ev._smallest_stable(dist, k), expected)
+            np.testing.assert_array_equal(smallest_k_stable(dist, k), expected)
 
 
 def test_evaluate_log_names_the_ranks_actually_used(files):

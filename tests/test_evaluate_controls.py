@@ -148,7 +148,7 @@ def test_a_split_with_no_words_is_an_error(corpus, models):
 def test_authors_protocol(corpus, models):
     ref = models[0]
     freqs = ev.word_frequencies(corpus)
-    ranked = ev._ranked(freqs)
+    ranked = ev.ranked_words(freqs)
     ts = draw(ref, corpus, protocol=ev.Protocol.AUTHORS, skip_top=40, n_frequent=60)
     tests = set(ts.word1)
     pool = {w for w in ranked[:60] if w in ref}

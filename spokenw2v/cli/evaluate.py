@@ -1,5 +1,6 @@
-"""``spokenw2v evaluate``: metrics A/B, word similarity and neighbours of word vectors (the metrics and
-the seed groups come from the library; this module parses options, prints tables, writes files)."""
+"""``spokenw2v evaluate``: metrics A/B, word similarity and neighbours of word vectors. The rows (models,
+seed groups, nulls, neighbours) come from :func:`spokenw2v.evaluate.evaluate_vectors`; this module
+parses options, prints the tables and writes the files."""
 
 from __future__ import annotations
 
@@ -12,51 +13,18 @@ from typing import List, Optional
 import typer
 from rich.table import Table
 
-from .. import evaluate as ev
-from ..runs import SEED_METRICS, seed_group_rows, unique_names
 from ..errors import SpokenW2VError
-from ..io import (EVALUATION_FORMAT, TestSet, WordVectors, all_or_nothing, is_stdio, read_corpus, read_segments,
-                  read_similarity_pairs, read_test_set, read_text, read_vectors, write_record, write_test_set,
-                  write_tsv)
+from ..evaluate import (EvaluationReport, Protocol, Split, TestSetDraw, evaluate_vectors, prepare_paper_test_set,
+                        similarity_sets)
+from ..io import EVALUATION_FORMAT, all_or_nothing, write_record, write_test_set, write_tsv
+from ..numbers import fixed
 from .options import NON_NEGATIVE, POSITIVE, SEED, ranged
 from .common import Log, QuietOption, app, check_paths, check_stdio, guarded, out_console, shown
 
-#: Columns of ``--tsv`` (one row per model, per seed group and per null); user similarity files add
-#: ``NAME`` and ``NAME_oov``.
-TSV_COLUMNS = ["model", "A", "A_spearman", "A_low", "A_high", "B", "B_spearman", "B_low", "B_high", "coverage",
-               "wordsim353", "wordsim353_oov", "simlex999", "simlex999_oov",
-               "A_partial", "A_partial_low", "A_partial_high", "A_sem", "A_orth", "A_rand",
-               "B_partial", "B_partial_low", "B_partial_high", "row", "split", "seeds"]
-def corpus_sentences(path: Path) -> List[List[str]]:
-    """Sentences of a text corpus (one utterance per line, :func:`spokenw2v.io.tokenize`) or of a
-    segments TSV (``.tsv``: the ``word`` column as it is, one sentence per utterance).  Standard
-    input (``-``) is a segments TSV when its first line is a header with utt, start, end and word."""
-    path = Path(path)
-    if path.suffix.lower() == ".tsv" or (is_stdio(path) and _segments_header(read_text(path))):
-        seg = read_segments(path, require_words=True)
-        return [[seg.word[i] for i in rows] for rows in seg.by_utterance().values()]
-    return read_corpus(path)
-
-
-def _segments_header(text: str) -> bool:
-    """True when the first line of ``text`` that is neither blank nor a ``#`` comment is a
-    tab-separated header with the columns utt, start, end and word."""
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            return {"utt", "start", "end", "word"} <= {f.strip() for f in line.split("\t")}
-    return False
-
-
-def _num(value: float | None) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
-
-
-def _cell(value: float | None, digits: int = 3) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float) and math.isnan(value):
-        return "nan"
-    return f"{value:.{digits}f}"
+#: The metric columns of the table, in order (each model, seed group and null fills them).
+TABLE_METRICS = ("A", "A_partial", "A_sem", "A_orth", "A_rand", "B", "B_partial")
+#: Of those, the metrics shown with their 95% interval when the row has one.
+WITH_INTERVAL = ("A", "A_partial", "B")
 
 
 @app.command("evaluate")
@@ -77,9 +45,9 @@ def evaluate_command(
     n_test: int = ranged(POSITIVE, 2000, "--n-test", help="Number of test words (fewer if the corpus has fewer)."),
     seed: int = ranged(SEED, 0, "--seed", help="Seed of the test-set draw (and its dev/test split), of the "
                              "bootstrap and of the null:random vectors."),
-    split: ev.Split = typer.Option(ev.Split.TEST, "--split", help="Test words to score: test (the reported half), "
+    split: Split = typer.Option(Split.TEST, "--split", help="Test words to score: test (the reported half), "
                                    "dev (the half for choosing checkpoints and settings) or all."),
-    protocol: ev.Protocol = typer.Option(ev.Protocol.PAPER, "--protocol", help="Test-set construction: paper "
+    protocol: Protocol = typer.Option(Protocol.PAPER, "--protocol", help="Test-set construction: paper "
                                          "(random words from the whole vocabulary) or authors (from the top "
                                          "--n-frequent words minus the test words, true --skip-top skip)."),
     bootstrap: int = ranged(NON_NEGATIVE, 1000, "--bootstrap", help="Bootstrap resamples of the test words for the 95% "
@@ -109,113 +77,119 @@ def evaluate_command(
     to_stdout = check_stdio({"VECTORS": vectors, "--reference": reference, "--corpus": corpus,
                              "--test-set": test_set, "--similarity": similarity},
                             {"--save-test-set": save_test_set, "--json": json_out, "--tsv": tsv_out})
-    query = [w.strip() for w in neighbours.split(",")] if neighbours is not None else []
-    if not all(query):
-        raise SpokenW2VError(f"--neighbours {neighbours!r}: an empty item in the comma-separated list of words")
-
-    ref_wv: WordVectors | None = None
-    ts: TestSet | None = None
-    ts_source = ""
-    if reference is not None:
-        ref_wv = read_vectors(reference)
-        if test_set is not None:
-            ts = read_test_set(test_set)
-            ts_source = str(test_set)
-            if corpus is not None:
-                log(f"Using the saved test set {test_set}; --corpus is not needed and was not read.")
-            log(f"Test set {test_set}: {len(ts.test_words())} test words, {len(ts)} pairs, seed {ts.seed}, "
-                f"protocol {ts.params.get('protocol', 'paper')} (as saved); scoring the {split.value} split.")
-        else:
-            freqs = ev.word_frequencies(corpus_sentences(corpus))
-            try:
-                ts = ev.build_test_set(ref_wv, freqs, n_frequent=n_frequent, skip_top=skip_top, n_test=n_test,
-                                       seed=seed, protocol=protocol)
-            except SpokenW2VError as exc:
-                raise SpokenW2VError(f"{corpus} and {reference}: {exc}") from None
-            ts_source = f"drawn from {corpus}"
-            used = ts.params
-            log(f"Test set: {len(ts.test_words())} test words x {len(ts) // max(1, len(ts.test_words()))} pairs "
-                f"= {len(ts)} pairs (ranks {int(used['skip_used']) + 1}.."
-                f"{min(int(used['n_frequent']), int(used['corpus_vocabulary']))} of "
-                f"{used['corpus_vocabulary']} corpus words, seed {seed}, protocol {protocol.value}; "
-                f"{used['split_dev']} dev and {used['split_test']} test words).")
-        try:
-            ev.paper_metrics(ref_wv, ref_wv, ts, split=split)
-        except SpokenW2VError as exc:
-            raise SpokenW2VError(f"{test_set or corpus}: {exc} (reference {reference})") from None
-    elif save_test_set is not None:
+    words = _neighbour_words(neighbours)
+    if reference is None and save_test_set is not None:
         raise SpokenW2VError("--save-test-set needs --reference and --corpus")
 
-    sims = []
-    if benchmarks:
-        sims += [read_similarity_pairs(ev.benchmark_path(b), b.value) for b in ev.Benchmark]
-    sims += [read_similarity_pairs(p) for p in similarity]
-
-    names = unique_names(vectors)
-    results: list[dict] = []
-    nbrs: dict[str, dict[str, list]] = {w: {} for w in query}
-    with log.progress() as progress:
-        task = progress.add_task("Evaluating", total=len(vectors))
-        for path, name in zip(vectors, names):
-            wv = read_vectors(path)
-            row: dict = {"model": name, "row": "model", "path": str(path), "words": len(wv), "dim": wv.dim}
-            if ts is not None:
-                row["split"] = split.value
-                try:
-                    row.update(ev.paper_metrics(wv, ref_wv, ts, split=split, bootstrap=bootstrap, seed=seed))
-                except SpokenW2VError as exc:
-                    raise SpokenW2VError(f"{path}: {exc} (test set {ts_source})") from None
-            for pairs in sims:
-                s = ev.word_similarity(wv, pairs)
-                row[pairs.name] = s["spearman"]
-                row[f"{pairs.name}_oov"] = s["oov"]
-                row.update({f"{pairs.name}_{k}": s[k] for k in ("low", "high", "pairs")})
-            for w in query:
-                nbrs[w][name] = ev.nearest_neighbours(wv, w, top)
-            results.append(row)
-            progress.advance(task)
-
-    groups = seed_group_rows(names, results) if ts is not None else []
-    nulls: list[dict] = []
-    if ts is not None:
-        for null in ev.Null:
-            row = {"model": null.value, "row": "null", "split": split.value,
-                   **ev.null_metrics(ref_wv, ts, null, split=split, bootstrap=bootstrap, seed=seed)}
-            if null == ev.Null.RANDOM:
-                row.update(words=len(set(ts.word1) | set(ts.word2)), dim=ref_wv.dim)
-            nulls.append(row)
+    paper = None if reference is None else prepare_paper_test_set(
+        reference, test_set=test_set, corpus=corpus, split=split, log=log,
+        draw=TestSetDraw(n_frequent=n_frequent, skip_top=skip_top, n_test=n_test, seed=seed, protocol=protocol))
+    pairs = similarity_sets(similarity, benchmarks=benchmarks)
+    with log.progress() as bar:
+        task = bar.add_task("Evaluating", total=len(vectors))
+        report = evaluate_vectors(vectors, paper, bootstrap=bootstrap, seed=seed, similarity=pairs, neighbours=words,
+                                  top=top, progress=lambda done, total: bar.update(task, completed=done))
     # when an output goes to standard output, the tables go to stderr: a pipe carries only data
     with contextlib.redirect_stdout(sys.stderr) if to_stdout else contextlib.nullcontext():
-        _print_table(results, groups, nulls, ts is not None, [p.name for p in sims])
-        if query:
-            _print_neighbours(nbrs, names, top)
+        out_console.print(results_table(report), soft_wrap=False)
+        for word in report.neighbours:
+            out_console.print(neighbour_table(report, word), soft_wrap=False)
+    _write_outputs(report, save_test_set, tsv_out, json_out, log)
 
-    with all_or_nothing([save_test_set, tsv_out, json_out]):  # written whole or not at all
+
+def _neighbour_words(neighbours: Optional[str]) -> list[str]:
+    """The words of ``--neighbours`` (comma-separated; none when the option is not given)."""
+    words = [w.strip() for w in neighbours.split(",")] if neighbours is not None else []
+    if not all(words):
+        raise SpokenW2VError(f"--neighbours {neighbours!r}: an empty item in the comma-separated list of words")
+    return words
+
+
+def _write_outputs(report: EvaluationReport, save_test_set: Optional[Path], tsv_out: Optional[Path],
+                   json_out: Optional[Path], log: Log) -> None:
+    """The test set, the TSV table and the JSON record asked for, written whole or not at all."""
+    with all_or_nothing([save_test_set, tsv_out, json_out]):
         if save_test_set is not None:
-            write_test_set(save_test_set, ts)
+            write_test_set(save_test_set, report.paper.test_set)
             log(f"Wrote {shown(save_test_set)}.")
         if tsv_out is not None:
-            extra = [c for p in sims for c in (p.name, f"{p.name}_oov") if c not in TSV_COLUMNS]
-            columns = TSV_COLUMNS + [k + "_sd" for k in SEED_METRICS] + extra + ["pairs", "words", "dim", "path"]
-            write_tsv(tsv_out, columns, ([_tsv_value(r.get(c)) for c in columns] for r in results + groups + nulls))
+            write_tsv(tsv_out, report.tsv_columns(), report.tsv_rows())
             log(f"Wrote {shown(tsv_out)}.")
         if json_out is not None:
-            doc = {
-                "reference": None if reference is None else str(reference),
-                "test_set": None if ts is None else {
-                    **ts.params,
-                    "source": ts_source, "pairs": len(ts), "test_words": len(ts.test_words()), "seed": ts.seed,
-                    "split": split.value,
-                },
-                "bootstrap": bootstrap if ts is not None else 0,
-                "models": [{k: _num(v) for k, v in r.items()} for r in results],
-                "seed_groups": [{k: _num(v) for k, v in r.items()} for r in groups],
-                "nulls": [{k: _num(v) for k, v in r.items()} for r in nulls],
-                "neighbours": {w: {m: [[n, round(s, 6)] for n, s in lst] for m, lst in per.items()}
-                               for w, per in nbrs.items()},
-            }
-            write_record(json_out, EVALUATION_FORMAT, doc)
+            write_record(json_out, EVALUATION_FORMAT, report.json_document())
             log(f"Wrote {shown(json_out)}.")
+
+
+def results_table(report: EvaluationReport) -> Table:
+    """One row per model, then the mean ± sd of each seed group, then the null rows."""
+    paper = report.paper is not None
+    table = Table(title="Word vectors" + (f" ({report.split} split)" if report.split else ""), title_justify="left",
+                  header_style="bold")
+    table.add_column("model", no_wrap=True)
+    table.add_column("words x dim", justify="right", no_wrap=True)
+    if paper:
+        interval = " [95% CI]" if any("A_low" in r for r in report.models) else ""
+        for metric in TABLE_METRICS:
+            table.add_column(metric + (interval if metric in WITH_INTERVAL else ""), justify="right", no_wrap=True)
+        table.add_column("coverage", justify="right", no_wrap=True)
+    for name in report.similarity:
+        table.add_column(f"{name} rho [95% CI] (pairs)", justify="right", no_wrap=True)
+    blanks = ["" for _ in report.similarity]
+    for r in report.models:
+        table.add_row(r["model"], _size(r), *(_metric_cells(r) if paper else []),
+                      *[_similarity_cell(r, name) for name in report.similarity])
+    if report.seed_groups:
+        table.add_section()
+    for r in report.seed_groups:
+        table.add_row(f"{r['model']} ({r['seeds']} seeds)", "mean ± sd",
+                      *[f"{_metric(r[m])} ± {_metric(r[m + '_sd'])}" for m in TABLE_METRICS],
+                      _percent(r["coverage"]), *blanks)
+    if report.nulls:
+        table.add_section()
+    for r in report.nulls:
+        table.add_row(r["model"], _size(r), *_metric_cells(r), *blanks)
+    return table
+
+
+def neighbour_table(report: EvaluationReport, word: str) -> Table:
+    """The ``report.top`` nearest neighbours of ``word``, one column per model."""
+    found = report.neighbours[word]
+    table = Table(title=f"Nearest neighbours of '{word}'", title_justify="left", header_style="bold")
+    table.add_column("#", justify="right")
+    for name in report.names:
+        table.add_column(name)
+    for k in range(report.top):
+        table.add_row(str(k + 1), *[_neighbour_cell(found.get(name, []), k) for name in report.names])
+    return table
+
+
+def _metric(value: float) -> str:
+    """A metric with 3 decimals; NaN (an undefined correlation) as ``nan``."""
+    return fixed(value, missing="nan")
+
+
+def _percent(value: float) -> str:
+    """A share as a percentage with one decimal (``100.0%``)."""
+    return f"{value:.1%}"
+
+
+def _size(r: dict) -> str:
+    """``words x dim`` of a row that has a vector set (a model, the random null), else ``-``."""
+    return f"{r['words']} x {r['dim']}" if "words" in r else "-"
+
+
+def _metric_cells(r: dict) -> list[str]:
+    """The metric cells of a model or null row (A, A_partial and B with their 95% interval when the
+    row has one), then coverage."""
+    return [_with_interval(r, m) if m in WITH_INTERVAL else _metric(r[m]) for m in TABLE_METRICS] + \
+        [_percent(r["coverage"])]
+
+
+def _with_interval(r: dict, m: str) -> str:
+    """``0.712 [0.690, 0.733]``: metric ``m`` and its bootstrap interval (the metric alone without one)."""
+    if m + "_low" not in r:
+        return _metric(r[m])
+    return f"{_metric(r[m])} [{_metric(r[m + '_low'])}, {_metric(r[m + '_high'])}]"
 
 
 def _similarity_cell(r: dict, name: str) -> str:
@@ -223,75 +197,14 @@ def _similarity_cell(r: dict, name: str) -> str:
     n = int(r[name + "_pairs"])
     if math.isnan(r[name]):
         return f"n/a ({n} pairs)"
-    return f"{_cell(r[name])} [{r[name + '_low']:.2f}, {r[name + '_high']:.2f}] ({n} pairs)"
+    low, high = (fixed(r[f"{name}_{end}"], 2, missing="nan") for end in ("low", "high"))
+    return f"{_metric(r[name])} [{low}, {high}] ({n} pairs)"
 
 
-def _tsv_value(value) -> object:
-    return "" if value is None else value
-
-
-def _print_table(results: list[dict], groups: list[dict], nulls: list[dict], paper: bool,
-                 sim_names: list[str]) -> None:
-    split = next((r["split"] for r in results if "split" in r), "")
-    title = "Word vectors" + (f" ({split} split)" if split else "")
-    table = Table(title=title, title_justify="left", header_style="bold")
-    table.add_column("model", no_wrap=True)
-    table.add_column("words x dim", justify="right", no_wrap=True)
-    if paper:
-        ci = " [95% CI]" if any("A_low" in r for r in results) else ""
-        for col in (f"A{ci}", f"A_partial{ci}", "A_sem", "A_orth", "A_rand", f"B{ci}", "B_partial", "coverage"):
-            table.add_column(col, justify="right", no_wrap=True)
-    for name in sim_names:
-        table.add_column(f"{name} rho [95% CI] (pairs)", justify="right", no_wrap=True)
-
-    def with_ci(r: dict, m: str) -> str:
-        if m + "_low" not in r:
-            return _cell(r[m])
-        return f"{_cell(r[m])} [{_cell(r[m + '_low'])}, {_cell(r[m + '_high'])}]"
-
-    def size(r: dict) -> str:
-        return f"{r['words']} x {r['dim']}" if "words" in r else "-"
-
-    for r in results:
-        cells = [r["model"], size(r)]
-        if paper:
-            cells += [with_ci(r, "A"), with_ci(r, "A_partial"), _cell(r["A_sem"]), _cell(r["A_orth"]),
-                      _cell(r["A_rand"]), with_ci(r, "B"), _cell(r["B_partial"]), f"{r['coverage']:.1%}"]
-        for name in sim_names:
-            cells.append(_similarity_cell(r, name))
-        table.add_row(*cells)
-
-    def mean_sd(r: dict, m: str) -> str:
-        return f"{_cell(r[m])} ± {_cell(r[m + '_sd'])}"
-
-    if groups:
-        table.add_section()
-    for r in groups:
-        table.add_row(f"{r['model']} ({r['seeds']} seeds)", "mean ± sd", mean_sd(r, "A"), mean_sd(r, "A_partial"),
-                      mean_sd(r, "A_sem"), mean_sd(r, "A_orth"), mean_sd(r, "A_rand"), mean_sd(r, "B"),
-                      mean_sd(r, "B_partial"), f"{r['coverage']:.1%}", *["" for _ in sim_names])
-    if nulls:
-        table.add_section()
-    for r in nulls:
-        table.add_row(r["model"], size(r), with_ci(r, "A"), with_ci(r, "A_partial"), _cell(r["A_sem"]),
-                      _cell(r["A_orth"]), _cell(r["A_rand"]), with_ci(r, "B"), _cell(r["B_partial"]),
-                      f"{r['coverage']:.1%}", *["" for _ in sim_names])
-    out_console.print(table, soft_wrap=False)
-
-
-def _print_neighbours(nbrs: dict[str, dict[str, list]], names: list[str], top: int) -> None:
-    for word, per in nbrs.items():
-        table = Table(title=f"Nearest neighbours of '{word}'", title_justify="left", header_style="bold")
-        table.add_column("#", justify="right")
-        for name in names:
-            table.add_column(name)
-        for k in range(top):
-            cells = [str(k + 1)]
-            for name in names:
-                lst = per.get(name, [])
-                if k < len(lst):
-                    cells.append(f"{lst[k][0]} ({lst[k][1]:.2f})")
-                else:
-                    cells.append("(not in vocabulary)" if not lst and k == 0 else "")
-            table.add_row(*cells)
-        out_console.print(table, soft_wrap=False)
+def _neighbour_cell(found: list[tuple[str, float]], k: int) -> str:
+    """The k-th neighbour ``word (0.83)``; ``(not in vocabulary)`` in the first row of a model
+    that does not know the word."""
+    if k < len(found):
+        word, similarity = found[k]
+        return f"{word} ({fixed(similarity, 2, missing='nan')})"
+    return "(not in vocabulary)" if not found and k == 0 else ""
