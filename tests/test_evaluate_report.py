@@ -117,3 +117,19 @@ def test_similarity_sets_read_files_after_the_benchmarks(files):
     (files / "mine.tsv").write_text("a\tb\t1.0\nb\tc\t2.5\n")
     assert [s.name for s in similarity_sets([files / "mine.tsv"], benchmarks=False)] == ["mine"]
     assert [s.name for s in similarity_sets([files / "mine.tsv"])] == ["wordsim353", "simlex999", "mine"]
+
+
+def test_the_printed_tables_show_brackets_in_names_and_words_as_text(tmp_path):
+    """A model called ``m[1]``, a word ``[red]w`` and an undefined interval ``[nan, nan]`` are
+    printed as they are, not read as rich markup (which would drop them)."""
+    from typer.testing import CliRunner
+
+    from spokenw2v.cli import app
+
+    (tmp_path / "m[1].vec").write_text("3 2\n[red]w 1 0\nb 0 1\nc 1 1\n")
+    (tmp_path / "n.vec").write_text("3 2\n[red]w 1 0\nb 1 0\nc 1 0\n")
+    result = CliRunner().invoke(app, ["evaluate", str(tmp_path / "m[1].vec"), str(tmp_path / "n.vec"),
+                                      "--neighbours", "[red]w", "--top", "2"])
+    assert result.exit_code == 0, result.output
+    assert "m[1]" in result.stdout
+    assert "'[red]w'" in result.stdout and "┃ m[1]     ┃" in result.stdout

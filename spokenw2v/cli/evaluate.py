@@ -12,6 +12,7 @@ from typing import List, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ..errors import SpokenW2VError
 from ..evaluate import (EvaluationReport, Protocol, Split, TestSetDraw, evaluate_vectors, prepare_paper_test_set,
@@ -125,6 +126,7 @@ def results_table(report: EvaluationReport) -> Table:
     paper = report.paper is not None
     table = Table(title="Word vectors" + (f" ({report.split} split)" if report.split else ""), title_justify="left",
                   header_style="bold")
+    add_row = _literal_rows(table)
     table.add_column("model", no_wrap=True)
     table.add_column("words x dim", justify="right", no_wrap=True)
     if paper:
@@ -136,31 +138,38 @@ def results_table(report: EvaluationReport) -> Table:
         table.add_column(f"{name} rho [95% CI] (pairs)", justify="right", no_wrap=True)
     blanks = ["" for _ in report.similarity]
     for r in report.models:
-        table.add_row(r["model"], _size(r), *(_metric_cells(r) if paper else []),
+        add_row(r["model"], _size(r), *(_metric_cells(r) if paper else []),
                       *[_similarity_cell(r, name) for name in report.similarity])
     if report.seed_groups:
         table.add_section()
     for r in report.seed_groups:
-        table.add_row(f"{r['model']} ({r['seeds']} seeds)", "mean ± sd",
+        add_row(f"{r['model']} ({r['seeds']} seeds)", "mean ± sd",
                       *[f"{_metric(r[m])} ± {_metric(r[m + '_sd'])}" for m in TABLE_METRICS],
                       _percent(r["coverage"]), *blanks)
     if report.nulls:
         table.add_section()
     for r in report.nulls:
-        table.add_row(r["model"], _size(r), *_metric_cells(r), *blanks)
+        add_row(r["model"], _size(r), *_metric_cells(r), *blanks)
     return table
 
 
 def neighbour_table(report: EvaluationReport, word: str) -> Table:
     """The ``report.top`` nearest neighbours of ``word``, one column per model."""
     found = report.neighbours[word]
-    table = Table(title=f"Nearest neighbours of '{word}'", title_justify="left", header_style="bold")
+    table = Table(title=Text(f"Nearest neighbours of '{word}'"), title_justify="left", header_style="bold")
     table.add_column("#", justify="right")
     for name in report.names:
-        table.add_column(name)
+        table.add_column(Text(name))
+    add_row = _literal_rows(table)
     for k in range(report.top):
-        table.add_row(str(k + 1), *[_neighbour_cell(found.get(name, []), k) for name in report.names])
+        add_row(str(k + 1), *[_neighbour_cell(found.get(name, []), k) for name in report.names])
     return table
+
+
+def _literal_rows(table: Table):
+    """``table.add_row`` for cells printed as they are: a model name, a word or ``[nan, nan]`` in
+    brackets is text, not rich markup (which would drop it)."""
+    return lambda *cells: table.add_row(*(Text(cell) for cell in cells))
 
 
 def _metric(value: float) -> str:
