@@ -411,7 +411,7 @@ def load_encoder(path: str | os.PathLike) -> Encoder:
     from .checkpoints import load_tensor_file  # torch: only commands that load an encoder import it
 
     ck = load_tensor_file(path, CAE_FORMAT, CAE_VERSION, "encoder", "no such encoder file",
-                          " (from `spokenw2v cae`)")
+                          " (an encoder from `spokenw2v cae`)")
     try:
         config = CAEConfig(**ck["config"])
         info = FrameInfo.from_arrays(ck["info"])

@@ -33,11 +33,13 @@ import numpy as np
 
 from ..errors import SpokenW2VError, where
 from .files import atomic_path, check_readable_file, read_text, refuse_stdio_npz
+from .header import check_header
 
 FEATURES_FORMAT = "spokenw2v-features"
 UNITS_FORMAT = "spokenw2v-units"
 CODEBOOK_FORMAT = "spokenw2v-codebook"
 TOKEN_VECTORS_FORMAT = "spokenw2v-token-vectors"
+#: The layout version every NPZ file is written with (and the newest one read; see :mod:`.header`).
 FORMAT_VERSION = 1
 
 # --------------------------------------------------------------------------- the NPZ container
@@ -53,7 +55,9 @@ def _save_npz(path: str | os.PathLike, arrays: dict, compress: bool = False) -> 
 
 def _load_npz(path: str | os.PathLike, expected_format: str | tuple[str, ...],
               keys: Sequence[str] | None = None) -> dict:
-    """Load an NPZ with ``allow_pickle=False`` and check its format key and version.
+    """Load an NPZ with ``allow_pickle=False`` and check its format key and version
+    (:func:`.header.check_header`: versions 1 to :data:`FORMAT_VERSION`; NPZ files always
+    carried the header, so a file without one is refused).
 
     ``expected_format`` is one format name or a tuple of accepted ones; ``keys`` limits which
     arrays are read (``None``: all), so metadata can be read without the frames.
@@ -70,12 +74,8 @@ def _load_npz(path: str | os.PathLike, expected_format: str | tuple[str, ...],
     try:
         with np.load(path, allow_pickle=False) as data:
             header = {key: data[key] for key in ("format", "version") if key in data.files}
-            fmt = _str(header["format"]) if "format" in header else ""
-            if fmt not in formats:
-                raise SpokenW2VError(f"{path}: expected a {wanted} file, found {fmt or 'no format key'}")
-            version = int(header.get("version", -1))
-            if version != FORMAT_VERSION:
-                raise SpokenW2VError(f"{path}: {fmt} version {version} is not supported (expected {FORMAT_VERSION})")
+            fmt, _ = check_header(path, _str(header["format"]) if "format" in header else None,
+                                  header["version"].item() if "version" in header else None, formats, FORMAT_VERSION)
             lacking = [key for key in (REQUIRED_KEYS.get(fmt, ()) if keys is None else keys)
                        if key not in data.files]
             arrays = {key: data[key] for key in (data.files if keys is None else keys) if key in data.files}
