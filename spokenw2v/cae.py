@@ -77,18 +77,26 @@ class CAEConfig:
     target: Target = Target.MEAN
 
     def __post_init__(self) -> None:
+        """A bad value is a :class:`SpokenW2VError` naming its ``cae`` option (``--hidden``) or,
+        for a field no option sets, the field (``CAEConfig.batch``)."""
         if not 0.0 <= self.max_distance <= 2.0:
-            raise ValueError(f"max_distance must be a cosine distance in [0, 2], got {self.max_distance!r}")
-        if min(self.pieces, self.hidden, self.layers, self.batch) < 1:
-            raise ValueError("pieces, hidden, layers and batch must be at least 1")
+            raise SpokenW2VError(f"--max-distance must be a cosine distance in [0, 2], found {self.max_distance!r}")
+        for name, value in (("CAEConfig.pieces", self.pieces), ("--hidden", self.hidden), ("--layers", self.layers),
+                            ("CAEConfig.batch", self.batch)):
+            if value < 1:
+                raise SpokenW2VError(f"{name} must be at least 1, found {value!r}")
+        if self.target not in {t.value for t in Target}:
+            raise SpokenW2VError(f"--target must be {' or '.join(t.value for t in Target)}, found {self.target!r}")
         object.__setattr__(self, "target", Target(self.target))
         if not 0 <= self.feature_layer <= self.layers:
-            raise ValueError(f"feature_layer must be in [0, layers={self.layers}] (0: the output), "
-                             f"got {self.feature_layer}")
-        if min(self.context, self.pretrain_epochs, self.epochs) < 0:
-            raise ValueError("context and epochs must be at least 0")
+            raise SpokenW2VError(f"--feature-layer must be in [0, --layers = {self.layers}] (0: the output), "
+                                 f"found {self.feature_layer!r}")
+        for name, value in (("--context", self.context), ("--pretrain-epochs", self.pretrain_epochs),
+                            ("--epochs", self.epochs)):
+            if value < 0:
+                raise SpokenW2VError(f"{name} must be at least 0, found {value!r}")
         if not self.lr > 0.0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
+            raise SpokenW2VError(f"CAEConfig.lr must be above 0, found {self.lr!r}")
 
 
 @dataclass
@@ -418,6 +426,6 @@ def load_encoder(path: str | os.PathLike) -> Encoder:
         enc = Encoder(config, ck["mean"].numpy().astype(np.float32), ck["std"].numpy().astype(np.float32),
                       dict(ck["state"]), info)
         build_network(enc.dim, config).load_state_dict(enc.state)
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError, SpokenW2VError) as exc:
         raise SpokenW2VError(f"{path}: a damaged encoder ({type(exc).__name__}: {exc})") from None
     return enc

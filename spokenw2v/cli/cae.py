@@ -98,10 +98,7 @@ def cae_command(
     else:
         from ..speakers import token_speakers
 
-        try:
-            config = CAEConfig(**{k: v for k, v in given.items() if v is not None})
-        except ValueError as exc:
-            raise SpokenW2VError(f"{exc}; nothing was written") from None
+        config = CAEConfig(**{k: v for k, v in given.items() if v is not None})
         seg = read_segments(segments)
         spk = token_speakers(seg.utt, table, str(speakers or "--speaker-pattern")) if table is not None \
             else list(seg.utt)

@@ -9,6 +9,8 @@
   were ever written (JSON records before they were versioned: version 1); for every other
   kind a missing header is an error.
 
+When a kind's layout changes, its version goes up and its reader keeps reading the older
+layouts (or raises ``oldest``, so that they are refused with one line).
 :func:`check_header` applies the policy; the readers of :mod:`.npz`, :mod:`.records` and
 :mod:`spokenw2v.checkpoints` call it with the values they found.
 """
