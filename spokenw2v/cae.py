@@ -265,7 +265,9 @@ def build_network(dim: int, config: CAEConfig):
     return torch.nn.Sequential(*layers)
 
 
-def _fit(net, x: np.ndarray, y: np.ndarray, epochs: int, config: CAEConfig, generator) -> list[float]:
+def _minimise_mse(net, x: np.ndarray, y: np.ndarray, epochs: int, config: CAEConfig, generator) -> list[float]:
+    """Train ``net`` to map inputs ``x`` to targets ``y`` (mean squared error, Adam, batches of
+    ``config.batch`` in a seeded order) for ``epochs`` epochs; the mean loss of every epoch."""
     import torch
 
     if epochs == 0 or len(x) == 0:
@@ -328,8 +330,8 @@ def train_encoder(tokens: Sequence[np.ndarray], pairs: np.ndarray, info: FrameIn
     before = _aligned_distance(net, x, partner, config.feature_layer)
     own = np.concatenate([stack_context(t, config.context) for t in std_tokens]).astype(np.float32)
     centre = np.concatenate(std_tokens).astype(np.float32)
-    pre = _fit(net, own, centre, config.pretrain_epochs, config, generator)
-    loss = _fit(net, x, y, config.epochs, config, generator)
+    pre = _minimise_mse(net, own, centre, config.pretrain_epochs, config, generator)
+    loss = _minimise_mse(net, x, y, config.epochs, config, generator)
     after = _aligned_distance(net, x, partner, config.feature_layer)
     state = {k: v.detach().clone() for k, v in net.state_dict().items()}
     enc = Encoder(config, mean.astype(np.float32), std.astype(np.float32), state, info)

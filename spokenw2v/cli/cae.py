@@ -10,10 +10,11 @@ import typer
 
 from ..cae import Target
 from ..errors import SpokenW2VError
+from ..numbers import fixed
 from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio
 from .options import CONSENSUS_RADIUS, NON_NEGATIVE, POSITIVE, SEED, ranged
 
-_NPZ = "NPZ files are binary zip archives, read by seeking"
+_NPZ_READ_BY_SEEKING = "NPZ files are binary zip archives, read by seeking"
 
 
 @app.command("cae")
@@ -66,7 +67,7 @@ def cae_command(
     log = Log(quiet)
     for option, path in (("FEATURES", features), ("--out", out), ("--model", model), ("--use-model", use_model),
                          ("--pairs-from", pairs_from)):
-        refuse_stdio(path, option, _NPZ if option != "--model" else "a model file is written by seeking")
+        refuse_stdio(path, option, _NPZ_READ_BY_SEEKING if option != "--model" else "a model file is written by seeking")
     if (model is None) == (use_model is None):
         raise SpokenW2VError("give --model MODEL.pt (train and save an encoder) or --use-model MODEL.pt (apply a "
                              "saved one), exactly one of them")
@@ -107,10 +108,11 @@ def cae_command(
                         pairs_from=None if pairs_from is None else iter_features(pairs_from),
                         source=str(features), pairs_source=str(pairs_from))
         enc = found.encoder
+        first, last = (found.loss[0], found.loss[-1]) if found.loss else (None, None)
         log(f"{found.pairs:,} word pairs, {found.frame_pairs:,} aligned frame pairs; loss "
-            f"{found.loss[0] if found.loss else float('nan'):.4f} -> {found.loss[-1] if found.loss else float('nan'):.4f}; "
-            f"distance of aligned frames in the features {found.aligned_distance_before:.3f} (untrained) -> "
-            f"{found.aligned_distance_after:.3f}")
+            f"{fixed(first, 4, missing='nan')} -> {fixed(last, 4, missing='nan')}; distance of aligned frames in "
+            f"the features {fixed(found.aligned_distance_before, missing='nan')} (untrained) -> "
+            f"{fixed(found.aligned_distance_after, missing='nan')}")
     coded = list(encode_features(enc, shards, source=str(features)))
     if speaker_norm:
         coded = speaker_normalize(coded, table, source=str(features))

@@ -24,10 +24,10 @@ def discover_command(
                                                       "discovered cluster id such as c00042); - for standard output."),
     units: Optional[Path] = typer.Option(None, "--units", help="Frame units .npz (from discretize) instead of "
                                                                "FEATURES (one-hot frames; no pause detection)."),
-    method: Method = typer.Option(Method.LEXICON, "--method", case_sensitive=False, help="prominence (feature-change peaks), eskmeans "
-                                                              "(embedded segmental k-means from those peaks) or "
-                                                              "lexicon (eskmeans, then rounds with a type-frequency "
-                                                              "and a word-length prior; the default)."),
+    method: Method = typer.Option(Method.LEXICON, "--method", case_sensitive=False,
+                                  help="prominence (feature-change peaks), eskmeans (embedded segmental k-means "
+                                       "from those peaks) or lexicon (eskmeans, then rounds with a type-frequency "
+                                       "and a word-length prior)."),
     prominence: Optional[float] = ranged(AT_LEAST_ZERO, None, "--prominence",
                                          help="Least prominence of a change-score peak that is a word boundary. "
                                               "Default 0.5."),
