@@ -38,13 +38,14 @@ import os
 from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
 from .errors import SpokenW2VError
 from .frames import frame_range
 from .io import FrameInfo, Ragged, Segments
+from .numbers import fixed
 
 CAE_FORMAT = "spokenw2v-cae"
 CAE_VERSION = 1
@@ -136,6 +137,15 @@ class Training:
     loss: list[float]
     aligned_distance_before: float
     aligned_distance_after: float
+
+    def summary(self) -> str:
+        """One line: pairs, the first and last epoch's loss, and the aligned frames' distance
+        before and after training."""
+        first, last = (self.loss[0], self.loss[-1]) if self.loss else (None, None)
+        return (f"{self.pairs:,} word pairs, {self.frame_pairs:,} aligned frame pairs; loss "
+                f"{fixed(first, 4, missing='nan')} -> {fixed(last, 4, missing='nan')}; distance of aligned frames "
+                f"in the features {fixed(self.aligned_distance_before, missing='nan')} (untrained) -> "
+                f"{fixed(self.aligned_distance_after, missing='nan')}")
 
 
 # --------------------------------------------------------------------------- 1. pairs
@@ -354,6 +364,22 @@ def fit_cae(features: Iterable[Ragged], seg: Segments, speakers: Sequence[str], 
     return train_encoder(tokens, pairs, info, config)
 
 
+def learn_encoder(features: Sequence[Ragged], seg: Segments, speakers: Mapping[str, str] | None,
+                  config: CAEConfig = CAEConfig(), pairs_from: Iterable[Ragged] | None = None,
+                  source: str = "features", pairs_source: str = "pair features", speakers_source: str = "speakers",
+                  log: Callable[[str], None] = lambda line: None) -> Encoder:
+    """:func:`fit_cae` on the tokens of ``seg``, each token's speaker its utterance's in
+    ``speakers`` (utterance id -> speaker; None: every utterance its own speaker; a missing one
+    is an error naming ``speakers_source``), telling ``log`` what it paired and learned."""
+    from .speakers import token_speakers
+
+    spk = token_speakers(seg.utt, speakers, speakers_source) if speakers is not None else list(seg.utt)
+    log(f"pairing {len(seg):,} word tokens of {len(set(spk)):,} speakers (max distance {config.max_distance:g})")
+    found = fit_cae(features, seg, spk, config, pairs_from=pairs_from, source=source, pairs_source=pairs_source)
+    log(found.summary())
+    return found.encoder
+
+
 # --------------------------------------------------------------------------- 4. features, saving
 
 
@@ -402,6 +428,18 @@ def speaker_normalize(shards: Iterable[Ragged], speakers: dict[str, str], source
                   for u, f in shard.items()]
         out.append(Ragged.from_list(shard.utt_ids, arrays, shard.durations, shard.info, dtype=np.float32))
     return out
+
+
+def encode_corpus(encoder: Encoder, shards: Sequence[Ragged], speakers: Mapping[str, str] | None = None,
+                  source: str = "features") -> Ragged:
+    """The encoder's features of every utterance of ``shards`` as one :class:`Ragged` (float32),
+    normalised per speaker (:func:`speaker_normalize`) when ``speakers`` (utterance id ->
+    speaker) is given."""
+    coded = list(encode_features(encoder, shards, source=source))
+    if speakers is not None:
+        coded = speaker_normalize(coded, speakers, source=source)
+    return Ragged.from_list([u for s in coded for u in s.utt_ids], [s[i] for s in coded for i in range(len(s))],
+                            [d for s in coded for d in s.durations.tolist()], coded[0].info, dtype="float32")
 
 
 def save_encoder(path: str | os.PathLike, enc: Encoder) -> None:
