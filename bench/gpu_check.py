@@ -284,7 +284,7 @@ def train_variant(stream, cfg, device, variant: str, steps: int, warmup: int, se
 
     from spokenw2v.data import EpochBatches, NoiseSampler
     from spokenw2v.models import build_skipgram
-    from spokenw2v.train import _prefetch
+    from spokenw2v.train import prefetch
 
     dtype_name, follow, use_scaler = VARIANTS[variant]
     dtype = getattr(torch, dtype_name)
@@ -297,7 +297,7 @@ def train_variant(stream, cfg, device, variant: str, steps: int, warmup: int, se
     batches = EpochBatches(stream, cfg, 0, sampler)
     source = iter(batches)
     if device.type == "cuda":
-        source = _prefetch((b.pin_memory() for b in batches), depth=4)
+        source = prefetch((b.pin_memory() for b in batches), depth=4)
     gru_dtypes: set = set()
     hook = model.target.gru.forward_layers[0].register_forward_hook(
         lambda m, i, o: gru_dtypes.add(str(o[0].dtype).replace("torch.", "")))

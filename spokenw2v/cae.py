@@ -38,13 +38,14 @@ import os
 from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 import numpy as np
 
 from .errors import SpokenW2VError
 from .frames import frame_range
 from .io import FrameInfo, Ragged, Segments
+from .numbers import fixed
 
 CAE_FORMAT = "spokenw2v-cae"
 CAE_VERSION = 1
@@ -77,18 +78,26 @@ class CAEConfig:
     target: Target = Target.MEAN
 
     def __post_init__(self) -> None:
+        """A bad value is a :class:`SpokenW2VError` naming its ``cae`` option (``--hidden``) or,
+        for a field no option sets, the field (``CAEConfig.batch``)."""
         if not 0.0 <= self.max_distance <= 2.0:
-            raise ValueError(f"max_distance must be a cosine distance in [0, 2], got {self.max_distance!r}")
-        if min(self.pieces, self.hidden, self.layers, self.batch) < 1:
-            raise ValueError("pieces, hidden, layers and batch must be at least 1")
+            raise SpokenW2VError(f"--max-distance must be a cosine distance in [0, 2], found {self.max_distance!r}")
+        for name, value in (("CAEConfig.pieces", self.pieces), ("--hidden", self.hidden), ("--layers", self.layers),
+                            ("CAEConfig.batch", self.batch)):
+            if value < 1:
+                raise SpokenW2VError(f"{name} must be at least 1, found {value!r}")
+        if self.target not in {t.value for t in Target}:
+            raise SpokenW2VError(f"--target must be {' or '.join(t.value for t in Target)}, found {self.target!r}")
         object.__setattr__(self, "target", Target(self.target))
         if not 0 <= self.feature_layer <= self.layers:
-            raise ValueError(f"feature_layer must be in [0, layers={self.layers}] (0: the output), "
-                             f"got {self.feature_layer}")
-        if min(self.context, self.pretrain_epochs, self.epochs) < 0:
-            raise ValueError("context and epochs must be at least 0")
+            raise SpokenW2VError(f"--feature-layer must be in [0, --layers = {self.layers}] (0: the output), "
+                                 f"found {self.feature_layer!r}")
+        for name, value in (("--context", self.context), ("--pretrain-epochs", self.pretrain_epochs),
+                            ("--epochs", self.epochs)):
+            if value < 0:
+                raise SpokenW2VError(f"{name} must be at least 0, found {value!r}")
         if not self.lr > 0.0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
+            raise SpokenW2VError(f"CAEConfig.lr must be above 0, found {self.lr!r}")
 
 
 @dataclass
@@ -128,6 +137,15 @@ class Training:
     loss: list[float]
     aligned_distance_before: float
     aligned_distance_after: float
+
+    def summary(self) -> str:
+        """One line: pairs, the first and last epoch's loss, and the aligned frames' distance
+        before and after training."""
+        first, last = (self.loss[0], self.loss[-1]) if self.loss else (None, None)
+        return (f"{self.pairs:,} word pairs, {self.frame_pairs:,} aligned frame pairs; loss "
+                f"{fixed(first, 4, missing='nan')} -> {fixed(last, 4, missing='nan')}; distance of aligned frames "
+                f"in the features {fixed(self.aligned_distance_before, missing='nan')} (untrained) -> "
+                f"{fixed(self.aligned_distance_after, missing='nan')}")
 
 
 # --------------------------------------------------------------------------- 1. pairs
@@ -257,7 +275,9 @@ def build_network(dim: int, config: CAEConfig):
     return torch.nn.Sequential(*layers)
 
 
-def _fit(net, x: np.ndarray, y: np.ndarray, epochs: int, config: CAEConfig, generator) -> list[float]:
+def _minimise_mse(net, x: np.ndarray, y: np.ndarray, epochs: int, config: CAEConfig, generator) -> list[float]:
+    """Train ``net`` to map inputs ``x`` to targets ``y`` (mean squared error, Adam, batches of
+    ``config.batch`` in a seeded order) for ``epochs`` epochs; the mean loss of every epoch."""
     import torch
 
     if epochs == 0 or len(x) == 0:
@@ -320,8 +340,8 @@ def train_encoder(tokens: Sequence[np.ndarray], pairs: np.ndarray, info: FrameIn
     before = _aligned_distance(net, x, partner, config.feature_layer)
     own = np.concatenate([stack_context(t, config.context) for t in std_tokens]).astype(np.float32)
     centre = np.concatenate(std_tokens).astype(np.float32)
-    pre = _fit(net, own, centre, config.pretrain_epochs, config, generator)
-    loss = _fit(net, x, y, config.epochs, config, generator)
+    pre = _minimise_mse(net, own, centre, config.pretrain_epochs, config, generator)
+    loss = _minimise_mse(net, x, y, config.epochs, config, generator)
     after = _aligned_distance(net, x, partner, config.feature_layer)
     state = {k: v.detach().clone() for k, v in net.state_dict().items()}
     enc = Encoder(config, mean.astype(np.float32), std.astype(np.float32), state, info)
@@ -342,6 +362,22 @@ def fit_cae(features: Iterable[Ragged], seg: Segments, speakers: Sequence[str], 
     pairs = mutual_pairs(emb, speakers, config.max_distance)
     tokens, info = token_frames(features, seg, source=source)
     return train_encoder(tokens, pairs, info, config)
+
+
+def learn_encoder(features: Sequence[Ragged], seg: Segments, speakers: Mapping[str, str] | None,
+                  config: CAEConfig = CAEConfig(), pairs_from: Iterable[Ragged] | None = None,
+                  source: str = "features", pairs_source: str = "pair features", speakers_source: str = "speakers",
+                  log: Callable[[str], None] = lambda line: None) -> Encoder:
+    """:func:`fit_cae` on the tokens of ``seg``, each token's speaker its utterance's in
+    ``speakers`` (utterance id -> speaker; None: every utterance its own speaker; a missing one
+    is an error naming ``speakers_source``), telling ``log`` what it paired and learned."""
+    from .speakers import token_speakers
+
+    spk = token_speakers(seg.utt, speakers, speakers_source) if speakers is not None else list(seg.utt)
+    log(f"pairing {len(seg):,} word tokens of {len(set(spk)):,} speakers (max distance {config.max_distance:g})")
+    found = fit_cae(features, seg, spk, config, pairs_from=pairs_from, source=source, pairs_source=pairs_source)
+    log(found.summary())
+    return found.encoder
 
 
 # --------------------------------------------------------------------------- 4. features, saving
@@ -394,6 +430,18 @@ def speaker_normalize(shards: Iterable[Ragged], speakers: dict[str, str], source
     return out
 
 
+def encode_corpus(encoder: Encoder, shards: Sequence[Ragged], speakers: Mapping[str, str] | None = None,
+                  source: str = "features") -> Ragged:
+    """The encoder's features of every utterance of ``shards`` as one :class:`Ragged` (float32),
+    normalised per speaker (:func:`speaker_normalize`) when ``speakers`` (utterance id ->
+    speaker) is given."""
+    coded = list(encode_features(encoder, shards, source=source))
+    if speakers is not None:
+        coded = speaker_normalize(coded, speakers, source=source)
+    return Ragged.from_list([u for s in coded for u in s.utt_ids], [s[i] for s in coded for i in range(len(s))],
+                            [d for s in coded for d in s.durations.tolist()], coded[0].info, dtype="float32")
+
+
 def save_encoder(path: str | os.PathLike, enc: Encoder) -> None:
     """Save atomically (``torch.save`` of tensors and plain values only)."""
     import torch
@@ -411,13 +459,13 @@ def load_encoder(path: str | os.PathLike) -> Encoder:
     from .checkpoints import load_tensor_file  # torch: only commands that load an encoder import it
 
     ck = load_tensor_file(path, CAE_FORMAT, CAE_VERSION, "encoder", "no such encoder file",
-                          " (from `spokenw2v cae`)")
+                          " (an encoder from `spokenw2v cae`)")
     try:
         config = CAEConfig(**ck["config"])
         info = FrameInfo.from_arrays(ck["info"])
         enc = Encoder(config, ck["mean"].numpy().astype(np.float32), ck["std"].numpy().astype(np.float32),
                       dict(ck["state"]), info)
         build_network(enc.dim, config).load_state_dict(enc.state)
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError, SpokenW2VError) as exc:
         raise SpokenW2VError(f"{path}: a damaged encoder ({type(exc).__name__}: {exc})") from None
     return enc

@@ -13,9 +13,10 @@ import numpy as np
 import torch
 
 from .errors import SpokenW2VError
-from .io import atomic_path
+from .io import atomic_path, check_header
 
 CHECKPOINT_FORMAT = "spokenw2v-checkpoint"
+#: The layout version checkpoints are written with (and the newest one read).
 CHECKPOINT_VERSION = 1
 
 
@@ -53,12 +54,14 @@ def save_checkpoint(path: str | os.PathLike, payload: dict) -> None:
             fh.write(buffer.getbuffer())
 
 
-def load_tensor_file(path: str | os.PathLike, fmt: str, version: int, what: str, missing: str, origin: str = "",
+def load_tensor_file(path: str | os.PathLike, fmt: str, newest: int, what: str, missing: str, origin: str = "",
                      device: torch.device | str = "cpu") -> dict:
-    """Load a torch file of spokenw2v's (tensors only, no pickled code) and check its header:
-    ``format`` must be ``fmt`` and ``version`` exactly ``version``.  ``what`` names the kind of
-    file in the errors ("checkpoint", "encoder"), ``missing`` what a missing file means and
-    ``origin`` (e.g. " (from `spokenw2v cae`)") where such files come from."""
+    """Load a torch file of spokenw2v's (tensors only, no pickled code) and check its header
+    (:func:`spokenw2v.io.check_header`): ``format`` must be ``fmt`` and ``version`` one of 1 to
+    ``newest``; these files always carried the header, so a file without one is refused.
+    ``what`` names the kind of file in the errors ("checkpoint", "encoder"), ``missing`` what a
+    missing file means and ``origin`` (e.g. " (an encoder from `spokenw2v cae`)") where such
+    files come from."""
     path = Path(path)
     if not path.exists():
         raise SpokenW2VError(f"{path}: {missing}")
@@ -66,10 +69,8 @@ def load_tensor_file(path: str | os.PathLike, fmt: str, version: int, what: str,
         ck = torch.load(path, map_location=device, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input here
         raise SpokenW2VError(f"{path}: not a readable {what} ({type(exc).__name__})") from None
-    if not isinstance(ck, dict) or ck.get("format") != fmt:
-        raise SpokenW2VError(f"{path}: not a spokenw2v {what}{origin}")
-    if ck.get("version") != version:
-        raise SpokenW2VError(f"{path}: {what} version {ck.get('version')} is not supported")
+    header = ck if isinstance(ck, dict) else {}
+    check_header(path, header.get("format"), header.get("version"), fmt, newest, origin=origin)
     return ck
 
 

@@ -45,12 +45,16 @@ class ConsensusConfig:
     pieces: int = 10
 
     def __post_init__(self) -> None:
+        """A bad value is a :class:`SpokenW2VError` naming its ``word-units`` option (``--radius``)
+        or, for a field no option sets, the field (``ConsensusConfig.bandwidth``)."""
         if not 0.0 <= self.radius <= 2.0:
-            raise ValueError(f"radius must be a cosine distance in [0, 2], got {self.radius!r}")
+            raise SpokenW2VError(f"--radius must be a cosine distance in [0, 2], found {self.radius!r}")
         if not self.bandwidth > 0.0:
-            raise ValueError(f"bandwidth must be positive, got {self.bandwidth!r}")
-        if self.neighbours < 1 or self.pieces < 1:
-            raise ValueError("neighbours and pieces must be at least 1")
+            raise SpokenW2VError(f"ConsensusConfig.bandwidth must be above 0, found {self.bandwidth!r}")
+        if self.neighbours < 1:
+            raise SpokenW2VError(f"--neighbours must be at least 1, found {self.neighbours!r}")
+        if self.pieces < 1:
+            raise SpokenW2VError(f"ConsensusConfig.pieces must be at least 1, found {self.pieces!r}")
 
 
 @dataclass

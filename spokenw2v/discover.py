@@ -96,26 +96,36 @@ class DiscoverConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        positive = {"window": self.window, "distance": self.distance, "min_word": self.min_word,
-                    "max_word": self.max_word}
-        for name, value in positive.items():
+        """A bad value is a :class:`SpokenW2VError` naming its ``discover`` option (``--min-word``)
+        or, for a field no option sets, the field (``DiscoverConfig.lm_alpha``)."""
+        for name in ("window", "distance", "min_word", "max_word"):
+            value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
-        at_least_zero = {"smooth": self.smooth, "prominence": self.prominence, "min_silence": self.min_silence,
-                         "candidate_prominence": self.candidate_prominence, "penalty": self.penalty,
-                         "lm_weight": self.lm_weight, "duration_weight": self.duration_weight}
-        for name, value in at_least_zero.items():
+                raise SpokenW2VError(f"{option_name(name)} must be a positive number of seconds, found {value!r}")
+        for name in ("smooth", "prominence", "min_silence", "candidate_prominence", "penalty", "lm_weight",
+                     "duration_weight"):
+            value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be at least 0, got {value!r}")
+                raise SpokenW2VError(f"{option_name(name)} must be at least 0, found {value!r}")
         if not 0.0 <= self.silence < 1.0:
-            raise ValueError(f"silence must be in [0, 1), got {self.silence!r}")
+            raise SpokenW2VError(f"--silence must be in [0, 1), found {self.silence!r}")
         for name in ("clusters", "pieces", "max_span", "iterations", "fit_utterances"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+                raise SpokenW2VError(f"{option_name(name)} must be at least 1, found {getattr(self, name)!r}")
         if not (math.isfinite(self.lm_alpha) and self.lm_alpha > 0):
-            raise ValueError(f"lm_alpha must be above 0, got {self.lm_alpha!r}")
+            raise SpokenW2VError(f"DiscoverConfig.lm_alpha must be above 0, found {self.lm_alpha!r}")
         if self.max_word <= self.min_word:
-            raise ValueError(f"max_word ({self.max_word}) must exceed min_word ({self.min_word})")
+            raise SpokenW2VError(f"--max-word must exceed --min-word ({self.min_word!r}), found {self.max_word!r}")
+
+
+#: The fields of :class:`DiscoverConfig` that ``spokenw2v discover`` has no option for.
+LIBRARY_ONLY_FIELDS = ("pieces", "max_span", "lm_alpha")
+
+
+def option_name(field: str) -> str:
+    """How an error names a :class:`DiscoverConfig` field: its ``discover`` option
+    (``min_word`` -> ``--min-word``), or ``DiscoverConfig.pieces`` where no option sets it."""
+    return f"DiscoverConfig.{field}" if field in LIBRARY_ONLY_FIELDS else f"--{field.replace('_', '-')}"
 
 
 # --------------------------------------------------------------------------- frames -> boundaries

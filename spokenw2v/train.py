@@ -52,7 +52,7 @@ class RunResult:
     extra: dict = field(default_factory=dict)
 
 
-def _prefetch(it: Iterator, depth: int) -> Iterator:
+def prefetch(it: Iterator, depth: int) -> Iterator:
     """Run ``it`` in a background thread, ``depth`` items ahead (keeps the GPU fed)."""
     q: queue.Queue = queue.Queue(maxsize=depth)
     done = object()
@@ -419,7 +419,7 @@ class NeuralTrainer:
         cuda = self.device.type == "cuda"
         source: Iterator = iter(batches)
         if cuda:
-            source = _prefetch((b.pin_memory() for b in batches), depth=4)
+            source = prefetch((b.pin_memory() for b in batches), depth=4)
         losses: list[torch.Tensor] = []
         n_steps = len(batches)
         check_every = 1 if not cuda else 50

@@ -122,6 +122,22 @@ def _cli_files(tmp_path):
     return ["cae", str(tmp_path / "f.npz")]
 
 
+@pytest.mark.parametrize("field, message", [
+    (dict(max_distance=2.5), r"^--max-distance must be a cosine distance in \[0, 2\], found 2.5$"),
+    (dict(hidden=0), "^--hidden must be at least 1, found 0$"),
+    (dict(batch=0), "^CAEConfig.batch must be at least 1, found 0$"),
+    (dict(layers=2, feature_layer=3), r"^--feature-layer must be in \[0, --layers = 2\] \(0: the output\), found 3$"),
+    (dict(epochs=-1), "^--epochs must be at least 0, found -1$"),
+    (dict(lr=0.0), "^CAEConfig.lr must be above 0, found 0.0$"),
+    (dict(target="both"), "^--target must be partner or mean, found 'both'$"),
+])
+def test_config_checks_itself(field, message):
+    """A library caller's bad value is the project's error naming the option (or the field no
+    option sets), never a ValueError that would escape the command line as a traceback."""
+    with pytest.raises(SpokenW2VError, match=message):
+        CAEConfig(**field)
+
+
 def test_cae_command_trains_saves_and_applies(tmp_path):
     base = _cli_files(tmp_path)
     r = CliRunner().invoke(app, [*base, "--segments", str(tmp_path / "s.tsv"), "--speaker-pattern", "^([A-Z])-",
@@ -144,7 +160,8 @@ def test_cae_command_errors(tmp_path):
     assert_one_error_line(CliRunner().invoke(app, [*base, *out]), "--model", "--use-model")
     assert_one_error_line(CliRunner().invoke(app, [*base, *out, "--model", str(tmp_path / "m.pt")]), "--segments")
     assert_one_error_line(CliRunner().invoke(app, [*base, *out, *segs, "--model", str(tmp_path / "m.pt"),
-                                                   "--layers", "2", "--feature-layer", "3"]), "feature_layer")
+                                                   "--layers", "2", "--feature-layer", "3"]),
+                          "--feature-layer must be in [0, --layers = 2] (0: the output), found 3")
     assert_one_error_line(CliRunner().invoke(app, [*base, *out, *segs, "--model", str(tmp_path / "m.pt"),
                                                    "--max-distance", "0"]), "no word pairs")
     assert_one_error_line(CliRunner().invoke(app, [*base, *out, *segs, "--model", str(tmp_path / "m.pt"),

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from spokenw2v.cli import app
 from spokenw2v.consensus import ConsensusConfig, _downsample, nearest_neighbours, quick_shift
+from spokenw2v.errors import SpokenW2VError
 from spokenw2v.io import FrameInfo, Ragged, Segments, read_word_units, write_features, write_segments, write_units
 
 from helpers import assert_one_error_line, requires_cuda
@@ -60,10 +61,16 @@ def test_quick_shift_finds_one_mode_per_blob_and_radius_zero_keeps_every_token()
 
 
 def test_config_checks():
-    with pytest.raises(ValueError):
+    """A library caller's bad value is the project's error naming the option (or the field no
+    option sets), never a ValueError that would escape the command line as a traceback."""
+    with pytest.raises(SpokenW2VError, match=r"^--radius must be a cosine distance in \[0, 2\], found -0.1$"):
         ConsensusConfig(radius=-0.1)
-    with pytest.raises(ValueError):
+    with pytest.raises(SpokenW2VError, match="^ConsensusConfig.bandwidth must be above 0, found 0.0$"):
         ConsensusConfig(bandwidth=0.0)
+    with pytest.raises(SpokenW2VError, match="^--neighbours must be at least 1, found 0$"):
+        ConsensusConfig(neighbours=0)
+    with pytest.raises(SpokenW2VError, match="^ConsensusConfig.pieces must be at least 1, found 0$"):
+        ConsensusConfig(pieces=0)
 
 
 def _two_speakers(tmp_path):

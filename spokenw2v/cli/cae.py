@@ -13,7 +13,7 @@ from ..errors import SpokenW2VError
 from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio
 from .options import CONSENSUS_RADIUS, NON_NEGATIVE, POSITIVE, SEED, ranged
 
-_NPZ = "NPZ files are binary zip archives, read by seeking"
+_NPZ_READ_BY_SEEKING = "NPZ files are binary zip archives, read by seeking"
 
 
 @app.command("cae")
@@ -60,27 +60,17 @@ def cae_command(
     each other's nearest (no labels read) are aligned frame by frame, and a small network learns
     to map both frames of an aligned pair to one target (a correspondence autoencoder); its output
     becomes the features. --model trains and saves the encoder; --use-model applies a saved one."""
-    from ..cae import CAEConfig, encode_features, fit_cae, load_encoder, save_encoder, speaker_normalize
-    from ..io import Ragged, all_or_nothing, iter_features, read_segments, write_features
+    from ..cae import CAEConfig, encode_corpus, learn_encoder, load_encoder, save_encoder
+    from ..io import all_or_nothing, iter_features, read_segments, write_features
+    from ..speakers import speaker_table
 
     log = Log(quiet)
     for option, path in (("FEATURES", features), ("--out", out), ("--model", model), ("--use-model", use_model),
                          ("--pairs-from", pairs_from)):
-        refuse_stdio(path, option, _NPZ if option != "--model" else "a model file is written by seeking")
-    if (model is None) == (use_model is None):
-        raise SpokenW2VError("give --model MODEL.pt (train and save an encoder) or --use-model MODEL.pt (apply a "
-                             "saved one), exactly one of them")
+        refuse_stdio(path, option, _NPZ_READ_BY_SEEKING if option != "--model" else "a model file is written by seeking")
     given = dict(max_distance=max_distance, hidden=hidden, layers=layers, feature_layer=feature_layer,
                  context=context, pretrain_epochs=pretrain_epochs, epochs=epochs, seed=seed, target=target)
-    names = {"max_distance": "--max-distance", "feature_layer": "--feature-layer",
-             "pretrain_epochs": "--pretrain-epochs"}
-    if use_model is not None:
-        used = [names.get(k, f"--{k}") for k, v in given.items() if v is not None]
-        used += [n for n, v in (("--segments", segments), ("--pairs-from", pairs_from)) if v is not None]
-        if used:
-            raise SpokenW2VError(f"{', '.join(used)} only apply when training an encoder (--model)")
-    elif segments is None:
-        raise SpokenW2VError("--model needs --segments SEGS.tsv (the word tokens to pair)")
+    _check_train_or_apply(model, use_model, {**given, "segments": segments, "pairs_from": pairs_from})
     if speakers is not None and speaker_pattern is not None:
         raise SpokenW2VError("give --speakers FILE or --speaker-pattern REGEX, not both")
     if speaker_norm and speakers is None and speaker_pattern is None:
@@ -88,40 +78,35 @@ def cae_command(
     check_paths([features, use_model, segments, speakers, pairs_from], [out, model])
 
     shards = list(iter_features(features))
-    utts = [u for s in shards for u in s.utt_ids]
-    from ..speakers import speaker_table
-
-    table = speaker_table(utts, speakers, speaker_pattern)
+    table = speaker_table([u for s in shards for u in s.utt_ids], speakers, speaker_pattern)
     if use_model is not None:
         enc = load_encoder(use_model)
         log(f"applying encoder {use_model} (reads {enc.info.describe()}, {enc.dim} dims)")
     else:
-        from ..speakers import token_speakers
-
-        try:
-            config = CAEConfig(**{k: v for k, v in given.items() if v is not None})
-        except ValueError as exc:
-            raise SpokenW2VError(f"{exc}; nothing was written") from None
-        seg = read_segments(segments)
-        spk = token_speakers(seg.utt, table, str(speakers or "--speaker-pattern")) if table is not None \
-            else list(seg.utt)
-        log(f"pairing {len(seg):,} word tokens of {len(set(spk)):,} speakers (max distance {config.max_distance:g})")
-        found = fit_cae(shards, seg, spk, config,
-                        pairs_from=None if pairs_from is None else iter_features(pairs_from),
-                        source=str(features), pairs_source=str(pairs_from))
-        enc = found.encoder
-        log(f"{found.pairs:,} word pairs, {found.frame_pairs:,} aligned frame pairs; loss "
-            f"{found.loss[0] if found.loss else float('nan'):.4f} -> {found.loss[-1] if found.loss else float('nan'):.4f}; "
-            f"distance of aligned frames in the features {found.aligned_distance_before:.3f} (untrained) -> "
-            f"{found.aligned_distance_after:.3f}")
-    coded = list(encode_features(enc, shards, source=str(features)))
-    if speaker_norm:
-        coded = speaker_normalize(coded, table, source=str(features))
-    merged = Ragged.from_list([u for s in coded for u in s.utt_ids], [s[i] for s in coded for i in range(len(s))],
-                              [d for s in coded for d in s.durations.tolist()], coded[0].info, dtype="float32")
+        config = CAEConfig(**{k: v for k, v in given.items() if v is not None})
+        enc = learn_encoder(shards, read_segments(segments), table, config,
+                            pairs_from=None if pairs_from is None else iter_features(pairs_from),
+                            source=str(features), pairs_source=str(pairs_from),
+                            speakers_source=str(speakers or "--speaker-pattern"), log=log)
+    merged = encode_corpus(enc, shards, table if speaker_norm else None, source=str(features))
     with all_or_nothing([model, out]):
         if model is not None:
             save_encoder(model, enc)
             log(f"wrote encoder {model}")
         write_features(out, merged)
     log(f"wrote {merged.values.shape[0]:,} frames of {merged.values.shape[1]} dims of {len(merged)} utterances to {out}")
+
+
+def _check_train_or_apply(model: Optional[Path], use_model: Optional[Path], training_options: dict) -> None:
+    """Exactly one of --model (train) and --use-model (apply); the options that only shape
+    training (``training_options``: parameter name -> value, None when not given) are refused
+    with --use-model, and training needs --segments."""
+    if (model is None) == (use_model is None):
+        raise SpokenW2VError("give --model MODEL.pt (train and save an encoder) or --use-model MODEL.pt (apply a "
+                             "saved one), exactly one of them")
+    if use_model is not None:
+        used = [f"--{name.replace('_', '-')}" for name, value in training_options.items() if value is not None]
+        if used:
+            raise SpokenW2VError(f"{', '.join(used)} only apply when training an encoder (--model)")
+    elif training_options["segments"] is None:
+        raise SpokenW2VError("--model needs --segments SEGS.tsv (the word tokens to pair)")

@@ -24,10 +24,10 @@ def discover_command(
                                                       "discovered cluster id such as c00042); - for standard output."),
     units: Optional[Path] = typer.Option(None, "--units", help="Frame units .npz (from discretize) instead of "
                                                                "FEATURES (one-hot frames; no pause detection)."),
-    method: Method = typer.Option(Method.LEXICON, "--method", case_sensitive=False, help="prominence (feature-change peaks), eskmeans "
-                                                              "(embedded segmental k-means from those peaks) or "
-                                                              "lexicon (eskmeans, then rounds with a type-frequency "
-                                                              "and a word-length prior; the default)."),
+    method: Method = typer.Option(Method.LEXICON, "--method", case_sensitive=False,
+                                  help="prominence (feature-change peaks), eskmeans (embedded segmental k-means "
+                                       "from those peaks) or lexicon (eskmeans, then rounds with a type-frequency "
+                                       "and a word-length prior)."),
     prominence: Optional[float] = ranged(AT_LEAST_ZERO, None, "--prominence",
                                          help="Least prominence of a change-score peak that is a word boundary. "
                                               "Default 0.5."),
@@ -92,10 +92,7 @@ def discover_command(
                  min_silence=min_silence, min_word=min_word, max_word=max_word, clusters=clusters,
                  candidate_prominence=candidate_prominence, penalty=penalty, iterations=iterations,
                  fit_utterances=fit_utterances, lm_weight=lm_weight, duration_weight=duration_weight, seed=seed)
-    try:
-        config = DiscoverConfig(method=method, **{k: v for k, v in given.items() if v is not None})
-    except ValueError as exc:
-        raise SpokenW2VError(f"--{str(exc).replace('_', '-')}") from None
+    config = DiscoverConfig(method=method, **{k: v for k, v in given.items() if v is not None})
     gold_seg = read_segments(gold, require_words=True) if gold is not None else None
     if units is not None:
         unit_file = read_units(units)

@@ -2,6 +2,7 @@
 example in docs/formats.md):
 
 * :mod:`.files` -- file plumbing: ``-`` for standard input/output, atomic writes, UTF-8 text.
+* :mod:`.header` -- the one version policy: every file's ``format``/``version`` header checked.
 * :mod:`.npz` -- the NPZ container and its ``format``/``version`` keys, the shard protocol
   of a features directory, and the NPZ formats: features, units, codebook, token vectors.
 * :mod:`.tables` -- TSV with a header row, text corpus, audio list, word vectors (.vec),
@@ -15,13 +16,14 @@ Every name is importable from the package itself (``from spokenw2v.io import rea
 
 from .files import (STDIO, all_or_nothing, atomic_path, atomic_write_text, check_readable_file, file_sha256, is_stdio,
                     open_text, os_error_text, output_of_temporary, printable, read_stdin_text, read_text, refuse_stdio_npz)
+from .header import check_header
 from .npz import (CODEBOOK_FORMAT, FEATURES_FORMAT, FORMAT_VERSION, REQUIRED_KEYS, TOKEN_VECTORS_FORMAT, UNITS_FORMAT,
                   Codebook, FrameInfo, Ragged, TokenVectors, Units, all_finite, check_shard, check_shard_set,
                   features_info, is_shard_entry, iter_features, npz_files, part_done_name, part_name, part_prefix,
                   part_staging_prefix, read_codebook, read_durations, read_features, read_token_vectors, read_units,
                   shard_part, write_codebook, write_features, write_token_vectors, write_units)
-from .records import (DEMO_FORMAT, EVALUATION_FORMAT, NOISE_REPORT_FORMAT, RECORD_KEYS, RECORD_VERSION,
-                      RUN_CONFIG_FORMAT, SYNTHESIS_FORMAT, WORD_UNITS_REPORT_FORMAT, read_record, record_payload,
+from .records import (DEMO_FORMAT, EVALUATION_FORMAT, HEADERLESS_RECORD_VERSION, NOISE_REPORT_FORMAT, RECORD_KEYS,
+                      RECORD_VERSION, RUN_CONFIG_FORMAT, SYNTHESIS_FORMAT, WORD_UNITS_REPORT_FORMAT, read_record, record_payload,
                       record_text, write_record)
 from .segments import (Segments, WordUnits, read_segments, read_word_units, segment_order, segment_sentences,
                        sort_segments, validate_segments, write_segments, write_word_units)
@@ -32,13 +34,15 @@ from .tables import (TEST_SET_COLUMNS, TEST_SET_RELATIONS, TEST_SET_SPLITS, Simi
 __all__ = [
     "STDIO", "all_or_nothing", "atomic_path", "atomic_write_text", "check_readable_file", "file_sha256", "is_stdio", "open_text",
     "os_error_text", "output_of_temporary", "printable", "read_stdin_text", "read_text", "refuse_stdio_npz",
+    "check_header",
     "CODEBOOK_FORMAT", "FEATURES_FORMAT", "FORMAT_VERSION", "REQUIRED_KEYS", "TOKEN_VECTORS_FORMAT", "UNITS_FORMAT",
     "Codebook", "FrameInfo", "Ragged", "TokenVectors", "Units", "all_finite", "check_shard", "check_shard_set",
     "features_info",
     "is_shard_entry", "iter_features", "npz_files", "part_done_name", "part_name", "part_prefix",
     "part_staging_prefix", "read_codebook", "read_durations", "read_features", "read_token_vectors", "read_units",
     "shard_part", "write_codebook", "write_features", "write_token_vectors", "write_units",
-    "DEMO_FORMAT", "EVALUATION_FORMAT", "NOISE_REPORT_FORMAT", "RECORD_KEYS", "RECORD_VERSION",
+    "DEMO_FORMAT", "EVALUATION_FORMAT", "HEADERLESS_RECORD_VERSION", "NOISE_REPORT_FORMAT", "RECORD_KEYS",
+    "RECORD_VERSION",
     "RUN_CONFIG_FORMAT", "SYNTHESIS_FORMAT", "WORD_UNITS_REPORT_FORMAT", "read_record", "record_payload", "record_text",
     "write_record",
     "Segments", "WordUnits", "read_segments", "read_word_units", "segment_order", "segment_sentences", "sort_segments",

@@ -183,7 +183,9 @@ def _in_place(path: Path, suffix: str) -> Iterator[Path]:
             tmp_path.unlink(missing_ok=True)
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def _inode_and_mtime(path: Path) -> tuple[int, int] | None:
+    """(inode, modification time in ns) of a regular file, None for anything else: what tells
+    :func:`all_or_nothing` whether a block wrote the file."""
     try:
         st = os.stat(path)
     except OSError:
@@ -197,12 +199,12 @@ def all_or_nothing(paths: Iterable[str | os.PathLike | None]) -> Iterator[None]:
     (None and ``-`` ignored) that it has already written is removed again, so a failed command
     leaves none of its outputs.  Files the block did not write, and special files, are kept."""
     files = [Path(p) for p in paths if p is not None and not is_stdio(p)]
-    before = {p: _identity(p) for p in files}
+    before = {p: _inode_and_mtime(p) for p in files}
     try:
         yield
     except BaseException:
         for p in files:
-            now = _identity(p)
+            now = _inode_and_mtime(p)
             if now is not None and now != before[p]:
                 p.unlink(missing_ok=True)
         raise

@@ -33,11 +33,13 @@ import numpy as np
 
 from ..errors import SpokenW2VError, where
 from .files import atomic_path, check_readable_file, read_text, refuse_stdio_npz
+from .header import check_header
 
 FEATURES_FORMAT = "spokenw2v-features"
 UNITS_FORMAT = "spokenw2v-units"
 CODEBOOK_FORMAT = "spokenw2v-codebook"
 TOKEN_VECTORS_FORMAT = "spokenw2v-token-vectors"
+#: The layout version every NPZ file is written with (and the newest one read; see :mod:`.header`).
 FORMAT_VERSION = 1
 
 # --------------------------------------------------------------------------- the NPZ container
@@ -53,7 +55,9 @@ def _save_npz(path: str | os.PathLike, arrays: dict, compress: bool = False) -> 
 
 def _load_npz(path: str | os.PathLike, expected_format: str | tuple[str, ...],
               keys: Sequence[str] | None = None) -> dict:
-    """Load an NPZ with ``allow_pickle=False`` and check its format key and version.
+    """Load an NPZ with ``allow_pickle=False`` and check its format key and version
+    (:func:`.header.check_header`: versions 1 to :data:`FORMAT_VERSION`; NPZ files always
+    carried the header, so a file without one is refused).
 
     ``expected_format`` is one format name or a tuple of accepted ones; ``keys`` limits which
     arrays are read (``None``: all), so metadata can be read without the frames.
@@ -70,12 +74,8 @@ def _load_npz(path: str | os.PathLike, expected_format: str | tuple[str, ...],
     try:
         with np.load(path, allow_pickle=False) as data:
             header = {key: data[key] for key in ("format", "version") if key in data.files}
-            fmt = _str(header["format"]) if "format" in header else ""
-            if fmt not in formats:
-                raise SpokenW2VError(f"{path}: expected a {wanted} file, found {fmt or 'no format key'}")
-            version = int(header.get("version", -1))
-            if version != FORMAT_VERSION:
-                raise SpokenW2VError(f"{path}: {fmt} version {version} is not supported (expected {FORMAT_VERSION})")
+            fmt, _ = check_header(path, _scalar_text(header["format"]) if "format" in header else None,
+                                  header["version"].item() if "version" in header else None, formats, FORMAT_VERSION)
             lacking = [key for key in (REQUIRED_KEYS.get(fmt, ()) if keys is None else keys)
                        if key not in data.files]
             arrays = {key: data[key] for key in (data.files if keys is None else keys) if key in data.files}
@@ -98,7 +98,8 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _str(value) -> str:
+def _scalar_text(value) -> str:
+    """The text of a string array read from an NPZ (a 0-d array's item)."""
     return str(np.asarray(value).item()) if np.ndim(value) == 0 else str(value)
 
 
@@ -132,7 +133,7 @@ class FrameInfo:
     @classmethod
     def from_arrays(cls, a: dict) -> "FrameInfo":
         return cls(float(a["frame_rate"]), float(a["frame_offset"]), float(a["frame_width"]),
-                   _str(a["feature"]), _str(a["model"]), int(a["layer"]), int(a["sample_rate"]))
+                   _scalar_text(a["feature"]), _scalar_text(a["model"]), int(a["layer"]), int(a["sample_rate"]))
 
     def describe(self) -> str:
         if self.feature == "mfcc":
@@ -182,7 +183,7 @@ class Ragged:
         return cls(list(utt_ids), offsets, values, np.asarray(durations, dtype=np.float64), info)
 
 
-def _ragged_arrays(r: Ragged, fmt: str, **more) -> dict:
+def _ragged_to_arrays(r: Ragged, fmt: str, **more) -> dict:
     return {
         "format": np.str_(fmt),
         "version": np.int64(FORMAT_VERSION),
@@ -214,7 +215,7 @@ def all_finite(a: np.ndarray, chunk: int = 1 << 22) -> bool:
     return not any(((bits[i:i + chunk] & mask) == mask).any() for i in range(0, len(bits), chunk))
 
 
-def _ragged_from(arrays: dict, path: Path) -> Ragged:
+def _ragged_from_arrays(arrays: dict, path: Path) -> Ragged:
     utt_ids = [str(u) for u in arrays["utt_ids"].tolist()]
     offsets = arrays["offsets"].astype(np.int64)
     values = arrays["values"]
@@ -378,7 +379,7 @@ def write_features(path: str | os.PathLike, feats: Ragged) -> None:
     """Write one features NPZ (file or shard) atomically.  ``feats.values`` is (N, D)."""
     if feats.values.ndim != 2:
         raise ValueError("features values must be (N, D)")
-    _save_npz(path, _ragged_arrays(feats, FEATURES_FORMAT))
+    _save_npz(path, _ragged_to_arrays(feats, FEATURES_FORMAT))
 
 
 def read_features(path: str | os.PathLike) -> Ragged:
@@ -388,7 +389,7 @@ def read_features(path: str | os.PathLike) -> Ragged:
     if arrays["values"].dtype.kind != "f" or arrays["values"].ndim != 2:
         raise SpokenW2VError(f"{path}: feature values must be (frames, dims) floats, found {arrays['values'].ndim} "
                              f"axes of {arrays['values'].dtype}")
-    return _ragged_from(arrays, path)
+    return _ragged_from_arrays(arrays, path)
 
 
 def iter_features(path: str | os.PathLike) -> Iterator[Ragged]:
@@ -414,7 +415,7 @@ def write_units(path: str | os.PathLike, units: Ragged, k: int, codebook_path: s
     """Write a units NPZ atomically.  ``units.values`` is (N,) integer unit ids in [0, k)."""
     if units.values.ndim != 1:
         raise ValueError("unit values must be (N,)")
-    _save_npz(path, _ragged_arrays(units, UNITS_FORMAT, values=units.values.astype(np.int16 if k <= 32767 else np.int32),
+    _save_npz(path, _ragged_to_arrays(units, UNITS_FORMAT, values=units.values.astype(np.int16 if k <= 32767 else np.int32),
                                    k=np.int64(k), codebook=np.str_(codebook_path),
                                    codebook_id=np.str_(codebook_id)))
 
@@ -436,11 +437,11 @@ def read_units(path: str | os.PathLike) -> Units:
         arrays = _load_npz(f, UNITS_FORMAT)
         if arrays["values"].dtype.kind not in "iu":
             raise SpokenW2VError(f"{f}: unit ids must be integers, found {arrays['values'].dtype} values")
-        r = _ragged_from(arrays, f)
+        r = _ragged_from_arrays(arrays, f)
         k = int(arrays["k"])
         if len(r.values) and (int(r.values.min()) < 0 or int(r.values.max()) >= k):
             raise SpokenW2VError(f"{f}: unit ids outside [0, {k})")
-        parts.append(Units(r, k, _str(arrays["codebook"]), _str(arrays["codebook_id"])))
+        parts.append(Units(r, k, _scalar_text(arrays["codebook"]), _scalar_text(arrays["codebook_id"])))
     if len(parts) == 1:
         return parts[0]
     base = parts[0]

@@ -2,9 +2,10 @@
 ``evaluate --json``, the noise commands' ``--report`` and ``word-units --report``.
 
 Each is one JSON object whose first two keys are ``format`` (which record it is) and
-``version`` (of that record's layout), as the NPZ files carry them.  Files written before
-records were versioned have neither key and are read as version 1; a version newer than
-:data:`RECORD_VERSION` is refused with one line, never misread.
+``version`` (of that record's layout), as the NPZ files carry them, under the version policy
+of :mod:`.header`.  Files written before records were versioned have neither key and are read
+as version 1; a version newer than :data:`RECORD_VERSION` is refused with one line, never
+misread.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from ..errors import SpokenW2VError
 from .files import atomic_write_text
+from .header import check_header
 
 RUN_CONFIG_FORMAT = "spokenw2v-run-config"
 SYNTHESIS_FORMAT = "spokenw2v-synthesis"
@@ -25,6 +27,8 @@ WORD_UNITS_REPORT_FORMAT = "spokenw2v-word-units-report"
 DEMO_FORMAT = "spokenw2v-demo"
 #: The layout version every record is written with (and the newest one read).
 RECORD_VERSION = 1
+#: The version of a record written before records carried a header (either key missing).
+HEADERLESS_RECORD_VERSION = 1
 #: The keys of a record's header, written first.
 RECORD_KEYS = ("format", "version")
 
@@ -44,20 +48,14 @@ def write_record(path: str | os.PathLike, fmt: str, payload: dict) -> None:
 
 
 def record_payload(doc: object, fmt: str, source: str | os.PathLike) -> dict:
-    """The payload of a parsed record (its header removed) after checking the header: a
-    missing header is an older file of the same layout; another ``format`` or a ``version``
-    newer than :data:`RECORD_VERSION` is a one-line error naming ``source``."""
+    """The payload of a parsed record (its header removed) after checking the header
+    (:func:`.header.check_header`): a missing header is an older file of the same layout
+    (version 1); another ``format`` or a ``version`` newer than :data:`RECORD_VERSION` is a
+    one-line error naming ``source``."""
     if not isinstance(doc, dict):
         raise SpokenW2VError(f"{source}: expected a JSON object ({fmt}), found {type(doc).__name__}")
-    found = doc.get("format", fmt)
-    if found != fmt:
-        raise SpokenW2VError(f"{source}: expected a {fmt} record, found {found!r}")
-    version = doc.get("version", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise SpokenW2VError(f"{source}: {fmt} version {version!r} is not a positive whole number")
-    if version > RECORD_VERSION:
-        raise SpokenW2VError(f"{source}: {fmt} version {version} is newer than this spokenw2v reads "
-                             f"(version {RECORD_VERSION}); use the spokenw2v that wrote it")
+    check_header(source, doc.get("format"), doc.get("version"), fmt, RECORD_VERSION, kind="record",
+                 headerless=HEADERLESS_RECORD_VERSION)
     return {key: value for key, value in doc.items() if key not in RECORD_KEYS}
 
 

@@ -96,19 +96,20 @@ def write_tsv(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Seq
     """Write a TSV with a header row atomically (``-``: standard output).  Floats are written
     with ``repr``-like precision."""
 
-    def fmt(value) -> str:
+    def cell_text(value) -> str:
         if isinstance(value, (float, np.floating)):
-            return f"{float(value):.6g}" if not math.isfinite(value) else _fmt_float(float(value))
+            return f"{float(value):.6g}" if not math.isfinite(value) else _trimmed_decimal(float(value))
         return printable(str(value))
 
     with atomic_path(path, stdout=True) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
             fh.write(printable("\t".join(header)) + "\n")
             for row in rows:
-                fh.write("\t".join(fmt(v) for v in row) + "\n")
+                fh.write("\t".join(cell_text(v) for v in row) + "\n")
 
 
-def _fmt_float(value: float) -> str:
+def _trimmed_decimal(value: float) -> str:
+    """A finite float with at most six decimals, trailing zeros dropped (``0.25``, ``3``)."""
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return text if text not in ("", "-0") else "0"
 

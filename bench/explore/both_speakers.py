@@ -1,6 +1,6 @@
 """For the types both speakers of the LibriSpeech sample say (speaker = the utterance id up to its
 first "-"): distinct unit sequences per type, and how often the two speakers share a sequence.
-    python bench/consensus/both_speakers.py WORD_UNITS.tsv ..."""
+    python bench/explore/both_speakers.py WORD_UNITS.tsv ..."""
 import sys
 from collections import defaultdict
 from spokenw2v.io import read_word_units
