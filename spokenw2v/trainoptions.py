@@ -43,7 +43,7 @@ class TrainOptions:
     """The options of ``spokenw2v train``, in the order ``--help`` lists them (None: the default,
     or with ``resume`` the run's own value)."""
 
-    kind: Kind = option(MISSING, "text | oracle | e2e | two-stage", argument=True, kept=RECORD, resume="same")
+    kind: Kind = option(MISSING, "text | oracle | e2e | two-stage", argument=True, config="kind")
     out: Path = option(MISSING, "Run directory: vectors.vec, metrics.tsv, config.json (and last.pt, best.pt for e2e "
                        "and two-stage; test_set.tsv with --reference).", "--out", "-o", kept=RUN)
     corpus: Optional[Path] = option(None, "Text corpus, one utterance per line; - for standard input.", kept=INPUT)

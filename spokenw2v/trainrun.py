@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Optional, Protocol
 
 from . import io
-from .config import NEURAL_KINDS, Kind, TypeSource, merged_config, resumed_inputs
+from .config import NEURAL_KINDS, Kind, TypeSource, check_resumable, check_step_size, merged_config, resumed_inputs
 from .errors import SpokenW2VError
 from .numbers import fixed
 from .rundir import RunDirectory, check_run_dir, write_run_config
@@ -208,7 +208,6 @@ def run_neural(opts: TrainOptions, saved: Optional[dict], tokens: Tokens, evalua
     """e2e / two-stage: the token stream, its configuration (a resumed run's checked against its
     checkpoint), then :class:`~spokenw2v.train.NeuralTrainer` in a locked run directory."""
     from .data import training_stream
-    from .train import check_resumable, check_step_size
 
     out = Path(opts.out)
     merge = bool(opts.merge) if tokens.wu is not None else opts.merge  # word units: taken as written unless --merge

@@ -3,8 +3,6 @@ are the fields of :class:`spokenw2v.trainoptions.TrainOptions`."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..rundir import RUN_FILES
 from ..trainoptions import KIND_HELP, TrainOptions, option_range
 from .common import EpochProgress, Log, QuietOption, app, check_paths, check_stdio, guarded, refuse_stdio
