@@ -16,7 +16,8 @@ help text, names, range) and says where a run keeps its value:
 :func:`spokenw2v.cli.options.command_options` makes the command's parameters from these fields,
 :meth:`TrainOptions.config_values` and :meth:`TrainOptions.text_values` the saved configuration, and
 :meth:`TrainOptions.check` checks how the options fit together.  A new option is a field here and the
-code that reads it.
+code that reads it; for a hyperparameter of the neural kinds that code is the ``TrainConfig`` field it
+sets (its default and range, kept in checkpoints) and the model or loop that reads the field.
 """
 
 from __future__ import annotations

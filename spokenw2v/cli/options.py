@@ -25,7 +25,7 @@ from ..settings import (ABOVE_ZERO, AT_LEAST_ZERO, CONSENSUS_RADIUS, FINITE, FRA
                         MAX_COUNT, NON_NEGATIVE, POSITIVE, SEED, Option, Range, check_range)
 
 __all__ = ["ABOVE_ZERO", "AT_LEAST_ZERO", "CONSENSUS_RADIUS", "FINITE", "FRACTION", "HOP_MS", "LEARNING_RATE",
-           "MAX_COUNT", "NON_NEGATIVE", "POSITIVE", "SEED", "Range", "check_option", "check_ranges",
+           "MAX_COUNT", "NON_NEGATIVE", "POSITIVE", "SEED", "Range", "check_ranges",
            "command_options", "ranged"]
 
 
@@ -36,11 +36,6 @@ def ranged(allowed: Range, default, *param_decls: str, **kwargs):
     return option
 
 
-def check_option(name: str, value, allowed: Range) -> None:
-    """One-line :class:`SpokenW2VError` naming ``name`` when ``value`` is outside ``allowed``."""
-    check_range(name, value, allowed)
-
-
 def check_ranges(func: Callable, kwargs: dict) -> None:
     """Check every option of ``func`` (a command) declared with :func:`ranged` against the
     value ``kwargs`` gives it (None: not given, nothing to check)."""
@@ -48,7 +43,7 @@ def check_ranges(func: Callable, kwargs: dict) -> None:
         allowed = getattr(param.default, "spokenw2v_range", None)
         if allowed is not None and name in kwargs:
             decls = [d for d in getattr(param.default, "param_decls", ()) if d.startswith("--")]
-            check_option(decls[0] if decls else name, kwargs[name], allowed)
+            check_range(decls[0] if decls else name, kwargs[name], allowed)
 
 
 def command_options(options: type, range_of: Callable[[Option], Optional[Range]] = lambda spec: spec.range,
