@@ -17,7 +17,8 @@ import typer
 
 from spokenw2v.baseline import TextConfig
 from spokenw2v.cli import app
-from spokenw2v.config import RESUMABLE_FIELDS, Kind, TrainConfig, describe_differences, merged_config
+from spokenw2v.config import (DATA_INPUTS, OPTIONAL_INPUTS, RESUMABLE_FIELDS, Kind, TrainConfig, describe_differences,
+                              merged_config)
 from spokenw2v.settings import POSITIVE, option
 from spokenw2v.trainoptions import INPUT, OUTPUT, RECORD, RUN, TrainOptions, option_range
 from spokenw2v.trainrun import epoch_line
@@ -136,6 +137,8 @@ def test_the_run_records_the_inputs_and_takes_them_on_resume():
     assert list(opts.paths(INPUT)) == ["corpus", "segments", "units", "word_units", "reference", "test_set"]
     assert opts.paths(OUTPUT) == {"token_vectors": Path("t.npz")}
     assert list(opts.paths(INPUT, resume="same")) == ["reference", "test_set"]
+    # the paths a resumed run takes from its checkpoint (config.resumed_inputs) are exactly these
+    assert {**opts.paths(INPUT), **opts.paths(OUTPUT)}.keys() == set(DATA_INPUTS + OPTIONAL_INPUTS)
 
 
 def test_epoch_line_by_hand():
