@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import enum
 import math
+import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Optional, Sequence
 
 from .errors import SpokenW2VError
+from .settings import AT_LEAST_ZERO, FINITE, LEARNING_RATE, NON_NEGATIVE, POSITIVE, SEED, check_range, checked
 
 # --------------------------------------------------------------------------- choices
 
@@ -81,11 +83,6 @@ class Activation(str, enum.Enum):
 # --------------------------------------------------------------------------- configuration
 
 
-#: The largest learning rate: Adam(W) moves every weight by about ``lr`` per step, so beyond 1
-#: the weights of these models (initialised within +-1) leave any meaningful range in one step.
-MAX_LR = 1.0
-
-
 @dataclass(frozen=True)
 class PresetValues:
     lr: float  # AdamW learning rate for s <= 2
@@ -132,51 +129,56 @@ TEXT_EPOCHS = 30
 
 @dataclass
 class TrainConfig:
-    """Every setting of a neural run.  ``None`` fields are derived in :meth:`resolved`.
+    """Every setting of a neural run.  ``None`` fields are derived in :meth:`resolved`, which
+    checks every field declared with a range (:func:`~spokenw2v.settings.checked`).
 
     Sizes: ``embed_dim`` symbol embedding; ``hidden`` GRU width per direction (``50*s``);
     ``gru_layers`` (``s``); ``linear_layers`` (``s``); ``dim`` output dimensions (``100*s``).
     """
 
     kind: str = Kind.e2e.value
-    scale: int = 1
+    scale: int = checked(1, POSITIVE, "--scale")
     preset: str = DEFAULT_PRESET.value
     symbols: str = "chars"  # "chars" (text) or "units" (speech)
     vocab_size: int = 0  # number of distinct symbols (characters, or the codebook size k)
     merge: bool = True  # consecutive duplicate units merged (speech)
     types: str = TypeSource.labels.value  # where the word types come from (a TypeSource)
-    embed_dim: int = 50
-    hidden: int | None = None
-    gru_layers: int | None = None
+    embed_dim: int = checked(50, POSITIVE)
+    hidden: int | None = checked(None, POSITIVE)
+    gru_layers: int | None = checked(None, POSITIVE)
     linear_layers: int | None = None
-    dim: int | None = None
+    dim: int | None = checked(None, POSITIVE, "--dims")
     activation: str = Activation.none.value  # between the linear layers
-    window: int = 5  # context words on each side, within an utterance
-    negatives: int = 50  # per centre word
+    window: int = checked(5, POSITIVE, "--window")  # context words on each side, within an utterance
+    negatives: int = checked(50, POSITIVE, "--negatives")  # per centre word
     negative_sampling: str = NegativeSampling.pool.value
-    pool_size: int | None = None  # tokens in the shared negative pool of a batch (default batch_tokens)
-    noise_power: float | None = None  # from the preset when None
-    subsample: float | None = None  # from the preset when None
-    lr: float | None = None  # from the preset (and s) when None
-    warmup: int | None = None  # linear learning-rate warm-up steps (from the preset when None; 0 = off)
+    #: tokens in the shared negative pool of a batch (default batch_tokens)
+    pool_size: int | None = checked(None, POSITIVE, "--pool-size")
+    noise_power: float | None = checked(None, FINITE, "--noise-power")  # from the preset when None
+    subsample: float | None = checked(None, AT_LEAST_ZERO, "--subsample")  # from the preset when None
+    lr: float | None = checked(None, LEARNING_RATE, "--lr")  # from the preset (and s) when None
+    #: linear learning-rate warm-up steps (from the preset when None; 0 = off)
+    warmup: int | None = checked(None, NON_NEGATIVE, "--warmup")
     lr_schedule: str | None = None  # a Schedule (from the preset when None)
     weight_decay: float = 0.01
     grad_clip: float = 5.0  # clip the gradient norm of a step (0 = off); steady-state norms are ~3
-    batch_tokens: int | None = None  # centre words per step (a contiguous span of the token stream; from the preset)
-    length_buckets: int = 4  # padded GRU calls per encoder per step (sequences sorted by length)
-    epochs: int = 20
-    seed: int = 0
+    #: centre words per step (a contiguous span of the token stream; from the preset)
+    batch_tokens: int | None = checked(None, POSITIVE, "--batch-tokens")
+    #: padded GRU calls per encoder per step (sequences sorted by length); only the speed
+    #: depends on it (padding never changes a result), so a resumed run may change it
+    length_buckets: int = checked(4, POSITIVE, "--length-buckets", resumable=True)
+    epochs: int = checked(20, NON_NEGATIVE, "--epochs", resumable=True)  # a resumed run may extend it
+    seed: int = checked(0, SEED, "--seed")
     amp: bool = True  # bf16 autocast, CUDA only
-    type_token_cap: int = 100  # tokens averaged into a word type's vector (seeded choice)
-    ae_epochs: int = 30  # two-stage, stage 1
+    #: tokens averaged into a word type's vector (seeded choice)
+    type_token_cap: int = checked(100, POSITIVE, "--type-token-cap")
+    ae_epochs: int = checked(30, NON_NEGATIVE, "--ae-epochs")  # two-stage, stage 1
     ae_lr: float = 3e-3
-    ae_batch: int = 256
+    ae_batch: int = checked(256, POSITIVE)
 
     def resolved(self) -> "TrainConfig":
         """A copy with every derived field filled in, checked."""
         s = self.scale
-        if s < 1:
-            raise SpokenW2VError(f"--scale must be >= 1, found {s}")
         try:
             preset = PRESETS[Preset(self.preset)]
             Kind(self.kind)
@@ -205,16 +207,9 @@ class TrainConfig:
             lr_schedule=preset.schedule.value if self.lr_schedule is None else self.lr_schedule,
         )
         cfg = TrainConfig(**values)
-        for name in ("window", "negatives", "batch_tokens", "pool_size", "length_buckets", "embed_dim",
-                     "type_token_cap", "ae_batch", "hidden", "gru_layers", "dim"):
-            if getattr(cfg, name) < 1:
-                raise SpokenW2VError(f"{name.replace('_', '-')} must be >= 1, found {getattr(cfg, name)}")
-        if cfg.epochs < 0 or cfg.ae_epochs < 0:
-            raise SpokenW2VError("epochs must be >= 0")
-        if cfg.warmup < 0:
-            raise SpokenW2VError(f"--warmup must be >= 0, found {cfg.warmup}")
-        if not (0 < cfg.lr <= MAX_LR):
-            raise SpokenW2VError(f"--lr must be in (0, {MAX_LR:g}], found {cfg.lr}")
+        for f in fields(cfg):  # in order: --scale before the sizes derived from it
+            if "range" in f.metadata:
+                check_range(f.metadata["option"] or f.name, getattr(cfg, f.name), f.metadata["range"])
         return cfg
 
     def to_dict(self) -> dict:
@@ -248,9 +243,9 @@ class TrainConfig:
         return cls(**values)
 
 
-#: Fields that may differ between a checkpoint and a resumed run: ``--epochs`` extends it, and
-#: the number of length buckets changes only the speed (padding never changes a result).
-RESUMABLE_FIELDS = ("epochs", "length_buckets")
+#: Fields that may differ between a checkpoint and a resumed run (declared ``resumable``):
+#: ``--epochs`` extends it, and the number of length buckets changes only the speed.
+RESUMABLE_FIELDS = tuple(f.name for f in fields(TrainConfig) if f.metadata.get("resumable"))
 
 
 def describe_differences(saved: TrainConfig, wanted: TrainConfig,
@@ -258,6 +253,45 @@ def describe_differences(saved: TrainConfig, wanted: TrainConfig,
     """Human-readable ``name SAVED (checkpoint) vs WANTED`` for every differing field."""
     a, b = saved.to_dict(), wanted.to_dict()
     return [f"{k} {a[k]!r} (checkpoint) vs {b[k]!r}" for k in a if k not in ignore and a[k] != b.get(k)]
+
+
+#: Most token slots one training step may hold (centres x (context + negatives) + the negative
+#: pool): about 0.5 GB of int64 ids before the encodings; beyond it a setting is a typo.
+MAX_STEP_SLOTS = 2**26
+
+
+def check_step_size(cfg: TrainConfig, n_tokens: int) -> None:
+    """A one-line :class:`SpokenW2VError` when one step of ``cfg`` (resolved) on a stream of
+    ``n_tokens`` tokens would hold more than :data:`MAX_STEP_SLOTS` token slots, so that memory
+    is bounded before anything is allocated or written.  A step's centres are at most the
+    stream; the negative pool is drawn whole whatever the stream's size."""
+    centres = min(cfg.batch_tokens, n_tokens)
+    pool = cfg.pool_size if cfg.negative_sampling == NegativeSampling.pool.value else 0
+    slots = centres * (2 * cfg.window + cfg.negatives) + pool
+    if slots > MAX_STEP_SLOTS:
+        raise SpokenW2VError(f"--batch-tokens {cfg.batch_tokens}, --window {cfg.window}, --negatives {cfg.negatives} "
+                             f"and --pool-size {cfg.pool_size} ask for {slots:,} token slots per step on "
+                             f"{n_tokens:,} tokens, more than {MAX_STEP_SLOTS:,}; lower them; nothing was written")
+
+
+def check_resumable(ck: dict, cfg: TrainConfig, fingerprint: str, path: str | os.PathLike) -> None:
+    """A one-line :class:`SpokenW2VError` unless the checkpoint ``ck`` (loaded from ``path``) can be
+    continued with the resolved configuration ``cfg`` on the token stream whose fingerprint is
+    ``fingerprint``: the same configuration apart from ``epochs`` (and the speed-only fields),
+    the same data, and no fewer epochs than it has already trained.  Called before anything of
+    the resumed run is written."""
+    saved = TrainConfig.from_dict(ck["config"])
+    diffs = describe_differences(saved, cfg.resolved())
+    if diffs:
+        raise SpokenW2VError(f"{path}: checkpoint of another configuration ({'; '.join(diffs)}); "
+                             f"use a new --out or the checkpoint's options; nothing was written")
+    if ck["data"] != fingerprint:
+        raise SpokenW2VError(f"{path}: checkpoint was trained on other data (token stream differs); "
+                             f"nothing was written")
+    done = int(ck["epoch"])
+    if cfg.epochs < done:
+        raise SpokenW2VError(f"--epochs {cfg.epochs}: {path} has already trained {done} epochs; give --epochs "
+                             f">= {done} to continue the run (or a new --out); nothing was written")
 
 
 # --------------------------------------------------------------------------- resuming a run

@@ -30,7 +30,7 @@ from .data import EpochBatches, NoiseSampler, TokenStream, distinct_chunks, enco
 from .distributed import Distributed
 from .errors import SpokenW2VError
 from .io import Segments, TokenVectors, WordVectors
-from .config import Kind, NegativeSampling, TrainConfig, describe_differences
+from .config import Kind, TrainConfig, check_resumable, check_step_size
 from .models import SequenceAutoencoder, SkipGram, build_skipgram, merge_buckets
 from .monitor import Evaluator, metrics_row, write_metrics
 
@@ -85,45 +85,6 @@ def prefetch(it: Iterator, depth: int) -> Iterator:
             yield item
     finally:
         stop.set()
-
-
-#: Most token slots one training step may hold (centres x (context + negatives) + the negative
-#: pool): about 0.5 GB of int64 ids before the encodings; beyond it a setting is a typo.
-MAX_STEP_SLOTS = 2**26
-
-
-def check_step_size(cfg: TrainConfig, n_tokens: int) -> None:
-    """A one-line :class:`SpokenW2VError` when one step of ``cfg`` (resolved) on a stream of
-    ``n_tokens`` tokens would hold more than :data:`MAX_STEP_SLOTS` token slots, so that memory
-    is bounded before anything is allocated or written.  A step's centres are at most the
-    stream; the negative pool is drawn whole whatever the stream's size."""
-    centres = min(cfg.batch_tokens, n_tokens)
-    pool = cfg.pool_size if cfg.negative_sampling == NegativeSampling.pool.value else 0
-    slots = centres * (2 * cfg.window + cfg.negatives) + pool
-    if slots > MAX_STEP_SLOTS:
-        raise SpokenW2VError(f"--batch-tokens {cfg.batch_tokens}, --window {cfg.window}, --negatives {cfg.negatives} "
-                             f"and --pool-size {cfg.pool_size} ask for {slots:,} token slots per step on "
-                             f"{n_tokens:,} tokens, more than {MAX_STEP_SLOTS:,}; lower them; nothing was written")
-
-
-def check_resumable(ck: dict, cfg: TrainConfig, fingerprint: str, path: str | os.PathLike) -> None:
-    """A one-line :class:`SpokenW2VError` unless the checkpoint ``ck`` (loaded from ``path``) can be
-    continued with the resolved configuration ``cfg`` on the token stream whose fingerprint is
-    ``fingerprint``: the same configuration apart from ``epochs`` (and the speed-only fields),
-    the same data, and no fewer epochs than it has already trained.  Called before anything of
-    the resumed run is written."""
-    saved = TrainConfig.from_dict(ck["config"])
-    diffs = describe_differences(saved, cfg.resolved())
-    if diffs:
-        raise SpokenW2VError(f"{path}: checkpoint of another configuration ({'; '.join(diffs)}); "
-                             f"use a new --out or the checkpoint's options; nothing was written")
-    if ck["data"] != fingerprint:
-        raise SpokenW2VError(f"{path}: checkpoint was trained on other data (token stream differs); "
-                             f"nothing was written")
-    done = int(ck["epoch"])
-    if cfg.epochs < done:
-        raise SpokenW2VError(f"--epochs {cfg.epochs}: {path} has already trained {done} epochs; give --epochs "
-                             f">= {done} to continue the run (or a new --out); nothing was written")
 
 
 class NeuralTrainer:

@@ -1,10 +1,10 @@
 """One ``train`` run, from input files to a run directory.
 
 :func:`resolve_inputs` settles which inputs a run reads (with ``resume``, the ones saved in
-``OUT/last.pt``) and checks that they fit together; :func:`run_train` reads and checks every
-input before anything is written, then trains the text baseline or oracle (gensim) or a
-neural kind (:class:`spokenw2v.train.NeuralTrainer`) inside a locked
-:class:`~spokenw2v.rundir.RunDirectory` and writes ``vectors.vec``, ``metrics.tsv``,
+``OUT/last.pt``) and checks that they fit together (:meth:`TrainOptions.check`); :func:`run_train`
+reads and checks every input before anything is written, then :func:`run_text` trains the text
+baseline or oracle (gensim) and :func:`run_neural` a neural kind (:class:`spokenw2v.train.NeuralTrainer`),
+inside a locked :class:`~spokenw2v.rundir.RunDirectory`; they write ``vectors.vec``, ``metrics.tsv``,
 ``config.json``, ``test_set.tsv`` and, when asked, the token vectors.
 """
 
@@ -17,53 +17,11 @@ from pathlib import Path
 from typing import Callable, Optional, Protocol
 
 from . import io
-from .config import (DATA_INPUTS, NEURAL_KINDS, OPTIONAL_INPUTS, Kind, NegativeSampling, Preset,
-                     Schedule, TypeSource, merged_config, resumed_inputs)
+from .config import NEURAL_KINDS, Kind, TypeSource, check_resumable, check_step_size, merged_config, resumed_inputs
 from .errors import SpokenW2VError
+from .numbers import fixed
 from .rundir import RunDirectory, check_run_dir, write_run_config
-
-
-@dataclass
-class TrainOptions:
-    """The options of ``spokenw2v train`` (None: the default, or with ``resume`` the saved value)."""
-
-    kind: Kind
-    out: Path
-    corpus: Optional[Path] = None
-    segments: Optional[Path] = None
-    units: Optional[Path] = None
-    word_units: Optional[Path] = None
-    merge: Optional[bool] = None
-    types: Optional[TypeSource] = None
-    skip_missing: bool = False
-    reference: Optional[Path] = None
-    test_set: Optional[Path] = None
-    test_seed: Optional[int] = None
-    epochs: Optional[int] = None
-    scale: Optional[int] = None
-    seed: Optional[int] = None
-    device: str = "auto"
-    resume: bool = False
-    preset: Optional[Preset] = None
-    lr: Optional[float] = None
-    warmup: Optional[int] = None
-    lr_schedule: Optional[Schedule] = None
-    window: Optional[int] = None
-    negatives: Optional[int] = None
-    noise_power: Optional[float] = None
-    subsample: Optional[float] = None
-    negative_sampling: Optional[NegativeSampling] = None
-    pool_size: Optional[int] = None
-    batch_tokens: Optional[int] = None
-    length_buckets: Optional[int] = None
-    type_token_cap: Optional[int] = None
-    ae_epochs: Optional[int] = None
-    amp: Optional[bool] = None
-    dims: Optional[int] = None
-    min_count: int = 5
-    workers: int = 1
-    token_vectors: Optional[Path] = None
-    eval_every: int = 1
+from .trainoptions import INPUT, OUTPUT, TrainOptions
 
 
 class StepProgress(Protocol):
@@ -88,7 +46,7 @@ def resolve_inputs(opts: TrainOptions) -> tuple[TrainOptions, Optional[dict]]:
 
         saved = load_checkpoint(Path(opts.out) / "last.pt")
         test_seed = _check_same_scoring(saved.get("inputs", {}), opts)
-        given = {name: getattr(opts, name) for name in DATA_INPUTS + OPTIONAL_INPUTS}
+        given = {**opts.paths(INPUT), **opts.paths(OUTPUT)}
         opts = replace(opts, test_seed=test_seed, **resumed_inputs(saved.get("inputs", {}), given))
         if opts.types is None:
             opts = replace(opts, types=TypeSource(saved.get("config", {}).get("types", TypeSource.labels.value)))
@@ -96,30 +54,7 @@ def resolve_inputs(opts: TrainOptions) -> tuple[TrainOptions, Optional[dict]]:
         opts = replace(opts, test_seed=0)
     if opts.types is None:
         opts = replace(opts, types=TypeSource.labels)
-    if sum(x is not None for x in (opts.corpus, opts.segments, opts.word_units)) != 1:
-        raise SpokenW2VError("give exactly one of --corpus TEXT.txt, --segments SEGS.tsv and --word-units "
-                             "WORD-UNITS.tsv")
-    if opts.units is not None and opts.segments is None:
-        raise SpokenW2VError("--units needs --segments (the word boundaries)")
-    if opts.units is not None and not neural:
-        raise SpokenW2VError(f"{opts.kind.value} trains on words; --units applies to e2e and two-stage")
-    if opts.test_set is not None and opts.reference is None:
-        raise SpokenW2VError("--test-set needs --reference (the metrics it is scored with); nothing was written")
-    if opts.types != TypeSource.labels:
-        label_free = f"--types {opts.types.value}"
-        if not neural:
-            raise SpokenW2VError(f"{label_free} applies to e2e and two-stage ({opts.kind.value} trains on the "
-                                 f"word column)")
-        if opts.word_units is None and opts.units is None:
-            raise SpokenW2VError(f"{label_free} needs speech units (--word-units, or --segments with --units); "
-                                 f"the characters of a word are its label")
-        if opts.reference is not None:
-            raise SpokenW2VError(f"{label_free} trains without word labels, so there are no per-epoch metrics: "
-                                 f"leave out --reference, write --token-vectors and score them after training "
-                                 f"(label-vectors, then evaluate)")
-    if opts.skip_missing and opts.units is None:
-        raise SpokenW2VError("--skip-missing applies to --segments with --units (segments missing from the "
-                             "units file)")
+    opts.check()
     return opts, saved
 
 
@@ -134,7 +69,7 @@ def _check_same_scoring(saved: dict, opts: TrainOptions) -> int:
     the earlier rows of ``metrics.tsv`` and the choice of ``best.pt`` were made on the run's own
     test set.  Returns the run's test-set seed."""
     out = Path(opts.out)
-    for name in ("reference", "test_set"):
+    for name in opts.paths(INPUT, resume="same"):  # --reference, --test-set
         given, before = getattr(opts, name), saved.get(name, "")
         if given is not None and _absolute(given) != before:
             option = "--" + name.replace("_", "-")
@@ -173,168 +108,186 @@ def _check_same_test_set(saved: dict, digest: str, evaluator, out: Path) -> None
                              f"nothing was written")
 
 
-def _fmt(value) -> str:
-    return "-" if value == "" else f"{float(value):.3f}"
+@dataclass
+class Tokens:
+    """The training tokens as read: ``sentences`` (word lists; empty with label-free types), and
+    ``seg`` (word segments) or ``wu`` (word-units rows) when they came from such a file."""
 
-
-def _rate(value) -> str:
-    return "-" if value == "" else f"{float(value):,.0f}"
+    sentences: list
+    seg: Optional[io.Segments] = None
+    wu: Optional[io.WordUnits] = None
 
 
 def run_train(opts: TrainOptions, saved: Optional[dict], dist, log: Callable[[str], None],
               progress: Optional[StepProgress] = None) -> None:
     """Run ``train`` with the options of :func:`resolve_inputs`; ``dist`` is the
     :class:`~spokenw2v.distributed.Distributed` setting (rank 0 writes), ``log`` receives the
-    messages and ``progress`` the steps (rank 0)."""
-    from .baseline import TextConfig, train_oracle, train_text
-    from .monitor import Evaluator, write_metrics
-
-    out, kind = Path(opts.out), opts.kind
-    corpus, segments, units, word_units = opts.corpus, opts.segments, opts.units, opts.word_units
-    reference, test_set = opts.reference, opts.test_set
-    check_run_dir(out)
-
-    # ---- tokens (every input is read and checked before anything is written)
-    seg = wu = None
-    label_free = opts.types == TypeSource.sequences  # the word column is not read at all
-    if corpus is not None:
-        sentences = io.read_corpus(corpus)
-    elif word_units is not None:
-        wu = io.read_word_units(word_units, ignore_words=label_free)
-        seg = wu.seg
+    messages and ``progress`` the steps (rank 0).  Every input is read and checked before
+    anything is written."""
+    check_run_dir(Path(opts.out))
+    tokens = read_tokens(opts, log)
+    evaluator = build_evaluator(opts, tokens.sentences, log) if opts.reference is not None and dist.main else None
+    if opts.kind in NEURAL_KINDS:
+        run_neural(opts, saved, tokens, evaluator, dist, log, progress)
     else:
-        seg = io.read_segments(segments, require_words=not label_free, ignore_words=label_free)
-    if seg is not None:
-        sentences = [] if label_free else io.segment_sentences(seg)
+        run_text(opts, tokens.sentences, evaluator, log)
+
+
+def read_tokens(opts: TrainOptions, log: Callable[[str], None]) -> Tokens:
+    """The tokens of ``--corpus``, ``--word-units`` or ``--segments`` (with label-free types the
+    word column is not read)."""
+    label_free = opts.types == TypeSource.sequences
+    if opts.corpus is not None:
+        tokens = Tokens(io.read_corpus(opts.corpus))
+        log(f"{sum(len(s) for s in tokens.sentences)} word tokens in {len(tokens.sentences)} utterances")
+    else:
+        wu = io.read_word_units(opts.word_units, ignore_words=label_free) if opts.word_units is not None else None
+        seg = wu.seg if wu is not None else io.read_segments(opts.segments, require_words=not label_free,
+                                                              ignore_words=label_free)
+        tokens = Tokens([] if label_free else io.segment_sentences(seg), seg, wu)
         log(f"{len(seg)} word tokens in {len(seg.utterances())} utterances")
-    else:
-        log(f"{sum(len(s) for s in sentences)} word tokens in {len(sentences)} utterances")
     if opts.types != TypeSource.labels:
         log(f"word types: {opts.types.value} (no word label is read before evaluation)")
+    return tokens
 
-    evaluator = None
-    if reference is not None and dist.main:  # metrics are rank 0's job under torchrun
-        ref = io.read_vectors(reference)
-        ts = io.read_test_set(test_set) if test_set is not None else None
-        source = test_set if test_set is not None else corpus or segments or word_units
-        try:
-            evaluator = Evaluator.build(ref, sentences, seed=opts.test_seed, test_set=ts)
-            evaluator(ref)  # at least one test pair must have both words in the reference
-        except SpokenW2VError as exc:
-            raise SpokenW2VError(f"{source} and {reference}: {exc}") from None
-        log(f"metrics on {len(evaluator.test_set)} test pairs against {reference} (test split reported, "
-            f"best.pt chosen on the dev split)")
 
-    def write_test_set() -> None:
-        if evaluator is not None:
-            io.write_test_set(out / "test_set.tsv", evaluator.test_set)  # for `evaluate --test-set`
+def build_evaluator(opts: TrainOptions, sentences: list, log: Callable[[str], None]):
+    """The per-epoch metrics against ``--reference`` (:class:`~spokenw2v.monitor.Evaluator`)."""
+    from .monitor import Evaluator
 
-    inputs = {"corpus": _absolute(corpus), "segments": _absolute(segments), "units": _absolute(units),
-              "word_units": _absolute(word_units),
-              "reference": _absolute(reference), "test_set": _absolute(test_set)}
+    ref = io.read_vectors(opts.reference)
+    ts = io.read_test_set(opts.test_set) if opts.test_set is not None else None
+    source = opts.test_set if opts.test_set is not None else opts.corpus or opts.segments or opts.word_units
+    try:
+        evaluator = Evaluator.build(ref, sentences, seed=opts.test_seed, test_set=ts)
+        evaluator(ref)  # at least one test pair must have both words in the reference
+    except SpokenW2VError as exc:
+        raise SpokenW2VError(f"{source} and {opts.reference}: {exc}") from None
+    log(f"metrics on {len(evaluator.test_set)} test pairs against {opts.reference} (test split reported, "
+        f"best.pt chosen on the dev split)")
+    return evaluator
 
-    def on_epoch(row: dict) -> None:
-        log(f"epoch {row['epoch']}: loss {_fmt(row['loss'])}, {_rate(row['examples_per_s'])} words/s, "
-            f"A {_fmt(row['A'])} (dev {_fmt(row['dev_A'])}), A_partial {_fmt(row['A_partial'])}, "
-            f"B {_fmt(row['B'])}")
 
-    if kind not in NEURAL_KINDS:
-        given = {"dim": opts.dims, "window": opts.window, "negatives": opts.negatives, "epochs": opts.epochs,
-                 "sample": opts.subsample, "seed": opts.seed}  # None: not given, the default
-        tcfg = TextConfig(min_count=opts.min_count, workers=opts.workers,
-                          **{k: v for k, v in given.items() if v is not None})
-        _check_min_count(sentences, opts.min_count, corpus or segments)
-        with RunDirectory(out, resume=False, keep_after=None):
-            write_test_set()
-            write_run_config(out, kind.value, asdict(tcfg), inputs, opts.test_seed)
-            trainer = train_text if kind == Kind.text else train_oracle
-            vectors, rows = trainer(sentences, tcfg, evaluator, on_epoch)
-            write_metrics(out / "metrics.tsv", rows)
-            io.write_vectors(out / "vectors.vec", vectors)
-        log(f"wrote {len(vectors)} word vectors to {out / 'vectors.vec'}")
-        return
+def recorded_inputs(opts: TrainOptions) -> dict[str, str]:
+    """The input paths a run records (``config.json`` ``inputs``), absolute."""
+    return {name: _absolute(path) for name, path in opts.paths(INPUT).items()}
 
-    # ---- neural kinds
-    import torch
 
+def epoch_line(row: dict) -> str:
+    """The log line of one row of ``metrics.tsv`` (``-`` where a value does not exist)."""
+    return (f"epoch {row['epoch']}: loss {fixed(row['loss'])}, {fixed(row['examples_per_s'], 0, thousands=True)} "
+            f"words/s, A {fixed(row['A'])} (dev {fixed(row['dev_A'])}), A_partial {fixed(row['A_partial'])}, "
+            f"B {fixed(row['B'])}")
+
+
+def write_test_set(out: Path, evaluator) -> None:
+    if evaluator is not None:
+        io.write_test_set(out / "test_set.tsv", evaluator.test_set)  # for `evaluate --test-set`
+
+
+def run_text(opts: TrainOptions, sentences: list, evaluator, log: Callable[[str], None]) -> None:
+    """text / oracle: gensim skipgram on the words, or on their word-type ids."""
+    from .baseline import TextConfig, train_oracle, train_text
+    from .monitor import write_metrics
+
+    out = Path(opts.out)
+    tcfg = TextConfig(**opts.text_values())
+    _check_min_count(sentences, opts.min_count, opts.corpus or opts.segments)
+    with RunDirectory(out, resume=False, keep_after=None):
+        write_test_set(out, evaluator)
+        write_run_config(out, opts.kind.value, asdict(tcfg), recorded_inputs(opts), opts.test_seed)
+        trainer = train_text if opts.kind == Kind.text else train_oracle
+        vectors, rows = trainer(sentences, tcfg, evaluator, lambda row: log(epoch_line(row)))
+        write_metrics(out / "metrics.tsv", rows)
+        io.write_vectors(out / "vectors.vec", vectors)
+    log(f"wrote {len(vectors)} word vectors to {out / 'vectors.vec'}")
+
+
+def run_neural(opts: TrainOptions, saved: Optional[dict], tokens: Tokens, evaluator, dist,
+               log: Callable[[str], None], progress: Optional[StepProgress]) -> None:
+    """e2e / two-stage: the token stream, its configuration (a resumed run's checked against its
+    checkpoint), then :class:`~spokenw2v.train.NeuralTrainer` in a locked run directory."""
     from .data import training_stream
-    from .devices import resolve_device
-    from .train import Hooks, NeuralTrainer, check_resumable, check_step_size, token_vectors
 
-    merge = opts.merge
-    u = None
-    if wu is not None:
-        merge = bool(merge)  # taken as written unless --merge
-    elif units is not None:
-        u = io.read_units(units)
-    ts_ = training_stream(sentences, seg, wu, u, merge=merge, skip_missing=opts.skip_missing,
-                          source=str(corpus or segments or word_units), units_source=str(units),
-                          label_free=label_free)
-    stream, skipped = ts_.stream, ts_.skipped
-    if ts_.summary:
-        log(ts_.summary)
-
-    explicit = {"scale": opts.scale, "preset": opts.preset.value if opts.preset else None, "lr": opts.lr,
-                "window": opts.window, "negatives": opts.negatives, "noise_power": opts.noise_power,
-                "subsample": opts.subsample,
-                "negative_sampling": opts.negative_sampling.value if opts.negative_sampling else None,
-                "pool_size": opts.pool_size, "batch_tokens": opts.batch_tokens,
-                "length_buckets": opts.length_buckets, "type_token_cap": opts.type_token_cap,
-                "ae_epochs": opts.ae_epochs, "amp": opts.amp, "dim": opts.dims, "warmup": opts.warmup,
-                "lr_schedule": opts.lr_schedule.value if opts.lr_schedule else None,
-                "epochs": opts.epochs, "seed": opts.seed, "merge": merge, "types": opts.types.value}
-    base = dict(kind=kind.value, symbols=stream.symbols, vocab_size=stream.vocab_size)
+    out = Path(opts.out)
+    merge = bool(opts.merge) if tokens.wu is not None else opts.merge  # word units: taken as written unless --merge
+    units = io.read_units(opts.units) if tokens.wu is None and opts.units is not None else None
+    ts = training_stream(tokens.sentences, tokens.seg, tokens.wu, units, merge=merge, skip_missing=opts.skip_missing,
+                         source=str(opts.corpus or opts.segments or opts.word_units), units_source=str(opts.units),
+                         label_free=opts.types == TypeSource.sequences)
+    if ts.summary:
+        log(ts.summary)
+    explicit = replace(opts, merge=merge).config_values()
+    base = dict(kind=explicit.pop("kind"), symbols=ts.stream.symbols, vocab_size=ts.stream.vocab_size)
     cfg = merged_config(base, explicit, saved["config"] if saved is not None else None, str(out / "last.pt"))
-
-    dev = resolve_device(opts.device)
-    if dist.enabled and dev.type == "cuda":
-        dev = torch.device("cuda", dist.local_rank)
-        torch.cuda.set_device(dev)
-    check_step_size(cfg.resolved(), len(stream))  # memory bounded before anything is written
+    dev = run_device(opts.device, dist)
+    check_step_size(cfg.resolved(), len(ts.stream))  # memory bounded before anything is written
     if saved is not None:  # every check of a resumed run passes before config.json is rewritten
-        check_resumable(saved, cfg, stream.fingerprint(), out / "last.pt")
-    ref_digest = io.file_sha256(reference) if dist.main else ""  # the reference is rank 0's input
+        check_resumable(saved, cfg, ts.stream.fingerprint(), out / "last.pt")
+    ref_digest = io.file_sha256(opts.reference) if dist.main else ""  # the reference is rank 0's input
     if saved is not None and dist.main:
         _check_same_test_set(saved.get("inputs", {}), ref_digest, evaluator, out)
     run_dir = RunDirectory(out, resume=opts.resume, keep_after="last.pt") if dist.main else contextlib.nullcontext()
     with run_dir:
         if dist.main:
-            write_test_set()
-            write_run_config(out, kind.value, cfg.resolved().to_dict(), inputs, opts.test_seed,
-                             {"device": str(dev), "world_size": dist.world, "tokens": len(stream),
-                              "distinct_sequences": stream.n_sequences, "data": stream.fingerprint(),
-                              **({"skipped": skipped} if skipped else {})})
-        log(f"training {kind.value} (s={cfg.scale}, preset {cfg.preset}) on {dev}" +
+            write_test_set(out, evaluator)
+            write_run_config(out, opts.kind.value, cfg.resolved().to_dict(), recorded_inputs(opts), opts.test_seed,
+                             {"device": str(dev), "world_size": dist.world, "tokens": len(ts.stream),
+                              "distinct_sequences": ts.stream.n_sequences, "data": ts.stream.fingerprint(),
+                              **({"skipped": ts.skipped} if ts.skipped else {})})
+        log(f"training {opts.kind.value} (s={cfg.scale}, preset {cfg.preset}) on {dev}" +
             (f", {dist.world} processes" if dist.enabled else ""))
+        inputs = {**recorded_inputs(opts), "token_vectors": _absolute(opts.token_vectors),
+                  "test_seed": opts.test_seed, "reference_sha256": ref_digest}
+        train_neural(opts, ts, tokens.seg, cfg, dev, evaluator, inputs, dist, log, progress if dist.main else None)
 
-        progress = progress if dist.main else None
-        hooks = Hooks(on_step=progress.on_step if progress is not None else None, on_epoch=on_epoch,
-                      on_message=log)
-        trainer = NeuralTrainer(stream, cfg, dev, out, evaluator=evaluator, resume=opts.resume, dist=dist,
-                                hooks=hooks, inputs={**inputs, "token_vectors": _absolute(opts.token_vectors),
-                                                            "test_seed": opts.test_seed,
-                                                            "reference_sha256": ref_digest},
-                                eval_every=opts.eval_every)
-        try:
-            with progress if progress is not None else contextlib.nullcontext():
-                result = trainer.run()
-        finally:
-            dist.close()
-        if dist.main:
-            tv = token_vectors(trainer, seg, ts_.rows) if opts.token_vectors is not None else None
-            with io.all_or_nothing([out / "vectors.vec", opts.token_vectors]):  # both or neither
-                io.write_vectors(out / "vectors.vec", result.vectors)
-                if tv is not None:
-                    io.write_token_vectors(opts.token_vectors, tv)
-            log(f"wrote {len(result.vectors)} word-type vectors to {out / 'vectors.vec'} (best epoch "
-                f"{result.best_epoch} in best.pt)")
-            if tv is not None:
-                log(f"wrote {len(tv.vectors)} token vectors to {opts.token_vectors}")
-            if skipped:
-                log(f"skipped {skipped['tokens']} of {skipped['of']} word tokens (--skip-missing): "
-                    f"{skipped['missing_tokens']} in {skipped['missing_utterances']} utterances missing from {units}"
-                    + (f" (first: {', '.join(skipped['first_missing'])})" if skipped["first_missing"] else "")
-                    + f", {skipped['past_end_tokens']} starting past the end of their audio")
+
+def run_device(device: str, dist):
+    """The torch device of this process (under torchrun on CUDA: its local rank's GPU)."""
+    import torch
+
+    from .devices import resolve_device
+
+    dev = resolve_device(device)
+    if dist.enabled and dev.type == "cuda":
+        dev = torch.device("cuda", dist.local_rank)
+        torch.cuda.set_device(dev)
+    return dev
+
+
+def train_neural(opts: TrainOptions, ts, seg: Optional[io.Segments], cfg, dev, evaluator, inputs: dict, dist,
+                 log: Callable[[str], None], progress: Optional[StepProgress]) -> None:
+    """Train on the :class:`~spokenw2v.data.TrainingStream` ``ts`` (``seg``: the segments its rows
+    index), then write ``vectors.vec`` and the token vectors (rank 0), both or neither."""
+    from .train import Hooks, NeuralTrainer, token_vectors
+
+    hooks = Hooks(on_step=progress.on_step if progress is not None else None,
+                  on_epoch=lambda row: log(epoch_line(row)), on_message=log)
+    trainer = NeuralTrainer(ts.stream, cfg, dev, opts.out, evaluator=evaluator, resume=opts.resume, dist=dist,
+                            hooks=hooks, inputs=inputs, eval_every=opts.eval_every)
+    try:
+        with progress if progress is not None else contextlib.nullcontext():
+            result = trainer.run()
+    finally:
+        dist.close()
+    if not dist.main:
+        return
+    out = Path(opts.out)
+    tv = token_vectors(trainer, seg, ts.rows) if opts.token_vectors is not None else None
+    with io.all_or_nothing([out / "vectors.vec", opts.token_vectors]):  # both or neither
+        io.write_vectors(out / "vectors.vec", result.vectors)
+        if tv is not None:
+            io.write_token_vectors(opts.token_vectors, tv)
+    log(f"wrote {len(result.vectors)} word-type vectors to {out / 'vectors.vec'} (best epoch "
+        f"{result.best_epoch} in best.pt)")
+    if tv is not None:
+        log(f"wrote {len(tv.vectors)} token vectors to {opts.token_vectors}")
+    skipped = ts.skipped
+    if skipped:
+        log(f"skipped {skipped['tokens']} of {skipped['of']} word tokens (--skip-missing): "
+            f"{skipped['missing_tokens']} in {skipped['missing_utterances']} utterances missing from {opts.units}"
+            + (f" (first: {', '.join(skipped['first_missing'])})" if skipped["first_missing"] else "")
+            + f", {skipped['past_end_tokens']} starting past the end of their audio")
 
 
 def _check_min_count(sentences, min_count: int, source: Path) -> None:

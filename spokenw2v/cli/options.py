@@ -1,82 +1,32 @@
-"""The ranges of the numeric options, declared where each option is parsed and checked once.
+"""The command-line form of options: their ranges, checked where each option is parsed, and the
+parameters of a command made from an options dataclass.
 
 An option declares its range by being made with :func:`ranged` instead of ``typer.Option``; the
 command's :func:`~spokenw2v.cli.common.guarded` wrapper checks every given value against it
 before the command body runs, so 0, negatives, NaN, infinities and absurd sizes give one
 ``Error:`` line naming the option before anything is read or written.  (Typer's own
-``min``/``max`` would print a boxed usage message instead of one line.)
+``min``/``max`` would print a boxed usage message instead of one line.)  The ranges themselves
+are :class:`spokenw2v.settings.Range` values, named there.
+
+:func:`command_options` gives a command the parameters that the fields of an options dataclass
+declare (:func:`spokenw2v.settings.option`), so an option is written once, as a field.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
-import math
-from dataclasses import dataclass
+import typing
 from typing import Callable, Optional
 
 import typer
 
-from ..errors import SpokenW2VError
+from ..settings import (ABOVE_ZERO, AT_LEAST_ZERO, CONSENSUS_RADIUS, FINITE, FRACTION, HOP_MS, LEARNING_RATE,
+                        MAX_COUNT, NON_NEGATIVE, POSITIVE, SEED, Option, Range, check_range)
 
-#: Largest count any option accepts (sizes, epochs, frames): beyond it a value is a typo.
-MAX_COUNT = 2**31 - 1
-
-
-@dataclass(frozen=True)
-class Range:
-    """Allowed values of a numeric option: ``low`` and ``high`` inclusive unless ``*_open``;
-    None = unbounded on that side.  Every range excludes NaN and infinities."""
-
-    low: Optional[float] = None
-    high: Optional[float] = None
-    low_open: bool = False
-    high_open: bool = False
-
-    def __contains__(self, value: float) -> bool:
-        if isinstance(value, float) and not math.isfinite(value):
-            return False
-        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
-            return False
-        if self.high is not None and (value >= self.high if self.high_open else value > self.high):
-            return False
-        return True
-
-    def describe(self) -> str:
-        """``in [0, 4294967296)``, ``>= 1``, ``> 0`` ..."""
-        if self.low is not None and self.high is not None:
-            return (f"in {'(' if self.low_open else '['}{_num(self.low)}, {_num(self.high)}"
-                    f"{')' if self.high_open else ']'}")
-        if self.low is not None:
-            return f"{'>' if self.low_open else '>='} {_num(self.low)}"
-        if self.high is not None:
-            return f"{'<' if self.high_open else '<='} {_num(self.high)}"
-        return "a finite number"
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
-
-
-#: Seeds: what every random number generator of the pipeline accepts (NumPy's legacy seed is 32-bit).
-SEED = Range(0, 2**32, high_open=True)
-#: Sizes and counts that must be at least one.
-POSITIVE = Range(1, MAX_COUNT)
-#: Counts where 0 is meaningful (0 epochs, no bootstrap, automatic choice).
-NON_NEGATIVE = Range(0, MAX_COUNT)
-#: Real quantities that must be above zero (seconds, learning rates).
-ABOVE_ZERO = Range(0, None, low_open=True)
-#: Learning rates of Adam(W) (train --lr): each step moves a weight by about lr, so above 1 is no rate.
-LEARNING_RATE = Range(0, 1, low_open=True)
-#: Real quantities >= 0 (tolerances, thresholds, seconds).
-AT_LEAST_ZERO = Range(0, None)
-#: Fractions of a whole (rates, probabilities), 0 excluded.
-FRACTION = Range(0, 1, low_open=True)
-#: Any finite number.
-FINITE = Range()
-#: MFCC frame hops in milliseconds: at most the 25 ms window, so no sample goes unread.
-HOP_MS = Range(1, 25)
-#: Cosine distances between unit vectors (word-units --radius).
-CONSENSUS_RADIUS = Range(0, 2)
+__all__ = ["ABOVE_ZERO", "AT_LEAST_ZERO", "CONSENSUS_RADIUS", "FINITE", "FRACTION", "HOP_MS", "LEARNING_RATE",
+           "MAX_COUNT", "NON_NEGATIVE", "POSITIVE", "SEED", "Range", "check_ranges",
+           "command_options", "ranged"]
 
 
 def ranged(allowed: Range, default, *param_decls: str, **kwargs):
@@ -86,12 +36,6 @@ def ranged(allowed: Range, default, *param_decls: str, **kwargs):
     return option
 
 
-def check_option(name: str, value, allowed: Range) -> None:
-    """One-line :class:`SpokenW2VError` naming ``name`` when ``value`` is outside ``allowed``."""
-    if value is not None and value not in allowed:
-        raise SpokenW2VError(f"{name} must be {allowed.describe()}, found {value!r}; nothing was written")
-
-
 def check_ranges(func: Callable, kwargs: dict) -> None:
     """Check every option of ``func`` (a command) declared with :func:`ranged` against the
     value ``kwargs`` gives it (None: not given, nothing to check)."""
@@ -99,4 +43,38 @@ def check_ranges(func: Callable, kwargs: dict) -> None:
         allowed = getattr(param.default, "spokenw2v_range", None)
         if allowed is not None and name in kwargs:
             decls = [d for d in getattr(param.default, "param_decls", ()) if d.startswith("--")]
-            check_option(decls[0] if decls else name, kwargs[name], allowed)
+            check_range(decls[0] if decls else name, kwargs[name], allowed)
+
+
+def command_options(options: type, range_of: Callable[[Option], Optional[Range]] = lambda spec: spec.range,
+                    **more: tuple[type, typer.models.ParameterInfo]):
+    """A decorator that gives a command (``def command(**options)``) one parameter per field of
+    the dataclass ``options``, in field order, from the field's :class:`~spokenw2v.settings.Option`:
+    its names (default ``--FIELD-NAME``), help text, default and type, and the range
+    ``range_of(option)`` checked when parsed; then the ``more`` parameters, name -> (type,
+    ``typer.Option``).  The signature shows each type as written (``"Optional[int]"``), as a
+    module with ``from __future__ import annotations`` would."""
+    types = typing.get_type_hints(options)
+    params, annotations = [], {}
+    for f in dataclasses.fields(options):
+        spec: Option = f.metadata["option"]
+        default = ... if f.default is dataclasses.MISSING else f.default
+        if spec.argument:
+            info = typer.Argument(default, help=spec.help)
+        else:
+            flags = spec.flags or ("--" + f.name.replace("_", "-"),)
+            allowed = range_of(spec)
+            info = (ranged(allowed, default, *flags, help=spec.help) if allowed is not None else
+                    typer.Option(default, *flags, help=spec.help))
+        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=f.type))
+        annotations[f.name] = types[f.name]
+    for name, (kind, info) in more.items():
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=kind.__name__))
+        annotations[name] = kind
+
+    def decorate(command: Callable) -> Callable:
+        command.__signature__ = inspect.Signature(params)
+        command.__annotations__ = {**annotations, "return": None}
+        return command
+
+    return decorate
