@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import SpokenW2VError
+from ..io import Codebook
 from .options import CONSENSUS_RADIUS, FRACTION, POSITIVE, SEED, ranged
 from .common import Log, QuietOption, app, check_paths, check_stdio, guarded, refuse_stdio, shown
 
@@ -109,10 +110,11 @@ def check_codebook_options(codebook: Optional[Path], use_codebook: Optional[Path
         raise SpokenW2VError("--in-words needs --segments SEGS.tsv, and --segments is only used with --in-words")
 
 
-def fit_codebook_logged(features: Path, given: dict[str, object], segments: Optional[Path], device, n_shards: int,
-                        log: Log):
-    """Fit a codebook on ``features`` with the k-means options ``given`` (None: the default),
-    sampling only frames inside the words of ``segments`` when given; logs the fit."""
+def fit_codebook_logged(features: Path, given: dict[str, object], segments: Optional[Path], device: object,
+                        n_shards: int, log: Log) -> Codebook:
+    """Fit a codebook on ``features`` (``n_shards`` shards) on ``device`` with the k-means options
+    ``given`` (None: the default), sampling only frames inside the words of ``segments`` when
+    given; logs the fit."""
     from ..discretize import KMeansConfig, fit_codebook_with_report
     from ..io import read_segments
 
