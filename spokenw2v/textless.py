@@ -41,6 +41,10 @@ class GoldWordVectors:
     no_word: int
     tokens_per_word: np.ndarray
 
+    @property
+    def median_tokens_per_word(self) -> int:
+        return int(np.median(self.tokens_per_word))
+
 
 def token_segments(tv: TokenVectors) -> Segments:
     """The tokens of ``tv`` as segments (utterance, start, end; no words: their labels are
@@ -52,12 +56,22 @@ def token_segments(tv: TokenVectors) -> Segments:
                     np.asarray(tv.end, dtype=np.float64), None, {})
 
 
-def gold_word_vectors(tv: TokenVectors, gold: Segments) -> GoldWordVectors:
+def gold_word_vectors(tv: TokenVectors, gold: Segments, source: str | None = None) -> GoldWordVectors:
     """Average token vectors ``tv`` (N, D) by the gold word each token overlaps most.
 
     ``gold`` the gold word segments (with words) of every utterance of ``tv``; times in
-    seconds on both sides.  The tokens' own labels (``tv.words``) are never read.
+    seconds on both sides.  The tokens' own labels (``tv.words``) are never read.  An error
+    begins with ``source`` (the files read) when given.
     """
+    try:
+        return _average_by_gold_word(tv, gold)
+    except SpokenW2VError as exc:
+        if source is None:
+            raise
+        raise SpokenW2VError(f"{source}: {exc}") from None
+
+
+def _average_by_gold_word(tv: TokenVectors, gold: Segments) -> GoldWordVectors:
     if gold.word is None:
         raise SpokenW2VError("the gold segments need a word column")
     hyp = token_segments(tv)

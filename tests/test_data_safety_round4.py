@@ -203,9 +203,9 @@ def test_a_sweep_may_not_replace_a_directory_holding_its_input(work):
 
 
 def test_a_sweep_whose_report_fails_leaves_no_sweep_directory(work, monkeypatch):
-    from spokenw2v.cli import noise
+    from spokenw2v import sweep
 
-    monkeypatch.setattr(noise, "write_record", _enospc)
+    monkeypatch.setattr(sweep, "write_record", _enospc)
     before = snapshot(work)
     r = invoke("text-noise", work / "corpus.txt", "--out", work / "sweep", "--substitute", "0,0.1",
                "--report", work / "report.json", "-q")
@@ -214,11 +214,11 @@ def test_a_sweep_whose_report_fails_leaves_no_sweep_directory(work, monkeypatch)
 
 
 def test_a_sweep_whose_report_fails_keeps_the_earlier_sweep(work, monkeypatch):
-    from spokenw2v.cli import noise
+    from spokenw2v import sweep
 
     ok(invoke("text-noise", work / "corpus.txt", "--out", work / "sweep", "--substitute", "0,0.1", "-q"))
     before = snapshot(work)
-    monkeypatch.setattr(noise, "write_record", _enospc)
+    monkeypatch.setattr(sweep, "write_record", _enospc)
     r = invoke("text-noise", work / "corpus.txt", "--out", work / "sweep", "--substitute", "0.2,0.3",
                "--report", work / "sweep" / "report.json", "-q")
     assert_one_error_line(r, "No space left on device")

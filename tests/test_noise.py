@@ -399,6 +399,6 @@ def test_cli_text_noise_sweep(tmp_path):
 
 
 def test_sweep_file_names():
-    from spokenw2v.cli.noise import format_value
+    from spokenw2v.sweep import file_name_value
 
-    assert [format_value(v) for v in (0, 0.1, 0.25, 0.005, 1)] == ["0.00", "0.10", "0.25", "0.005", "1.00"]
+    assert [file_name_value(v) for v in (0, 0.1, 0.25, 0.005, 1)] == ["0.00", "0.10", "0.25", "0.005", "1.00"]

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import typer
 
-from ..errors import SpokenW2VError
 from ..io import read_segments, read_token_vectors, write_vectors
 from .common import Log, QuietOption, app, check_paths, check_stdio, guarded, refuse_stdio, shown
 
@@ -37,13 +35,9 @@ def label_vectors_command(
     check_stdio({"--gold": gold}, {"--out": out})
     check_paths([token_vectors, gold], [out])
     tv = read_token_vectors(token_vectors)
-    gold_seg = read_segments(gold, require_words=True)
-    try:
-        result = gold_word_vectors(tv, gold_seg)
-    except SpokenW2VError as exc:
-        raise SpokenW2VError(f"{token_vectors} and {gold}: {exc}") from None
+    result = gold_word_vectors(tv, read_segments(gold, require_words=True), source=f"{token_vectors} and {gold}")
     write_vectors(out, result.vectors)
     log(f"{result.tokens} tokens: {result.tokens - result.no_word} took the gold word they overlap most, "
         f"{result.no_word} overlapped none (left out)")
-    median = int(np.median(result.tokens_per_word))
-    log(f"Wrote {shown(out)}: {len(result.vectors)} word vectors (median {median} tokens per word).")
+    log(f"Wrote {shown(out)}: {len(result.vectors)} word vectors (median {result.median_tokens_per_word} tokens "
+        f"per word).")
