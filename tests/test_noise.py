@@ -402,3 +402,16 @@ def test_sweep_file_names():
     from spokenw2v.sweep import file_name_value
 
     assert [file_name_value(v) for v in (0, 0.1, 0.25, 0.005, 1)] == ["0.00", "0.10", "0.25", "0.005", "1.00"]
+
+
+def test_the_report_table_explains_its_short_headers_and_prints_names_as_text(tmp_path):
+    """Under the stderr table a ``Columns:`` line says what ``bF1``, ``unamb`` ... mean, and an
+    output named ``a[1]`` keeps its brackets (a cell is text, not rich markup)."""
+    segs = tmp_path / "segs.tsv"
+    segs.write_text("utt\tstart\tend\tword\nu1\t0.0\t0.5\thello\nu1\t0.5\t1.0\tworld\n")
+    result = runner.invoke(app, ["segment-noise", str(segs), "--merge", "0.5", "--seed", "1",
+                                 "--out", str(tmp_path / "a[1].tsv")])
+    assert result.exit_code == 0, result.output
+    assert " a[1] " in result.stderr
+    assert "bF1 boundary F1 (within --tolerance)" in result.stderr
+    assert "unamb share of segments whose gold word is unambiguous" in result.stderr

@@ -13,6 +13,7 @@ from typing import Callable, Optional
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from .. import noise
 from ..io import read_corpus, read_durations, read_segments, write_corpus, write_segments
@@ -43,8 +44,19 @@ def file_stem(path: object) -> str:
     return Path(path).stem
 
 
+#: What each shortened column header means (printed under a table that uses it).
+ABBREVIATIONS = {
+    "segs": "segments written", NO_WORD: "segments over no gold word", "del": "realised delete rate", "mrg": "realised merge rate",
+    "spl": "realised split rate", "ins": "inserted segments per word", "jit": "RMS boundary shift (s)",
+    "bP": "boundary precision", "bR": "boundary recall", "bF1": "boundary F1 (within --tolerance)",
+    "tP": "token precision", "tR": "token recall", "tF1": "token F1",
+    "unamb": "share of segments whose gold word is unambiguous",
+}
+
+
 def show_report(log: Log, title: str, runs: list[dict], columns: list[Column]) -> None:
-    """One row per run on stderr (nothing when quiet)."""
+    """One row per run on stderr, then what its shortened headers mean (nothing when quiet); a
+    cell is printed as it is (a file name in brackets is not rich markup)."""
     if log.quiet:
         return
     log(title)
@@ -52,8 +64,11 @@ def show_report(log: Log, title: str, runs: list[dict], columns: list[Column]) -
     for _, header, _ in columns:
         table.add_column(header, justify="right", no_wrap=True, header_style="bold")
     for run in runs:
-        table.add_row(*[write(run[key]) if key in run else "" for key, _, write in columns])
+        table.add_row(*[Text(write(run[key]) if key in run else "") for key, _, write in columns])
     err_console.print(table)
+    shortened = [f"{header} {ABBREVIATIONS[header]}" for _, header, _ in columns if header in ABBREVIATIONS]
+    if shortened:
+        log("Columns: " + "; ".join(shortened) + ".")
 
 
 def show_runs(log: Log, title: str, runs: list[dict], columns: list[Column], paths: list[Path]) -> None:
@@ -78,8 +93,7 @@ def load_durations(path: Path) -> dict[str, float]:
 
 # --------------------------------------------------------------------------- commands
 
-#: "del" ... "jit" are realised rates (jit: RMS shift in seconds), "bP bR bF1" boundary
-#: precision/recall/F1, "tF1" token F1, "unamb" the unambiguous fraction.
+#: The shortened headers are explained under the table (ABBREVIATIONS).
 SEGMENT_COLUMNS: list[Column] = [
     ("output", "output", file_stem), ("segments_out", "segs", str),
     ("realised_delete", "del", three_decimals), ("realised_merge", "mrg", three_decimals),
