@@ -227,3 +227,46 @@ def write_warps(path: str | os.PathLike, warps: Mapping[str, float], used: Mappi
     write_tsv(path, ["speaker", "warp", "utterances"],
               ([spk, f"{alpha:.2f}", str(used[spk]) if used and spk in used else "-"]
                for spk, alpha in sorted(warps.items())))
+
+
+@dataclass
+class UtteranceWarps:
+    """The warp factor of every utterance, and the speakers' factors to save (``--warps-out``)."""
+
+    per_utterance: dict[str, float]
+    per_speaker: dict[str, float]
+    used: Mapping[str, int] | None = None
+
+
+def utterance_warps(audio: str | os.PathLike, warps_file: str | os.PathLike | None, pattern: str | None,
+                    seg=None, log: Callable[[str], None] = lambda message: None,
+                    progress: Callable[[int, int], None] | None = None) -> UtteranceWarps:
+    """The VTLN warp factor of every utterance of ``audio``: read per speaker from ``warps_file``,
+    or (``warps_file`` None) estimated per speaker on the words of the segments ``seg`` when
+    given, else on whole utterances. Speakers come from ``pattern`` or the audio list (see
+    :func:`speakers_of`); an utterance whose speaker has no factor keeps 1.0."""
+    from .audio import find_audio, load_audio
+
+    found = find_audio(audio)
+    speakers = speakers_of(audio, list(found), pattern)
+    used = None
+    if warps_file is not None:
+        warps = read_warps(warps_file)
+        missing = sorted({s for s in speakers.values() if s not in warps})
+        if missing:
+            raise SpokenW2VError(f"{warps_file}: no warp factor for speaker {missing[0]!r} "
+                                 f"({len(missing)} speaker(s) missing)")
+    else:
+        spans = None
+        if seg is not None:
+            spans = {u: np.stack([seg.start[ix], seg.end[ix]], axis=1) for u, ix in seg.by_utterance().items()}
+        config = VTLNConfig()
+        log(f"VTLN: estimating a warp factor for each of {len(set(speakers.values()))} speakers "
+            f"(grid {config.grid[0]:g}-{config.grid[-1]:g}, k = {config.k})")
+        est = estimate_warps(speakers, lambda u: load_audio(found[u]), spans, config, progress=progress)
+        warps, used = est.warps, est.used
+        values = sorted(warps.values())
+        log(f"VTLN: warp factors {values[0]:.2f}-{values[-1]:.2f} after {len(est.history)} iteration(s)"
+            f"{'' if est.converged else ' (not converged)'}")
+    per_speaker = {s: warps[s] for s in sorted(set(speakers.values())) if s in warps}
+    return UtteranceWarps({u: warps.get(speakers[u], 1.0) for u in found}, per_speaker, used)

@@ -74,12 +74,42 @@ def featurize_command(
 ) -> None:
     """Compute frame features of every utterance and write them (float16 by default) to a .npz file
     or a directory of shards; silences are kept, whole utterances are stored."""
-    from ..alignments import read_alignments
-    from ..devices import resolve_device
-    from ..featurize import FeaturizeOptions, featurize_corpus
-    from ..io import read_segments
+    from ..featurize import featurize_corpus
+    from ..vtln import write_warps
 
     log = Log(quiet)
+    vtln_file = _check_paths(audio, out, alignments, warps_out, vtln, segments)
+    if vtln == "off" and (speaker_pattern is not None or warps_out is not None):
+        raise SpokenW2VError("--speaker-pattern and --warps-out only apply with --vtln auto or --vtln WARPS.tsv")
+    index, count = parse_shard(shard)
+    seg, seg_source = _word_boundaries(segments, alignments)
+    opts = _options(feature, model, layer, device, normalize, dtype, (index, count), shard_frames, batch_seconds,
+                    workers, skip_bad, hop_ms)
+    warps = None
+    if vtln != "off":
+        if feature != FeatureKind.MFCC:
+            raise SpokenW2VError(f"--vtln applies to --feature mfcc only, not {feature.value}")
+        warps = _utterance_warps(log, audio, vtln_file, speaker_pattern, seg)
+        opts.warps = warps.per_utterance
+    # the warps first: when they cannot be written no feature is computed, and when the features
+    # fail the warps are removed again (all or nothing)
+    with all_or_nothing([warps_out]), log.progress() as bar:
+        if warps is not None and warps_out is not None:
+            write_warps(warps_out, warps.per_speaker, warps.used)
+        summary = featurize_corpus(audio, out, opts, seg, seg_source, _phase_progress(bar))
+    log(f"Wrote {out}: {summary.utterances} utterances, {summary.frames} frames of {summary.dim} dims "
+        f"({summary.info.describe()}, {summary.info.frame_rate:g} frames/s), {summary.seconds:.1f} s of audio, "
+        f"{len(summary.files)} file(s).")
+    if warps is not None and warps_out is not None:
+        log(f"wrote {warps_out}")
+    if summary.skipped:
+        log("Skipped: " + "; ".join(f"{n} {what}" for what, n in sorted(summary.skipped.items())))
+
+
+def _check_paths(audio: Path, out: Path, alignments: Optional[List[Path]], warps_out: Optional[Path], vtln: str,
+                 segments: Optional[Path]) -> Optional[Path]:
+    """Refuse standard input/output where a path is read by name, check inputs and outputs; the
+    warps file ``--vtln`` names (None for off/auto)."""
     refuse_stdio(audio, "AUDIO", "audio is found in a directory, or listed in a TSV whose relative paths are "
                                  "relative to its own directory")
     refuse_stdio(out, "--out", "features are a binary NPZ file or a directory of shards")
@@ -88,16 +118,32 @@ def featurize_command(
     refuse_stdio(warps_out, "--warps-out", "it is written with the features")
     vtln_file = None if vtln in ("off", "auto") else Path(vtln)
     check_paths([audio, segments, *(alignments or []), vtln_file], [out, warps_out])
-    if vtln == "off" and (speaker_pattern is not None or warps_out is not None):
-        raise SpokenW2VError("--speaker-pattern and --warps-out only apply with --vtln auto or --vtln WARPS.tsv")
-    index, count = parse_shard(shard)
+    return vtln_file
+
+
+def _word_boundaries(segments: Optional[Path], alignments: Optional[List[Path]]):
+    """(the word segments to check the audio against, where they came from): from --segments or
+    --alignments, or (None, "")."""
+    from ..alignments import read_alignments
+    from ..io import read_segments
+
     if segments is not None and alignments:
         raise SpokenW2VError("give --segments or --alignments, not both")
-    seg, seg_source = None, ""
     if segments is not None:
-        seg, seg_source = read_segments(segments), str(segments)
-    elif alignments:
-        seg, seg_source = read_alignments(alignments), ", ".join(map(str, alignments))
+        return read_segments(segments), str(segments)
+    if alignments:
+        return read_alignments(alignments), ", ".join(map(str, alignments))
+    return None, ""
+
+
+def _options(feature: FeatureKind, model: Optional[str], layer: Optional[int], device: str, normalize: Normalize,
+             dtype: FeatureDtype, shard: tuple[int, int], shard_frames: int, batch_seconds: float,
+             workers: Optional[int], skip_bad: bool, hop_ms: Optional[int]):
+    """The library's FeaturizeOptions from the command's options (the device resolved, MFCC's hop
+    checked; a model's loading messages silenced)."""
+    from ..devices import resolve_device
+    from ..featurize import FeaturizeOptions
+
     dev = resolve_device(device)
     if feature != FeatureKind.MFCC:
         from transformers.utils import logging as hf_logging
@@ -107,70 +153,30 @@ def featurize_command(
     if hop_ms is not None and feature != FeatureKind.MFCC:
         raise SpokenW2VError(f"--hop-ms applies to --feature mfcc (a {feature.value} model has its own frame rate)")
     mfcc = MFCCConfig() if hop_ms is None else MFCCConfig(hop_length=hop_ms * SAMPLE_RATE // 1000)
-    opts = FeaturizeOptions(feature=feature, model=model, layer=layer, device=str(dev), normalize=normalize,
-                            dtype=dtype, shard_index=index, shard_count=count, shard_frames=shard_frames,
+    return FeaturizeOptions(feature=feature, model=model, layer=layer, device=str(dev), normalize=normalize,
+                            dtype=dtype, shard_index=shard[0], shard_count=shard[1], shard_frames=shard_frames,
                             batch_seconds=batch_seconds, workers=workers, skip_bad=skip_bad, mfcc=mfcc)
-    write_used_warps = None
-    if vtln != "off":
-        if feature != FeatureKind.MFCC:
-            raise SpokenW2VError(f"--vtln applies to --feature mfcc only, not {feature.value}")
-        opts.warps, write_used_warps = _utterance_warps(log, audio, vtln_file, speaker_pattern, seg, warps_out)
-    # the warps first: when they cannot be written no feature is computed, and when the features
-    # fail the warps are removed again (all or nothing)
-    with all_or_nothing([warps_out]), log.progress() as bar:
-        if write_used_warps is not None:
-            write_used_warps()
-        tasks: dict[str, int] = {}
-
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done)
-
-        summary = featurize_corpus(audio, out, opts, seg, seg_source, progress)
-    log(f"Wrote {out}: {summary.utterances} utterances, {summary.frames} frames of {summary.dim} dims "
-        f"({summary.info.describe()}, {summary.info.frame_rate:g} frames/s), {summary.seconds:.1f} s of audio, "
-        f"{len(summary.files)} file(s).")
-    if write_used_warps is not None:
-        log(f"wrote {warps_out}")
-    if summary.skipped:
-        log("Skipped: " + "; ".join(f"{n} {what}" for what, n in sorted(summary.skipped.items())))
 
 
-def _utterance_warps(log: Log, audio: Path, warps_file: Optional[Path], pattern: Optional[str], seg,
-                     warps_out: Optional[Path]):
-    """(utterance id -> VTLN warp factor, a function writing the speakers' factors to
-    ``warps_out`` or None): estimated per speaker (``warps_file`` None) on the words of ``seg``
-    when given, or read from ``warps_file``."""
-    from ..audio import find_audio, load_audio
-    from ..vtln import VTLNConfig, estimate_warps, read_warps, speakers_of, write_warps
+def _utterance_warps(log: Log, audio: Path, warps_file: Optional[Path], pattern: Optional[str], seg):
+    """The VTLN warps (vtln.utterance_warps), with a progress bar while they are estimated."""
+    from ..vtln import utterance_warps
 
-    found = find_audio(audio)
-    speakers = speakers_of(audio, list(found), pattern)
-    used = None
     if warps_file is not None:
-        warps = read_warps(warps_file)
-        missing = sorted({s for s in speakers.values() if s not in warps})
-        if missing:
-            raise SpokenW2VError(f"{warps_file}: no warp factor for speaker {missing[0]!r} "
-                                 f"({len(missing)} speaker(s) missing)")
-    else:
-        spans = None
-        if seg is not None:
-            import numpy as np
+        return utterance_warps(audio, warps_file, pattern, seg, log)
+    with log.progress() as bar:
+        task = bar.add_task("VTLN (speakers x iterations)", total=None)
+        return utterance_warps(audio, None, pattern, seg, log,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total))
 
-            spans = {u: np.stack([seg.start[ix], seg.end[ix]], axis=1) for u, ix in seg.by_utterance().items()}
-        config = VTLNConfig()
-        log(f"VTLN: estimating a warp factor for each of {len(set(speakers.values()))} speakers "
-            f"(grid {config.grid[0]:g}-{config.grid[-1]:g}, k = {config.k})")
-        with log.progress() as bar:
-            task = bar.add_task("VTLN (speakers x iterations)", total=None)
-            est = estimate_warps(speakers, lambda u: load_audio(found[u]), spans, config,
-                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
-        warps, used = est.warps, est.used
-        values = sorted(warps.values())
-        log(f"VTLN: warp factors {values[0]:.2f}-{values[-1]:.2f} after {len(est.history)} iteration(s)"
-            f"{'' if est.converged else ' (not converged)'}")
-    mine = {s: warps[s] for s in sorted(set(speakers.values())) if s in warps}
-    write = (lambda: write_warps(warps_out, mine, used)) if warps_out is not None else None
-    return {u: warps.get(speakers[u], 1.0) for u in found}, write
+
+def _phase_progress(bar):
+    """A featurize_corpus progress callback: one bar task per phase."""
+    tasks: dict[str, int] = {}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            tasks[phase] = bar.add_task(phase, total=total)
+        bar.update(tasks[phase], completed=done)
+
+    return progress
