@@ -3,7 +3,7 @@
 Finds and probes the audio, checks word segments against it, picks this process's part of a
 ``--shard i/n`` split (balanced by duration), loads waveforms ahead in threads, groups them
 into length batches, and writes a ``.npz`` file or a directory of shards atomically (the shard
-names and the completeness check of a directory live in :mod:`spokenw2v.io.npz`).  The featurizers
+names and the completeness check of a directory live in :mod:`spokenw2v.io.shards`).  The featurizers
 themselves are in :mod:`spokenw2v.features`.
 """
 
