@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .errors import SpokenW2VError, where
-from .io import printable
+from .io import printable, read_tsv
 
 #: Metrics drawn by :func:`plot_curves` -> (line style, legend text).
 CURVE_STYLES = {
@@ -56,6 +56,64 @@ def numeric_columns(source: str | Path, rows: Sequence[tuple[int, dict]], column
             except ValueError:
                 raise SpokenW2VError(f"{where(source, lineno)}: column {c!r} must be a number, found {text!r}") from None
     return out
+
+
+def read_run(path: str | Path, label: str) -> Run:
+    """One run's curves from its ``metrics.tsv`` (columns epoch, A, B; empty A/B cells are NaN);
+    an error naming the file when it has no epochs or neither metric."""
+    _, rows = read_tsv(path, ["epoch", "A", "B"])
+    if not rows:
+        raise SpokenW2VError(f"{path}: no epochs (only a header)")
+    cols = numeric_columns(path, rows, ["epoch", "A", "B"], allow_empty=("A", "B"))
+    if not (any(math.isfinite(v) for v in cols["A"]) or any(math.isfinite(v) for v in cols["B"])):
+        raise SpokenW2VError(f"{path}: columns A and B are empty (train with --reference REF.vec to log them)")
+    return Run(label, cols["epoch"], cols["A"], cols["B"])
+
+
+@dataclass
+class SweepPoints:
+    """The points of :func:`plot_sweep`: ``x``/``y`` (N,), the group of each point (or None), the
+    band ``low``/``high`` (or None) and the name of the grouping column."""
+
+    x: np.ndarray
+    y: np.ndarray
+    groups: list[str] | None
+    low: np.ndarray | None
+    high: np.ndarray | None
+    group_label: str | None
+
+
+def sweep_points(source: str | Path, x: str = "rate", y: str = "A", group: str | None = None) -> SweepPoints:
+    """A sweep's points from a TSV with a header row.  Without an ``x`` column the rates are read
+    from the ends of the names of a ``model`` column (``substitute-0.20`` -> 0.2, one group per
+    name prefix when there are several); the seed-group and null rows of an ``evaluate --tsv``
+    table are not points.  ``y_low``/``y_high`` columns, when present, are the band."""
+    header, rows = read_tsv(source, [y] + ([group] if group else []))
+    if "row" in header:  # an 'evaluate --tsv' table: its seed-group and null rows are not points of a sweep
+        rows = [(lineno, row) for lineno, row in rows if row["row"] in ("", "model")]
+    if not rows:
+        raise SpokenW2VError(f"{source}: no rows (only a header)")
+    band = f"{y}_low" in header and f"{y}_high" in header
+    cols = numeric_columns(source, rows, [y] + ([f"{y}_low", f"{y}_high"] if band else []),
+                           allow_empty=(y, f"{y}_low", f"{y}_high"))
+    groups = [row[group] for _, row in rows] if group else None
+    if x in header:
+        cols.update(numeric_columns(source, rows, [x]))
+    elif "model" in header:  # rates from model names such as substitute-0.20 (see docs/commands.md)
+        parsed = []
+        for lineno, row in rows:
+            p = rate_from_name(row["model"])
+            if p is None:
+                raise SpokenW2VError(f"{where(source, lineno)}: model name {row['model']!r} does not end in a rate "
+                                     f"(and the table has no {x!r} column)")
+            parsed.append(p)
+        cols[x] = np.asarray([rate for _, rate in parsed], dtype=np.float64)
+        if groups is None and len({prefix for prefix, _ in parsed}) > 1:
+            groups = [prefix for prefix, _ in parsed]
+            group = "noise"
+    else:
+        raise SpokenW2VError(f"{source}: header lacks column {x!r} (and a 'model' column to read rates from)")
+    return SweepPoints(cols[x], cols[y], groups, cols.get(f"{y}_low"), cols.get(f"{y}_high"), group)
 
 
 _RATE_RE = re.compile(r"^(?P<prefix>.*?)[-_=]?(?P<rate>\d+(?:\.\d+)?)$")

@@ -1,6 +1,7 @@
 """The shape of the package: no import cycle (imports inside functions and type-only imports
 included), nothing outside ``spokenw2v/cli/`` imports the command line, no private name is
-imported from another module, and no module grows past the size one can read in a sitting."""
+imported from another module, no module grows past the size one can read in a sitting, and
+the command line's doors stay thin (no function body in ``spokenw2v/cli/`` past MAX_DOOR_LINES)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "spokenw2v"
 MAX_LINES = 600
+#: A command reads as parse -> one library call -> write: its body (option declarations and
+#: docstring aside) fits on one screen.
+MAX_DOOR_LINES = 40
 #: Modules already past MAX_LINES, each holding two jobs that are still to be split; they may
 #: not grow meanwhile.
 OVERSIZED: dict[str, int] = {}
@@ -111,6 +115,19 @@ def test_no_module_is_too_long_to_read_in_one_sitting():
     split = [name for name, path in modules().items()
              if name in OVERSIZED and len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES]
     assert not split, f"{split} now fit in {MAX_LINES} lines: remove them from OVERSIZED"
+
+
+def test_the_command_line_doors_are_thin():
+    long = {}
+    for name, path in modules().items():
+        if not name.startswith("spokenw2v.cli"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+                if body and (n := body[-1].end_lineno - body[0].lineno + 1) > MAX_DOOR_LINES:
+                    long[f"{name}.{node.name}"] = n
+    assert not long, f"function bodies in spokenw2v/cli/ over {MAX_DOOR_LINES} lines: {long}"
 
 
 def test_commands_without_a_network_do_not_import_torch(tmp_path):

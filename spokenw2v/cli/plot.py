@@ -37,7 +37,7 @@ def curves_command(
     quiet: bool = QuietOption,
 ) -> None:
     """Plot metrics A (solid) and B (dashed) against the epoch, one colour per run."""
-    from ..plots import Run, numeric_columns, plot_curves
+    from ..plots import plot_curves, read_run
 
     log = Log(quiet)
     check_stdio({"METRICS": metrics})
@@ -46,15 +46,7 @@ def curves_command(
     if label and len(label) != len(metrics):
         raise SpokenW2VError(f"--label was given {len(label)} time(s) for {len(metrics)} metrics file(s)")
     labels = label or unique_names(metrics, "metrics")
-    runs = []
-    for path, name in zip(metrics, labels):
-        _, rows = read_tsv(path, ["epoch", "A", "B"])
-        if not rows:
-            raise SpokenW2VError(f"{path}: no epochs (only a header)")
-        cols = numeric_columns(path, rows, ["epoch", "A", "B"], allow_empty=("A", "B"))
-        if not (any(math.isfinite(v) for v in cols["A"]) or any(math.isfinite(v) for v in cols["B"])):
-            raise SpokenW2VError(f"{path}: columns A and B are empty (train with --reference REF.vec to log them)")
-        runs.append(Run(name, cols["epoch"], cols["A"], cols["B"]))
+    runs = [read_run(path, name) for path, name in zip(metrics, labels)]
     _save_figure(plot_curves(runs, title), out)
     log(f"Wrote {out}: {len(runs)} run(s).")
 
@@ -76,42 +68,16 @@ def sweep_command(
 
     Without an X column, rates are read from the ends of the model names of an 'evaluate --tsv'
     table (substitute-0.20 -> 0.2; one line per name prefix)."""
-    import numpy as np
-
-    from ..plots import numeric_columns, plot_sweep, rate_from_name
+    from ..plots import plot_sweep, sweep_points
 
     log = Log(quiet)
     refuse_stdio(out, "--out", "a PNG figure is a binary file")
     check_paths([table], [out])
-    header, rows = read_tsv(table, [y] + ([group] if group else []))
-    if "row" in header:  # an 'evaluate --tsv' table: its seed-group and null rows are not points of a sweep
-        rows = [(lineno, row) for lineno, row in rows if row["row"] in ("", "model")]
-    if not rows:
-        raise SpokenW2VError(f"{table}: no rows (only a header)")
-    band = f"{y}_low" in header and f"{y}_high" in header
-    cols = numeric_columns(table, rows, [y] + ([f"{y}_low", f"{y}_high"] if band else []),
-                           allow_empty=(y, f"{y}_low", f"{y}_high"))
-    groups = [row[group] for _, row in rows] if group else None
-    if x in header:
-        cols.update(numeric_columns(table, rows, [x]))
-    elif "model" in header:  # rates from model names such as substitute-0.20 (see docs/commands.md)
-        parsed = []
-        for lineno, row in rows:
-            p = rate_from_name(row["model"])
-            if p is None:
-                raise SpokenW2VError(f"{table}:{lineno}: model name {row['model']!r} does not end in a rate "
-                                     f"(and the table has no {x!r} column)")
-            parsed.append(p)
-        cols[x] = np.asarray([rate for _, rate in parsed], dtype=np.float64)
-        if groups is None and len({prefix for prefix, _ in parsed}) > 1:
-            groups = [prefix for prefix, _ in parsed]
-            group = "noise"
-    else:
-        raise SpokenW2VError(f"{table}: header lacks column {x!r} (and a 'model' column to read rates from)")
-    fig = plot_sweep(cols[x], cols[y], groups=groups, low=cols.get(f"{y}_low"), high=cols.get(f"{y}_high"),
-                     x_label=x, y_label=y, group_label=group, title=title)
+    points = sweep_points(table, x, y, group)
+    fig = plot_sweep(points.x, points.y, groups=points.groups, low=points.low, high=points.high, x_label=x,
+                     y_label=y, group_label=points.group_label, title=title)
     _save_figure(fig, out)
-    log(f"Wrote {out}: {len(rows)} point(s).")
+    log(f"Wrote {out}: {len(points.x)} point(s).")
 
 
 @plot_app.command("scale")
