@@ -5,6 +5,7 @@ or it says where the run keeps it instead."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import enum
 import inspect
 import typing
@@ -22,6 +23,8 @@ from spokenw2v.config import (DATA_INPUTS, OPTIONAL_INPUTS, RESUMABLE_FIELDS, Ki
 from spokenw2v.settings import POSITIVE, option
 from spokenw2v.trainoptions import INPUT, OUTPUT, RECORD, RUN, TrainOptions, option_range
 from spokenw2v.trainrun import epoch_line
+
+ROOT = Path(__file__).resolve().parents[1]
 
 BASE = {"kind": "e2e", "symbols": "units", "vocab_size": 12}
 
@@ -160,3 +163,13 @@ def test_the_configuration_checks_itself_naming_the_option(given, message):
 
     with pytest.raises(SpokenW2VError, match="^" + message.replace("(", r"\(").replace("[", r"\[")):
         TrainConfig(vocab_size=5, **given).resolved()
+
+
+def test_following_an_option_from_the_command_to_the_loop_climbs_back_up_at_most_three_times(tmp_path):
+    spec = importlib.util.spec_from_file_location("option_trail", ROOT / "tools" / "option_trail.py")
+    trail = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(trail)
+    seen = trail.trail(trail.sample_run(str(tmp_path)))
+    stays, climbs = trail.measure(seen)
+    assert ("spokenw2v.trainrun", "train_neural") in {(m, f) for m, f, _ in seen}, stays  # it reached the loop
+    assert len(climbs) <= 3, climbs
