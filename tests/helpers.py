@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spokenw2v.io import TestSet, WordVectors
+from spokenw2v.io import Segments, TestSet, WordVectors
 
 REPO = Path(__file__).resolve().parents[1]
 LIBRISPEECH_SAMPLE = REPO / "examples" / "data" / "librispeech-sample"
@@ -375,3 +375,17 @@ def unit_data(tmp_path, k: int = 12, seed: int = 0):
     segments = tmp_path / "segments.tsv"
     io.write_segments(segments, seg)
     return units, segments, seg
+
+
+def two_word_units(path: Path, utts: tuple[str, str] = ("u1", "u2")) -> Segments:
+    """Write a units NPZ to ``path`` of two utterances of 1 s at 100 frames/s in which word "a" is
+    units 1 1 2 (merged 1 2) both times and "b" is 3, then 4; return the words' segments."""
+    from spokenw2v.io import FrameInfo, Ragged, write_units
+
+    info = FrameInfo(frame_rate=100.0, frame_offset=0.0, frame_width=0.025, feature="mfcc")
+    frames = np.zeros(200, dtype=np.int64)
+    frames[0:20], frames[20:30], frames[30:60] = 1, 2, 3
+    frames[100:120], frames[120:130], frames[130:160] = 1, 2, 4
+    write_units(path, Ragged(list(utts), np.array([0, 100, 200]), frames, np.array([1.0, 1.0]), info), 5, "cb.npz", "x")
+    return Segments([utts[0], utts[0], utts[1], utts[1]], np.array([0.0, 0.3, 0.0, 0.3]),
+                    np.array([0.3, 0.6, 0.3, 0.6]), ["a", "b", "a", "b"])

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from spokenw2v.cli import app
 from spokenw2v.frames import unit_discrimination
-from spokenw2v.io import FrameInfo, Ragged, Segments, write_segments, write_units
+from spokenw2v.io import write_segments
 
-from helpers import assert_one_error_line
+from helpers import assert_one_error_line, two_word_units
 
 
 def _seqs(*lists):
@@ -66,15 +66,7 @@ def test_abx_sample_is_seeded():
 
 
 def test_word_units_report(tmp_path):
-    info = FrameInfo(frame_rate=100.0, frame_offset=0.0, frame_width=0.025, feature="mfcc")
-    # two utterances of 1 s; the units of "a" are 1 1 2 (merged 1 2) twice, "b" 3 then 4
-    frames = np.zeros(200, dtype=np.int64)
-    frames[0:20], frames[20:30], frames[30:60] = 1, 2, 3
-    frames[100:120], frames[120:130], frames[130:160] = 1, 2, 4
-    write_units(tmp_path / "u.npz", Ragged(["u1", "u2"], np.array([0, 100, 200]), frames, np.array([1.0, 1.0]),
-                                           info), 5, "cb.npz", "x")
-    write_segments(tmp_path / "s.tsv", Segments(["u1", "u1", "u2", "u2"], np.array([0.0, 0.3, 0.0, 0.3]),
-                                                np.array([0.3, 0.6, 0.3, 0.6]), ["a", "b", "a", "b"]))
+    write_segments(tmp_path / "s.tsv", two_word_units(tmp_path / "u.npz"))
     r = CliRunner().invoke(app, ["word-units", str(tmp_path / "u.npz"), str(tmp_path / "s.tsv"), "--out",
                                  str(tmp_path / "w.tsv"), "--report", str(tmp_path / "r.json"), "--min-count", "2",
                                  "--triplets", "40"])

@@ -3,25 +3,19 @@ and the demo reads back) and the statistics lines the command logs, on two hand-
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from spokenw2v.errors import SpokenW2VError
-from spokenw2v.io import FrameInfo, Ragged, Segments, read_units, write_units
+from spokenw2v.io import read_units
 from spokenw2v.wordunits import WordUnitsOptions, across_speakers_line, measure_word_units
+
+from helpers import two_word_units
 
 
 @pytest.fixture
 def units_and_words(tmp_path):
     """Two utterances of 1 s at 100 frames/s: "a" is units 1 1 2 (merged 1 2) twice, "b" 3 then 4."""
-    info = FrameInfo(frame_rate=100.0, frame_offset=0.0, frame_width=0.025, feature="mfcc")
-    frames = np.zeros(200, dtype=np.int64)
-    frames[0:20], frames[20:30], frames[30:60] = 1, 2, 3
-    frames[100:120], frames[120:130], frames[130:160] = 1, 2, 4
-    write_units(tmp_path / "u.npz", Ragged(["s1-u1", "s2-u2"], np.array([0, 100, 200]), frames, np.array([1.0, 1.0]),
-                                           info), 5, "cb.npz", "x")
-    seg = Segments(["s1-u1", "s1-u1", "s2-u2", "s2-u2"], np.array([0.0, 0.3, 0.0, 0.3]), np.array([0.3, 0.6, 0.3, 0.6]),
-                   ["a", "b", "a", "b"])
+    seg = two_word_units(tmp_path / "u.npz", ("s1-u1", "s2-u2"))
     return read_units(tmp_path / "u.npz"), seg
 
 
