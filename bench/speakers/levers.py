@@ -25,8 +25,8 @@ from spokenw2v.cae import CAEConfig, encode_features, fit_cae, mutual_pairs, spe
 from spokenw2v.consensus import word_embeddings
 from spokenw2v.discretize import KMeansConfig, apply_codebook, fit_codebook_with_report
 from spokenw2v.frames import word_unit_sequences
-from spokenw2v.io import Units, iter_features, read_segments
-from spokenw2v.speakers import read_speakers, speaker_discrimination, token_speakers
+from spokenw2v.io import Units, iter_features, read_segments, read_speakers
+from spokenw2v.speakers import speaker_discrimination, token_speakers
 
 
 def unit_measures(shards, seg, spk, k: int, seed: int) -> dict:
