@@ -16,6 +16,13 @@ against a model of all speakers, here a k-means codebook):
    distance to the nearest centroid, in the codebook's standardized space) is the new one.
 4. Steps 2-3 repeat until no factor changes, or ``iterations`` times.
 
+With ``leave_one_out`` each speaker is matched against a codebook of the *other* speakers'
+frames (one fit per speaker and iteration), one speaker after the other, each with the factors
+found so far (updated all at once, two speakers would each move towards the other's old place
+and swing back and forth).  With a few very different voices a codebook of
+all speakers gives each voice centroids of its own, every speaker then fits best unwarped and
+the factors stay at 1.0; a speaker cannot match itself in a codebook that leaves it out.
+
 With word segments only frames inside words count (silence carries no vocal tract).  A
 "speaker" is whatever groups utterances (an id pattern, a column of the audio list, or each
 utterance alone).  Functions here take arrays and never print.
@@ -52,6 +59,7 @@ class VTLNConfig:
     max_utterances: int = 40
     max_frames: int = 200_000  # frames the codebook is fitted on (a seeded subset beyond it)
     seed: int = 0
+    leave_one_out: bool = False  # each speaker against a codebook of the other speakers
 
     def check(self) -> None:
         if not self.grid or any(not WARP_RANGE[0] <= a <= WARP_RANGE[1] for a in self.grid):
@@ -127,20 +135,30 @@ def estimate_warps(speakers: Mapping[str, str], load: Callable[[str], np.ndarray
     span = (lambda u: spans[u]) if spans is not None else (lambda u: None)
     warps = {spk: 1.0 for spk in chosen}
     est = WarpEstimate(warps, used={spk: len(u) for spk, u in chosen.items()})
+    if config.leave_one_out and len(chosen) < 2:
+        raise SpokenW2VError("VTLN: leave-one-out needs at least two speakers")
     rng = np.random.default_rng(config.seed)
     done, total = 0, config.iterations * len(chosen)
-    for _ in range(config.iterations):
-        frames = np.concatenate([_frames(featurizer, load(u), warps[spk], span(u))
-                                 for spk, utts in chosen.items() for u in utts])
+
+    def codebook(frames: np.ndarray):
+        """(mean, std, centroids) of a codebook fitted on ``frames`` (a seeded subset beyond max_frames)."""
         if len(frames) > config.max_frames:
             frames = frames[np.sort(rng.choice(len(frames), config.max_frames, replace=False))]
         k = min(config.k, len(frames) // FRAMES_PER_UNIT)
         if k < 2:
             raise SpokenW2VError(f"VTLN: {len(frames)} frames (inside words) are too few to estimate warp factors")
         mean, std = standardization(frames)
-        centres = torch.from_numpy(kmeans(frames, k, mean=mean, std=std, seed=config.seed).centroids)
+        return mean, std, torch.from_numpy(kmeans(frames, k, mean=mean, std=std, seed=config.seed).centroids)
+
+    for _ in range(config.iterations):
+        current = {spk: np.concatenate([_frames(featurizer, load(u), warps[spk], span(u)) for u in utts])
+                   for spk, utts in chosen.items()}
+        if not config.leave_one_out:
+            mean, std, centres = codebook(np.concatenate(list(current.values())))
         new = {}
         for spk, utts in chosen.items():
+            if config.leave_one_out:
+                mean, std, centres = codebook(np.concatenate([x for s, x in current.items() if s != spk]))
             waves = [load(u) for u in utts]  # one speaker's sample at a time in memory
             best = (np.inf, 1.0)
             for alpha in config.grid:
@@ -150,6 +168,8 @@ def estimate_warps(speakers: Mapping[str, str], load: Callable[[str], np.ndarray
                 if cost < best[0] - 1e-9 or (abs(cost - best[0]) <= 1e-9 and abs(alpha - 1) < abs(best[1] - 1)):
                     best = (cost, float(alpha))
             new[spk] = best[1]
+            if config.leave_one_out and best[1] != warps[spk]:  # the next speakers match this one as it now is
+                current[spk] = np.concatenate([_frames(featurizer, w, best[1], span(u)) for u, w in zip(utts, waves)])
             done += 1
             if progress is not None:
                 progress(done, total)
@@ -240,10 +260,12 @@ class UtteranceWarps:
 
 def utterance_warps(audio: str | os.PathLike, warps_file: str | os.PathLike | None, pattern: str | None,
                     seg=None, log: Callable[[str], None] = lambda message: None,
-                    progress: Callable[[int, int], None] | None = None) -> UtteranceWarps:
+                    progress: Callable[[int, int], None] | None = None,
+                    leave_one_out: bool = False) -> UtteranceWarps:
     """The VTLN warp factor of every utterance of ``audio``: read per speaker from ``warps_file``,
     or (``warps_file`` None) estimated per speaker on the words of the segments ``seg`` when
-    given, else on whole utterances. Speakers come from ``pattern`` or the audio list (see
+    given, else on whole utterances (against a codebook of the other speakers with
+    ``leave_one_out``). Speakers come from ``pattern`` or the audio list (see
     :func:`speakers_of`); an utterance whose speaker has no factor keeps 1.0."""
     from .audio import find_audio, load_audio
 
@@ -260,9 +282,10 @@ def utterance_warps(audio: str | os.PathLike, warps_file: str | os.PathLike | No
         spans = None
         if seg is not None:
             spans = {u: np.stack([seg.start[ix], seg.end[ix]], axis=1) for u, ix in seg.by_utterance().items()}
-        config = VTLNConfig()
+        config = VTLNConfig(leave_one_out=leave_one_out)
         log(f"VTLN: estimating a warp factor for each of {len(set(speakers.values()))} speakers "
-            f"(grid {config.grid[0]:g}-{config.grid[-1]:g}, k = {config.k})")
+            f"(grid {config.grid[0]:g}-{config.grid[-1]:g}, k = {config.k}"
+            f"{', each against the others' if leave_one_out else ''})")
         est = estimate_warps(speakers, lambda u: load_audio(found[u]), spans, config, progress=progress)
         warps, used = est.warps, est.used
         values = sorted(warps.values())

@@ -12,6 +12,7 @@ import soundfile as sf
 import torch
 import torchaudio.functional as AF
 
+from spokenw2v.errors import SpokenW2VError
 from spokenw2v.features import MFCCConfig, MFCCFeaturizer, vtln_filterbank
 from spokenw2v.io import read_audio_speakers, read_features, read_tsv
 from spokenw2v.vtln import VTLNConfig, estimate_warps, read_warps, speakers_by_pattern
@@ -77,6 +78,15 @@ def test_estimate_finds_the_relative_warp_of_two_speakers():
     assert est.warps["one"] == pytest.approx(est.warps["two"], abs=0.021)
 
 
+def test_leave_one_out_matches_each_speaker_against_the_others():
+    waves, speakers = two_speakers()
+    est = estimate_warps(speakers, waves.__getitem__, config=VTLNConfig(k=10, iterations=6, leave_one_out=True))
+    assert est.warps["high"] / est.warps["low"] == pytest.approx(0.9, abs=0.035), est.history
+    one = {u: "one" for u in waves}
+    with pytest.raises(SpokenW2VError, match="at least two speakers"):
+        estimate_warps(one, waves.__getitem__, config=VTLNConfig(k=10, leave_one_out=True))
+
+
 def test_speaker_patterns():
     assert speakers_by_pattern(["103-1240-0000", "19-198-0001"], r"^([^-]+)-") == {"103-1240-0000": "103",
                                                                                   "19-198-0001": "19"}
@@ -121,3 +131,9 @@ def test_featurize_vtln_auto_file_and_errors(tmp_path: Path):
     assert_one_error_line(invoke("featurize", lst, "--out", tmp_path / "x.npz", "--vtln", "auto",
                                  "--speaker-pattern", r"^(\d+)"), "does not match")
     assert not (tmp_path / "x.npz").exists() and not (tmp_path / "y.tsv").exists()
+    # leave-one-out: each speaker against the other's codebook, the same direction
+    r = invoke("featurize", lst, "--out", tmp_path / "l.npz", "--vtln", "leave-one-out", "--warps-out",
+               tmp_path / "l.tsv")
+    assert r.exit_code == 0, r.output
+    loo = read_warps(tmp_path / "l.tsv")
+    assert loo["high"] < loo["low"]

@@ -25,6 +25,9 @@ def parse_shard(text: str) -> tuple[int, int]:
     return i, n
 
 
+#: The --vtln values that name no warps file (off, or a way to estimate the factors).
+VTLN_MODES = ("off", "auto", "leave-one-out")
+
 from ..audio import SAMPLE_RATE  # noqa: E402
 from ..features import FeatureDtype, FeatureKind, MFCCConfig, Normalize  # noqa: E402  (enums for the options)
 
@@ -62,8 +65,10 @@ def featurize_command(
     normalize: Normalize = typer.Option(Normalize.AUTO, "--normalize", help="Waveform normalisation for the "
                                         "models: auto follows the model's preprocessor config."),
     vtln: str = typer.Option("off", "--vtln", help="MFCC vocal-tract-length normalisation: off, auto (estimate "
-                                                  "one warp factor per speaker without labels) or a warps TSV "
-                                                  "(speaker warp, from --warps-out)."),
+                                                  "one warp factor per speaker without labels), leave-one-out "
+                                                  "(the same, each speaker against a codebook of the others: for "
+                                                  "a few very different voices) or a warps TSV (speaker warp, "
+                                                  "from --warps-out)."),
     speaker_pattern: Optional[str] = typer.Option(None, "--speaker-pattern", help="With --vtln: the speaker of "
                                                   "an utterance is this regular expression's first group in "
                                                   "its id (e.g. '^([^-]+)-' for LibriSpeech); default the "
@@ -80,7 +85,8 @@ def featurize_command(
     log = Log(quiet)
     vtln_file = _check_paths(audio, out, alignments, warps_out, vtln, segments)
     if vtln == "off" and (speaker_pattern is not None or warps_out is not None):
-        raise SpokenW2VError("--speaker-pattern and --warps-out only apply with --vtln auto or --vtln WARPS.tsv")
+        raise SpokenW2VError("--speaker-pattern and --warps-out only apply with --vtln auto, leave-one-out or "
+                             "WARPS.tsv")
     index, count = parse_shard(shard)
     seg, seg_source = _word_boundaries(segments, alignments)
     opts = _options(feature, model, layer, device, normalize, dtype, (index, count), shard_frames, batch_seconds,
@@ -89,7 +95,7 @@ def featurize_command(
     if vtln != "off":
         if feature != FeatureKind.MFCC:
             raise SpokenW2VError(f"--vtln applies to --feature mfcc only, not {feature.value}")
-        warps = _utterance_warps(log, audio, vtln_file, speaker_pattern, seg)
+        warps = _utterance_warps(log, audio, vtln_file, speaker_pattern, seg, vtln == "leave-one-out")
         opts.warps = warps.per_utterance
     # the warps first: when they cannot be written no feature is computed, and when the features
     # fail the warps are removed again (all or nothing)
@@ -116,7 +122,7 @@ def _check_paths(audio: Path, out: Path, alignments: Optional[List[Path]], warps
     for path in alignments or []:
         refuse_stdio(path, "--alignments", "alignment files are found and recognised by their names")
     refuse_stdio(warps_out, "--warps-out", "it is written with the features")
-    vtln_file = None if vtln in ("off", "auto") else Path(vtln)
+    vtln_file = None if vtln in VTLN_MODES else Path(vtln)
     check_paths([audio, segments, *(alignments or []), vtln_file], [out, warps_out])
     return vtln_file
 
@@ -158,7 +164,8 @@ def _options(feature: FeatureKind, model: Optional[str], layer: Optional[int], d
                             batch_seconds=batch_seconds, workers=workers, skip_bad=skip_bad, mfcc=mfcc)
 
 
-def _utterance_warps(log: Log, audio: Path, warps_file: Optional[Path], pattern: Optional[str], seg):
+def _utterance_warps(log: Log, audio: Path, warps_file: Optional[Path], pattern: Optional[str], seg,
+                     leave_one_out: bool):
     """The VTLN warps (vtln.utterance_warps), with a progress bar while they are estimated."""
     from ..vtln import utterance_warps
 
@@ -167,7 +174,8 @@ def _utterance_warps(log: Log, audio: Path, warps_file: Optional[Path], pattern:
     with log.progress() as bar:
         task = bar.add_task("VTLN (speakers x iterations)", total=None)
         return utterance_warps(audio, None, pattern, seg, log,
-                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+                               progress=lambda done, total: bar.update(task, completed=done, total=total),
+                               leave_one_out=leave_one_out)
 
 
 def _phase_progress(bar):
