@@ -150,9 +150,9 @@ def estimate_warps(speakers: Mapping[str, str], load: Callable[[str], np.ndarray
         mean, std = standardization(frames)
         return mean, std, torch.from_numpy(kmeans(frames, k, mean=mean, std=std, seed=config.seed).centroids)
 
+    current = {spk: np.concatenate([_frames(featurizer, load(u), 1.0, span(u)) for u in utts])
+               for spk, utts in chosen.items()}  # each speaker's sample with its current factor
     for _ in range(config.iterations):
-        current = {spk: np.concatenate([_frames(featurizer, load(u), warps[spk], span(u)) for u in utts])
-                   for spk, utts in chosen.items()}
         if not config.leave_one_out:
             mean, std, centres = codebook(np.concatenate(list(current.values())))
         new = {}
@@ -168,7 +168,7 @@ def estimate_warps(speakers: Mapping[str, str], load: Callable[[str], np.ndarray
                 if cost < best[0] - 1e-9 or (abs(cost - best[0]) <= 1e-9 and abs(alpha - 1) < abs(best[1] - 1)):
                     best = (cost, float(alpha))
             new[spk] = best[1]
-            if config.leave_one_out and best[1] != warps[spk]:  # the next speakers match this one as it now is
+            if best[1] != warps[spk]:  # with leave_one_out, the next speakers match this one as it now is
                 current[spk] = np.concatenate([_frames(featurizer, w, best[1], span(u)) for u, w in zip(utts, waves)])
             done += 1
             if progress is not None:
