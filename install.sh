@@ -3,6 +3,7 @@
 #   Debian packages: espeak-ng (speech synthesis), bible-kjv + bible-kjv-text (the demo text),
 #                    make (examples/Makefile), festival + festvox-kallpc16k + festvox-kdlpc16k +
 #                    festvox-us-slt-hts (synthesize --engine festival: a second engine, three voices),
+#                    flite (synthesize --engine flite: a third engine, its voices awb, rms, slt, kal),
 #                    python3-venv when this Python cannot make virtual environments;
 #   a virtual environment .venv/ holding exactly the Python packages of requirements-lock.txt
 #   (every package, direct and transitive, at one tested version, checked against its hashes),
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SUDO=""
 if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-APT_PACKAGES="espeak-ng bible-kjv bible-kjv-text make festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts"
+APT_PACKAGES="espeak-ng bible-kjv bible-kjv-text make festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts flite"
 python3 -c "import ensurepip, venv" 2>/dev/null || APT_PACKAGES="$APT_PACKAGES python3-venv"
 missing=""
 for p in $APT_PACKAGES; do

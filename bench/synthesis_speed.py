@@ -22,7 +22,7 @@ from spokenw2v.corpus import demo_corpus
 from spokenw2v.espeak import espeak
 from spokenw2v.festival import Festival
 from spokenw2v.speechplan import SynthesisConfig, UtteranceSettings, utterance_punctuation
-from spokenw2v.synthesize import speak_continuous_espeak, speak_festival, speak_utterance
+from spokenw2v.synthesize import speak_continuous_espeak, speak_utterance, speak_whole
 
 #: (engine, style, voice) rows: the demo's one voice both ways, then festival's three voices.
 ROWS = (("espeak", "words", "en-us"), ("espeak", "continuous", "en-us"), ("espeak", "continuous", "en-gb"),
@@ -39,7 +39,7 @@ def speed(engine_name: str, style: str, voice: str, lines: list[str], engine) ->
     for index, line in enumerate(lines):
         toks, puncts = utterance_punctuation(line)
         if engine_name == "festival":
-            spoken, fixes = speak_festival(engine, toks, puncts, settings, voice, config, line[:20])
+            spoken, fixes = speak_whole(engine, toks, puncts, settings, voice, config, line[:20])
         elif style == "continuous":
             spoken, fixes = speak_continuous_espeak(engine, toks, puncts, settings, voice, config, line[:20])
         else:

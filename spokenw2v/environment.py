@@ -132,6 +132,21 @@ def _festival_voices() -> str:
         engine.close()
 
 
+def _flite_voices() -> str:
+    from .flite import Flite
+
+    try:
+        engine = Flite()
+    except SpokenW2VError:
+        return "not installed (Debian: apt-get install flite; needed by synthesize --engine flite only)"
+    try:
+        return "voices: " + (", ".join(sorted(engine.voices())) or "none")
+    except SpokenW2VError:
+        return "does not start"
+    finally:
+        engine.close()
+
+
 def _cuda() -> str:
     import torch
 
@@ -155,6 +170,7 @@ def report() -> list[tuple[str, str]]:
     rows.append(("cuda", _cuda() if problem is None else "unknown (torch does not load)"))
     rows.append(("espeak-ng", _espeak_version()))
     rows.append(("festival", _festival_voices()))
+    rows.append(("flite", _flite_voices()))
     differences = lock_differences()
     if differences is None:
         rows.append(("lock", "no requirements-lock.txt (installed from a package)"))

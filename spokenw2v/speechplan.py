@@ -1,7 +1,8 @@
 """What ``synthesize`` says and how: its settings (:class:`SynthesisConfig`), the utterances
 of a text corpus and their tokens with the punctuation after each, the seeded per-utterance
 choices (voice, variant, rate, pitch, gain) and the containers of spoken results.  The engines
-(:mod:`spokenw2v.synthesize`, :mod:`spokenw2v.continuous`, :mod:`spokenw2v.festival`) speak it.
+(:mod:`spokenw2v.synthesize`, :mod:`spokenw2v.continuous`, :mod:`spokenw2v.festival`,
+:mod:`spokenw2v.flite`) speak it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from .io import read_text, tokenize
 PAUSE_PUNCTUATION = ",;:.?!"
 #: How words are spoken: one at a time joined with pauses, or whole utterances.
 STYLES = ("words", "continuous")
-#: Speech engines (festival: whole utterances only).
-ENGINES = ("espeak", "festival")
+#: Speech engines (festival, flite: whole utterances only).
+ENGINES = ("espeak", "festival", "flite")
 
 
 @dataclass
@@ -47,7 +48,7 @@ class SynthesisConfig:
     min_word: float = 0.03  # a word's segment is at least this long (widened into the pauses)
     sample_rate: int = 16000
     style: str = "words"  # "words": one call per word, joined with pauses; "continuous": one call per utterance
-    engine: str = "espeak"  # "espeak" (espeak-ng) or "festival" (continuous only)
+    engine: str = "espeak"  # "espeak" (espeak-ng), "festival" or "flite" (these two continuous only)
 
     def __post_init__(self):
         if self.style not in STYLES:

@@ -1,9 +1,9 @@
-"""Speak a text corpus with espeak-ng or Festival, with word timings, resumably and reproducibly.
+"""Speak a text corpus with espeak-ng, Festival or Flite, with word timings, resumably and reproducibly.
 
 Two styles (:attr:`SynthesisConfig.style`): ``words`` (below: every word alone, joined with
 pauses, exact boundaries in silence) and ``continuous`` (a whole utterance in one call, word
-times from the engine's own events: :mod:`spokenw2v.continuous` for espeak-ng,
-:mod:`spokenw2v.festival` for Festival).
+times from the engine itself: :mod:`spokenw2v.continuous` for espeak-ng,
+:mod:`spokenw2v.festival` for Festival, :mod:`spokenw2v.flite` for Flite).
 
 How an utterance is made in the ``words`` style (all at espeak-ng's native 22,050 Hz, then
 resampled once):
@@ -53,6 +53,7 @@ from .continuous import speak_continuous
 from .errors import SpokenW2VError, where
 from .espeak import Espeak, check_espeak, espeak, token_phonemes
 from .festival import Festival, check_festival, festival_for_worker, speak_festival_words
+from .flite import Flite, check_flite, flite_for_worker, speak_flite_words
 from .io import SYNTHESIS_FORMAT, Segments, atomic_path, atomic_write_text, read_segments, record_payload, \
     write_audio_list, write_corpus, write_record, write_segments, write_tsv, write_word_units
 from .speechplan import (ENGINES, STYLES, SpokenUtterance, SynthesisConfig, SynthesisResult, Utterance,  # noqa: F401
@@ -141,12 +142,18 @@ def speak_continuous_espeak(engine: Espeak, words: Sequence[str], punctuation: S
     return spoken, (times.merged, times.widened)
 
 
-def speak_festival(engine: Festival, words: Sequence[str], punctuation: Sequence[str], settings: UtteranceSettings,
-                   voice_name: str, config: SynthesisConfig, label: str) -> tuple[SpokenUtterance, tuple[int, int]]:
-    """Speak a whole utterance with festival (:mod:`spokenw2v.festival`); returns it and its
-    (merged, widened) word counts."""
+#: The whole-utterance engines besides espeak-ng: each one's word-timing call.
+WHOLE_UTTERANCE = {"festival": speak_festival_words, "flite": speak_flite_words}
+
+
+def speak_whole(engine: Festival | Flite, words: Sequence[str], punctuation: Sequence[str],
+                settings: UtteranceSettings, voice_name: str, config: SynthesisConfig,
+                label: str) -> tuple[SpokenUtterance, tuple[int, int]]:
+    """Speak a whole utterance with festival or flite (``config.engine``; :mod:`spokenw2v.festival`,
+    :mod:`spokenw2v.flite`); returns it and its (merged, widened) word counts."""
     try:
-        audio, sr, times = speak_festival_words(engine, words, punctuation, voice_name, settings.rate, config.min_word)
+        audio, sr, times = WHOLE_UTTERANCE[config.engine](engine, words, punctuation, voice_name, settings.rate,
+                                                          config.min_word)
     except SpokenW2VError as exc:
         raise SpokenW2VError(f"{label}: {exc}") from None
     return place_words(audio, sr, times.start, times.end, words, settings, config), (times.merged, times.widened)
@@ -155,10 +162,12 @@ def speak_festival(engine: Festival, words: Sequence[str], punctuation: Sequence
 def check_engine(config: SynthesisConfig) -> dict[str, str]:
     """Check the engine and every voice (and espeak-ng variant) of ``config``; returns each
     voice mapped to the name the engine accepts.  Raises a one-line error otherwise."""
+    if config.engine != "espeak" and config.variants:
+        raise SpokenW2VError(f"--variants: {config.engine} voices have no variants; give --variants ''")
     if config.engine == "festival":
-        if config.variants:
-            raise SpokenW2VError("--variants: festival voices have no variants; give --variants ''")
         return check_festival(config.voices)
+    if config.engine == "flite":
+        return check_flite(config.voices)
     return check_espeak(config.voices, config.variants)
 
 
@@ -279,8 +288,8 @@ def _init_worker(config: SynthesisConfig, voices: dict[str, str], out_dir: str) 
     import soundfile  # noqa: F401
 
     _WORKER.update(config=config, voices=voices, out_dir=Path(out_dir))
-    if config.engine == "festival":
-        _WORKER["festival"] = festival_for_worker()
+    if config.engine != "espeak":
+        _WORKER["engine"] = festival_for_worker() if config.engine == "festival" else flite_for_worker()
         return
     engine = espeak()
     # Load every voice's data and warm espeak-ng up here, once, instead of in every forked
@@ -297,13 +306,13 @@ def _speak_block(block: list[tuple[int, Utterance, bool]]) -> None:
     config: SynthesisConfig = _WORKER["config"]
     voices: dict[str, str] = _WORKER["voices"]
     out_dir: Path = _WORKER["out_dir"]
-    engine = _WORKER["festival"] if config.engine == "festival" else espeak()
+    engine = espeak() if config.engine == "espeak" else _WORKER["engine"]
     for index, u, write in block:
         words, puncts = utterance_punctuation(u.text)
         settings, rng = choose_settings(config, index)
         label = f"line {u.line} (utterance {u.utt})"
-        if config.engine == "festival":
-            spoken, fixes = speak_festival(engine, words, puncts, settings, voices[settings.voice], config, label)
+        if config.engine in WHOLE_UTTERANCE:
+            spoken, fixes = speak_whole(engine, words, puncts, settings, voices[settings.voice], config, label)
         elif config.style == "continuous":
             spoken, fixes = speak_continuous_espeak(engine, words, puncts, settings, voices[settings.voice], config,
                                                     label)
@@ -330,7 +339,7 @@ def _make_block(block: list[tuple[int, Utterance, bool]]) -> int:
     Without ``os.fork`` (Windows) the block is spoken in the worker itself and the output
     is reproducible only for the same ``--jobs``.
     """
-    if not hasattr(os, "fork") or _WORKER["config"].engine == "festival":  # festival keeps no such state
+    if not hasattr(os, "fork") or _WORKER["config"].engine != "espeak":  # festival and flite keep no such state
         _speak_block(block)
         return sum(w for _, _, w in block)
     read_end, write_end = os.pipe()
@@ -472,7 +481,7 @@ def synthesize_corpus(utterances: Sequence[Utterance], out_dir: str | os.PathLik
         settings, _ = choose_settings(config, i)
         per_voice[settings.voice] = per_voice.get(settings.voice, 0) + 1
         speakers[u.utt] = speaker_name(settings)
-        pitch = settings.pitch if config.engine == "espeak" else "-"  # festival: the voice's own pitch
+        pitch = settings.pitch if config.engine == "espeak" else "-"  # festival, flite: the voice's own pitch
         rows.append([u.utt, u.line, settings.voice, settings.variant or "-", settings.rate, pitch,
                      f"{settings.gain:.4f}", len(seg), f"{dur:.4f}"])
         if continuous:

@@ -15,10 +15,11 @@ from spokenw2v.io import read_tsv
 runner = CliRunner()
 
 pytestmark = [pytest.mark.slow, requires_espeak,
-              pytest.mark.skipif(shutil.which("bible") is None, reason="needs the Debian package bible-kjv")]
+              pytest.mark.skipif(shutil.which("bible") is None, reason="needs the Debian package bible-kjv"),
+              pytest.mark.skipif(shutil.which("festival") is None, reason="needs the Debian package festival")]
 
 TINY = ["--words", "600", "--char-epochs", "1", "--unit-epochs", "1", "--voices-epochs", "1", "--textless-epochs", "1",
-        "--ae-epochs", "1",
+        "--festival-epochs", "1", "--ae-epochs", "1",
         "--k", "16", "--jobs", "1"]
 
 
@@ -60,6 +61,19 @@ def test_demo_runs_every_stage_and_prints_one_table(tmp_path):
               "curves.png", "sweep.png", "pipeline.tsv", "pipeline-voices.tsv", "word-units-voices.tsv",
               "word-units-voices.json", "warps-voices.tsv"]:
         assert (out / f).is_file(), f
+    # truly different voices: Festival's three, units made to hold across them, then consensus units
+    assert "--engine festival" in synth["synthesize-festival"] and "--style continuous" in synth["synthesize-festival"]
+    assert "--vtln leave-one-out" in synth["featurize-festival"]
+    assert "--pairs-from" in synth["cae-festival"] and "--speaker-norm" in synth["cae-festival"]
+    assert f"{out / 'cae-festival.npz'} --out" in synth["discretize-festival"]
+    assert "--consensus" in synth["word-units-festival"] and "--speakers" in synth["word-units-festival"]
+    assert (names.index("featurize-festival") < names.index("cae1-festival") < names.index("cae-festival")
+            < names.index("discretize-festival") < names.index("word-units-festival")
+            < names.index("e2e-units-festival") < names.index("evaluate"))
+    for f in ["warps-festival.tsv", "cae-festival.pt", "codebook-festival.npz", "word-units-festival.json",
+              "word-units-festival-plain.json", "runs/e2e-units-festival/vectors.vec"]:
+        assert (out / f).is_file(), f
+    assert "Festival's voices (warps " in result.output and "ABX error across speakers" in result.output
     # the textless rung: continuous speech, words discovered with no transcript, label-free types
     assert "--style continuous" in synth["synthesize-continuous"]
     assert "--segments" not in synth["featurize-continuous"] and "--segments" not in synth["discretize-continuous"]
@@ -74,7 +88,8 @@ def test_demo_runs_every_stage_and_prints_one_table(tmp_path):
     assert "Textless rung" in result.output and f"boundary F1 {found['boundary_f1']:.2f}" in result.output
     _, rows = read_tsv(out / "results.tsv", ["model", "A", "B"])
     assert [r["model"] for _, r in rows] == ["text", "two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units",
-                                             "e2e-units-voices", "e2e-textless", "e2e-textless-gold",
+                                             "e2e-units-voices", "e2e-units-festival", "e2e-textless",
+                                             "e2e-textless-gold",
                                              "null:frequency", "null:spelling", "null:random"]
     assert float(rows[0][1]["A"]) == pytest.approx(1.0)
     _, sweep = read_tsv(out / "sweep.tsv", ["model", "A"])

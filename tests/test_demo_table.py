@@ -5,7 +5,7 @@ from pathlib import Path
 
 from spokenw2v.demo import DemoConfig, DemoResult
 from spokenw2v.demo.run import check_record
-from spokenw2v.demo.table import (consensus_paragraph, model_line, results_table, statistics_paragraph,
+from spokenw2v.demo.table import (consensus_paragraph, festival_paragraph, model_line, results_table, statistics_paragraph,
                                   textless_paragraph)
 from spokenw2v.errors import SpokenW2VError
 
@@ -73,6 +73,13 @@ def test_the_paragraphs_read_the_reports_by_key():
         "Their consensus units (d/word-units-voices.tsv, what e2e-units-voices reads): 2,040 modes among 6,230 "
         "tokens; 1.63 distinct unit sequences per word type; two tokens of a type share their sequence 39.2% of "
         "the time (types with >= 10 tokens); the mode of 96.1% of tokens is a token of the same word.")
+    plain = {"speakers": {"abx_across": 0.036, "abx_within": 0.005}, "statistics": {"mean_sequences_per_type": 10.87}}
+    cons = {"speakers": {"abx_across": 0.058, "abx_within": 0.016}, "statistics": {"mean_sequences_per_type": 2.236},
+            "consensus": {"mode_same_word": 0.87}}
+    assert festival_paragraph(plain, cons, "slt 0.80, kal 1.00", Path("d/wu-f.tsv")) == (
+        "Festival's voices (warps slt 0.80, kal 1.00): their units' ABX error across speakers is 3.6% (within a "
+        "speaker 0.5%; chance 50%); with consensus (d/wu-f.tsv, what e2e-units-festival reads) 5.8%, 2.24 distinct "
+        "unit sequences per word type (before 10.87); the mode of 87.0% of tokens is a token of the same word.")
     found = {"segments_out": 675, "boundary_f1": 0.494, "boundary_precision": 0.47, "boundary_recall": 0.51,
              "tolerance_s": 0.02, "token_f1": 0.671}
     text = textless_paragraph(found, Path("d/found.tsv"), 7)
@@ -95,6 +102,7 @@ def test_the_record_holds_the_settings_and_refuses_other_ones(tmp_path):
     assert (cfg.char_ae_epochs, cfg.unit_ae_epochs) == (30, 5)
     assert DemoConfig(ae_epochs=2).unit_ae_epochs == 2
     assert DemoConfig(textless_epochs=3).settings()["textless_epochs"] == 3
+    assert DemoConfig(festival_epochs=4).settings()["festival_epochs"] == 4
     check_record(tmp_path, cfg.settings())
     assert (tmp_path / "demo.json").read_text().startswith('{\n  "format": "spokenw2v-demo",\n  "version": 1,\n'
                                                            '  "words": 600,')

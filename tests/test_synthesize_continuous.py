@@ -1,7 +1,8 @@
-"""spokenw2v synthesize --style continuous (espeak-ng events) and --engine festival."""
+"""spokenw2v synthesize --style continuous (espeak-ng events), --engine festival and --engine flite."""
 
 import hashlib
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from helpers import assert_one_error_line, requires_espeak
 from spokenw2v import festival as festival_mod
+from spokenw2v import flite as flite_mod
 from spokenw2v.cli import app
 from spokenw2v.continuous import segments_from_intervals, spoken_text, widen_touching, word_times
 from spokenw2v.errors import SpokenW2VError
@@ -21,6 +23,7 @@ from spokenw2v.speechplan import utterance_punctuation
 runner = CliRunner()
 requires_festival = pytest.mark.skipif(shutil.which("festival") is None,
                                        reason="needs festival (apt-get install festival festvox-kallpc16k)")
+requires_flite = pytest.mark.skipif(shutil.which("flite") is None, reason="needs flite (apt-get install flite)")
 
 TEXT = (
     "In the beginning God created the heaven and the earth.\n"
@@ -194,3 +197,106 @@ def test_festival_unknown_voice_and_variants_give_one_line_errors(tmp_path):
     base = ["--out", tmp_path / "o", "--engine", "festival", "--style", "continuous"]
     assert_one_error_line(_run(corpus, *base, "--voices", "nobody_diphone"), "festival has no voice 'nobody_diphone'")
     assert_one_error_line(_run(corpus, *base, "--variants", "m1"), "--variants")
+
+
+def test_flite_alignment_gives_each_spoken_phone_its_word():
+    # "in the end, god": "the" before a vowel is spoken dh iy (alone: dh ax); pauses belong to no word
+    spoken = ["pau", "ih", "n", "dh", "iy", "eh", "n", "d", "pau", "g", "aa", "d", "pau"]
+    reference = [["ih", "n"], ["dh", "ax"], ["eh", "n", "d"], ["g", "aa", "d"]]
+    assert flite_mod.align_phones(spoken, reference) == [-1, 0, 0, 1, 1, 2, 2, 2, -1, 3, 3, 3, -1]
+    # an extra spoken phone goes to the word before it; a word the engine dropped gets none
+    assert flite_mod.align_phones(["ih", "n", "t", "g", "aa", "d"], [["ih", "n"], ["g", "aa", "d"]]) == \
+        [0, 0, 0, 1, 1, 1]
+    assert flite_mod.align_phones(["ih", "n", "g", "aa", "d"], [["ih", "n"], ["dh", "ax"], ["g", "aa", "d"]]) == \
+        [0, 0, 2, 2, 2]
+    assert flite_mod.align_phones(["pau"], [["ih", "n"]]) == [-1]
+
+
+def test_flite_word_times_keep_pauses_out_and_share_a_dropped_word():
+    segments = [("pau", 0.1), ("ih", 0.2), ("n", 0.3), ("dh", 0.35), ("iy", 0.4), ("pau", 0.6), ("g", 0.7),
+                ("aa", 0.8), ("d", 0.9), ("pau", 1.0)]
+    times = flite_mod.flite_word_times(segments, [["ih", "n"], ["dh", "ax"], ["g", "aa", "d"]], 1000, 0.03)
+    assert times.start.tolist() == [100, 300, 600] and times.end.tolist() == [300, 400, 900]
+    assert (times.merged, times.widened) == (0, 0)
+    times = flite_mod.flite_word_times(segments, [["ih", "n", "dh", "iy"], ["ax"], ["g", "aa", "d"]], 1000, 0.03)
+    # "ax" was not spoken: it shares the sound of the word before it, in proportion to their phones (4:1)
+    assert times.start.tolist() == [100, 350, 600] and times.end.tolist() == [350, 400, 900]
+    assert times.merged == 1
+
+
+def test_missing_flite_names_the_package(tmp_path, monkeypatch):
+    monkeypatch.setattr(flite_mod.shutil, "which", lambda name: None)
+    result = _run(_corpus(tmp_path), "--out", tmp_path / "o", "--engine", "flite", "--style", "continuous")
+    assert_one_error_line(result, "flite is not installed", "apt-get install flite")
+    assert not (tmp_path / "o").exists()
+
+
+@requires_flite
+def test_flite_finds_the_phones_of_words_alone_in_one_call():
+    engine = flite_mod.Flite()
+    try:
+        words = ["the", "12", "don't", "the", "1984", "abram's"]
+        alone = [subprocess.run(["flite", "-voice", "slt", "-ps", "-t", w, "-o", "none"], capture_output=True,
+                                text=True, check=True).stdout.split() for w in words]
+        assert engine.word_phones("slt", words) == [[p for p in a if p != "pau"] for a in alone]
+        assert engine.word_phones("slt", ["the"]) == [["dh", "ax"]]
+    finally:
+        engine.close()
+
+
+@pytest.fixture(scope="module")
+def flite_out(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("flite")
+    result = _run(_corpus(tmp), "--out", tmp / "out", "--engine", "flite", "--style", "continuous",
+                  "--voices", "awb,slt", "--rates", "170", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    return tmp / "out"
+
+
+@requires_flite
+def test_flite_segments_cover_every_token_and_pauses_lie_between_words(flite_out):
+    gaps, sentences = _check_corpus(flite_out)
+    assert np.mean(gaps < 0.010) > 0.6
+    audio = read_audio_list(flite_out / "audio.tsv")
+    seg = read_segments(flite_out / "segments.tsv", require_words=True)
+    rows = seg.by_utterance()
+    for utt, line in zip(audio, TEXT.splitlines()):
+        samples, sr = sf.read(str(audio[utt]), dtype="float32")
+        loudness = [np.sqrt(np.mean(samples[int(seg.start[i] * sr): int(seg.end[i] * sr)] ** 2)) for i in rows[utt]]
+        _, puncts = utterance_punctuation(line)
+        for k, (i, punct) in enumerate(zip(rows[utt][:-1], puncts)):
+            if punct:  # flite pauses there: a quiet gap outside both words
+                a, b = seg.end[i], seg.start[rows[utt][k + 1]]
+                assert b - a >= 0.05, (utt, k)
+                gap = samples[int((a + 0.01) * sr): int((b - 0.01) * sr)]
+                assert np.sqrt(np.mean(gap ** 2)) < 0.2 * min(loudness[k], loudness[k + 1]), (utt, k)
+    speakers = [r.split("\t")[2] for r in (flite_out / "audio.tsv").read_text().splitlines()[1:]]
+    assert set(speakers) <= {"awb", "slt"} and len(speakers) == len(sentences)
+    table = [r.split("\t") for r in (flite_out / "utterances.tsv").read_text().splitlines()]
+    assert table[0][-2:] == ["merged", "widened"] and {r[5] for r in table[1:]} == {"-"}
+    assert all(sf.info(str(p)).samplerate == 16000 for p in audio.values())
+    assert '"engine": "flite"' in (flite_out / "synthesis.json").read_text()
+    assert not (flite_out / "phonemes.tsv").exists()
+
+
+@requires_flite
+def test_flite_is_the_same_for_any_worker_count_and_resumes(flite_out, tmp_path):
+    args = [_corpus(tmp_path), "--out", tmp_path / "b", "--engine", "flite", "--style", "continuous",
+            "--voices", "awb,slt", "--rates", "170"]
+    result = _run(*args, "--jobs", "2", "--quiet")
+    assert result.exit_code == 0, result.output
+    assert _digest(tmp_path / "b") == _digest(flite_out)
+    (tmp_path / "b" / "words" / "utt000002.fixes").unlink()  # incomplete: made again, identically
+    result = _run(*args, "--jobs", "1")
+    assert result.exit_code == 0 and "1 made, 2 kept" in " ".join(result.output.split()), result.output
+    assert _digest(tmp_path / "b") == _digest(flite_out)
+
+
+@requires_flite
+def test_flite_unknown_voice_and_variants_give_one_line_errors(tmp_path):
+    corpus = _corpus(tmp_path)
+    base = ["--out", tmp_path / "o", "--engine", "flite", "--style", "continuous"]
+    assert_one_error_line(_run(corpus, *base, "--voices", "awb,nobody"), "flite has no voice 'nobody'", "slt")
+    assert_one_error_line(_run(corpus, *base, "--variants", "m1"), "--variants", "flite")
+    assert_one_error_line(_run(corpus, "--out", tmp_path / "o", "--engine", "flite"), "--style continuous")
+    assert not (tmp_path / "o").exists()

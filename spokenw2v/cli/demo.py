@@ -36,6 +36,12 @@ def demo_command(
                                        "words), words discovered without a transcript (discover), and e2e for this "
                                        "many epochs with label-free word types, beside the same model on the "
                                        "engine's word boundaries (0 = leave it out)."),
+    festival_epochs: int = ranged(NON_NEGATIVE, 0, "--festival-epochs",
+                                  help="Add the rung of truly different voices: the text spoken continuously by "
+                                       "Festival's three voices, units made to hold across them (VTLN against the "
+                                       "other speakers, two rounds of the correspondence autoencoder, consensus "
+                                       "units), and e2e for this many epochs on them (about 20 more minutes on 2 "
+                                       "cores for 60 epochs; 0 = leave it out)."),
     ae_epochs: int = ranged(NON_NEGATIVE, 0, "--ae-epochs", help="Auto-encoder epochs of the two-stage models "
                             "(0 = 30 for characters, 5 for units)."),
     quiet: bool = QuietOption,
@@ -46,6 +52,7 @@ def demo_command(
     the end-to-end model to learn meaning from the units), a clustering-noise sweep, one
     evaluation table with its null rows and the training-curve and sweep figures.
     --voices-epochs N adds the harder rung: the same text in 24 synthesized voice settings;
+    --festival-epochs N the rung of truly different voices (another engine's three speakers);
     --textless-epochs N the rung without a transcript: continuous speech, discovered words.
 
     Every stage is logged as the spokenw2v command that re-runs it alone.  Re-running the
@@ -62,7 +69,8 @@ def demo_command(
     refuse_stdio(out, "OUT", "the demo writes a directory")
     cfg = DemoConfig(words=words, seed=seed, jobs=jobs if jobs > 0 else default_jobs(), device=device, k=k,
                      hop_ms=hop_ms, char_epochs=char_epochs, unit_epochs=unit_epochs, ae_epochs=ae_epochs,
-                     voices_epochs=voices_epochs, textless_epochs=textless_epochs)
+                     voices_epochs=voices_epochs, textless_epochs=textless_epochs,
+                     festival_epochs=festival_epochs)
     result = run_demo(out, cfg, quiet, log)
     out_console.print(result.summary, highlight=False, markup=False, soft_wrap=True)
     log(result.closing_line())

@@ -1,4 +1,4 @@
-"""``spokenw2v synthesize``: speak a text corpus with espeak-ng, with exact word timings."""
+"""``spokenw2v synthesize``: speak a text corpus with espeak-ng, Festival or Flite, with word timings."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from ..io import tokenize
 from ..rundir import check_output_dir, marked_by
 from .options import NON_NEGATIVE, SEED, ranged
 from .common import Log, QuietOption, app, check_paths, guarded, refuse_stdio
+
+#: The voices of each engine when --voices is not given.
+DEFAULT_VOICES = {"espeak": "en-us,en-gb", "festival": "kal_diphone,ked_diphone,cmu_us_slt_arctic_hts",
+                  "flite": "awb,rms,slt"}
 
 
 def parse_list(text: str, what: str) -> tuple[str, ...]:
@@ -46,34 +50,37 @@ def synthesize_command(
     voices: str = typer.Option(None, "--voices", show_default=False,
                                help="Comma-separated voices: espeak-ng voices or languages (see: espeak-ng "
                                     "--voices=en; default en-us,en-gb) or, with --engine festival, festival voices "
-                                    "(default kal_diphone,ked_diphone,cmu_us_slt_arctic_hts)."),
+                                    "(default kal_diphone,ked_diphone,cmu_us_slt_arctic_hts) or, with --engine flite, "
+                                    "flite voices (see: flite -lv; default awb,rms,slt)."),
     variants: str = typer.Option(None, "--variants", show_default=False,
                                  help="Comma-separated espeak-ng voice variants (m1-m8, f1-f5, ...; default "
-                                      "m1,m3,f1,f3); '' = none (the only choice with --engine festival)."),
+                                      "m1,m3,f1,f3); '' = none (the only choice with --engine festival or flite)."),
     rates: str = typer.Option("140,170,200", "--rates",
                               help="Comma-separated speaking rates, words per minute (festival: Duration_Stretch "
-                                   "170/rate)."),
+                                   "170/rate; flite: duration_stretch 170/rate)."),
     seed: int = ranged(SEED, 0, "--seed", help="Seed of the per-utterance choices and per-word jitter."),
     jobs: int = ranged(NON_NEGATIVE, 0, "--jobs", "-j", help="Worker processes (0 = one per CPU core)."),
     style: str = typer.Option("words", "--style",
                               help="words: each word spoken alone, joined with pauses (every boundary a silence); "
                                    "continuous: each utterance in one call, word times from the engine's events."),
     engine: str = typer.Option("espeak", "--engine",
-                               help="espeak (espeak-ng) or festival (Festival, --style continuous only)."),
+                               help="espeak (espeak-ng), festival (Festival) or flite (Flite); the last two "
+                                    "--style continuous only."),
     max_utterances: int = ranged(NON_NEGATIVE, 0, "--max-utterances",
                                                help="Speak only the first N utterances (0 = all)."),
     quiet: bool = QuietOption,
 ) -> None:
-    """Speak a text corpus with espeak-ng or Festival: 16 kHz WAVs, word segments and the transcript.
+    """Speak a text corpus with espeak-ng, Festival or Flite: 16 kHz WAVs, word segments and the transcript.
 
     Every line is one utterance.  --style words (espeak-ng): every token (as the text
     stages tokenize it) is synthesized on its own, then the words are joined with short
     pauses, so each word has exactly one segment with real silence at its boundaries;
     pitch and rate jitter per word.  --style continuous: the whole utterance in one call
     (words run together as in real speech), word times from the engine's own word and
-    phoneme events (espeak-ng) or utterance structure (festival); words the engine runs
-    together are split and counted (OUT/utterances.tsv: merged, widened).  Voice, variant
-    and rate are chosen per utterance, all seeded.
+    phoneme events (espeak-ng), utterance structure (festival) or phone times aligned to
+    each word's phones (flite); words the engine runs together are split and counted
+    (OUT/utterances.tsv: merged, widened).  Voice, variant and rate are chosen per
+    utterance, all seeded.
     Writes OUT/audio/UTT.wav, OUT/words/UTT.tsv, OUT/audio.tsv, OUT/segments.tsv,
     OUT/corpus.txt, OUT/utterances.tsv, OUT/phonemes.tsv (espeak-ng only: its phonemes of every
     token, for train --word-units) and OUT/synthesis.json.  Re-running the same
@@ -86,11 +93,10 @@ def synthesize_command(
     check_paths([corpus], [out])
     check_output_dir(out, marked_by("synthesis.json", "a synthesize output directory"),
                      "expected a synthesize output directory")
-    festival = engine == "festival"
     if voices is None:
-        voices = "kal_diphone,ked_diphone,cmu_us_slt_arctic_hts" if festival else "en-us,en-gb"
+        voices = DEFAULT_VOICES.get(engine, DEFAULT_VOICES["espeak"])
     if variants is None:
-        variants = "" if festival else "m1,m3,f1,f3"
+        variants = "m1,m3,f1,f3" if engine == "espeak" else ""
     config = SynthesisConfig(voices=parse_list(voices, "voices"), variants=parse_list(variants, "variants"),
                              rates=parse_rates(rates), seed=seed, style=style, engine=engine)
     voices_found = check_engine(config)  # before anything is read or logged

@@ -27,8 +27,9 @@ class DemoConfig:
     unit_epochs: int = 45  # unit models (e2e and two-stage) on the one-voice speech
     ae_epochs: int = 0  # auto-encoder epochs of the two-stage models (0 = CHAR_AE_EPOCHS, UNIT_AE_EPOCHS)
     voices_epochs: int = 0  # e2e on the consensus units of the many-voice speech (0 = leave that rung out)
-    voices_radius: float = 0.3  # word-units --consensus --radius of the many-voice rung
+    consensus_radius: float = 0.3  # word-units --consensus --radius of the many-voice and Festival rungs
     textless_epochs: int = 0  # e2e on words discovered in continuous speech, no label read (0 = leave that rung out)
+    festival_epochs: int = 0  # e2e on the speaker-invariant units of Festival's three voices (0 = leave that rung out)
     unit_eval_every: int = 3  # e2e on units: metrics every 3rd epoch (and the last); they cost a sixth of an epoch
     sweep_rates: tuple[float, ...] = SWEEP_RATES
 
@@ -44,12 +45,14 @@ class DemoConfig:
 
     def settings(self) -> dict:
         """What ``demo.json`` records: the options that change a result (not ``jobs``); the
-        textless rung only when asked, so that earlier demo directories still resume."""
+        textless and Festival rungs only when asked, so that earlier demo directories still resume."""
         settings = {"words": self.words, "seed": self.seed, "device": self.device, "k": self.k,
                     "hop_ms": self.hop_ms, "char_epochs": self.char_epochs, "unit_epochs": self.unit_epochs,
                     "voices_epochs": self.voices_epochs, "ae_epochs": self.ae_epochs}
         if self.textless_epochs > 0:
             settings["textless_epochs"] = self.textless_epochs
+        if self.festival_epochs > 0:
+            settings["festival_epochs"] = self.festival_epochs
         return settings
 
 
@@ -58,7 +61,23 @@ def layout(out: Path) -> dict[str, Path]:
     speech = out / "speech"
     voices = out / "speech-voices"
     continuous = out / "speech-continuous"
+    festival = out / "speech-festival"
     return {
+        "speech_festival": festival,
+        "audio_festival": festival / "audio.tsv",
+        "segments_festival": festival / "segments.tsv",
+        "mfcc_festival": out / "mfcc-festival",
+        "warps_festival": out / "warps-festival.tsv",
+        "cae1_festival": out / "cae1-festival.npz",
+        "cae1_model_festival": out / "cae1-festival.pt",
+        "cae_model_festival": out / "cae-festival.pt",
+        "feats_festival": out / "cae-festival.npz",
+        "codebook_festival": out / "codebook-festival.npz",
+        "units_festival": out / "units-festival.npz",
+        "word_units_plain_festival": out / "word-units-festival-plain.tsv",
+        "word_units_plain_festival_report": out / "word-units-festival-plain.json",
+        "word_units_festival": out / "word-units-festival.tsv",
+        "word_units_festival_report": out / "word-units-festival.json",
         "speech_continuous": continuous,
         "audio_continuous": continuous / "audio.tsv",
         "segments_continuous": continuous / "segments.tsv",

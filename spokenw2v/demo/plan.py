@@ -3,9 +3,9 @@ one of them alone), each with the file whose existence means it finished and the
 whose outputs it reads.
 
 The one-voice rung (synthesize, featurize, discretize, the text, character and unit models)
-always runs; the many-voice rung (``voices_epochs``) and the textless rung
-(``textless_epochs``) are added when asked; the noise sweep, the evaluation and the figures
-close the plan.
+always runs; the many-voice rung (``voices_epochs``), the rung of truly different voices
+(``festival_epochs``) and the textless rung (``textless_epochs``) are added when asked; the noise
+sweep, the evaluation and the figures close the plan.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from .config import DemoConfig, layout
 
-#: The models of the table (the many-voice rung adds e2e-units-voices, the textless rung
-#: e2e-textless and e2e-textless-gold).
+#: The models of the table (the many-voice rung adds e2e-units-voices, the Festival rung
+#: e2e-units-festival, the textless rung e2e-textless and e2e-textless-gold).
 MODELS = ("text", "two-stage-chars", "e2e-chars", "two-stage-units", "e2e-units")
 #: Words whose nearest neighbours the demo table shows.
 DEMO_NEIGHBOURS = "god,king,water,said"
@@ -26,6 +26,14 @@ ONE_VOICE = ("en-us", "", "170")
 #: utterance), about twice as many distinct unit sequences per word type; its units are made
 #: consistent by per-speaker VTLN (featurize --vtln auto) and consensus (word-units --consensus).
 VOICES = ("en-us,en-gb", "m1,m3,f1,f3", "140,170,200")
+#: Truly different voices: Festival's three English voices (two diphone voices, male; one HTS
+#: voice, female), continuous speech at one rate.  Their units are made to hold across the
+#: speakers by VTLN against the other speakers (featurize --vtln leave-one-out), two rounds of
+#: the correspondence autoencoder on word pairs mined across speakers (cae), then consensus units.
+FESTIVAL = ("kal_diphone,ked_diphone,cmu_us_slt_arctic_hts", "", "170")
+#: cae --max-distance of the Festival rung: mutual nearest word tokens of two speakers at a
+#: cosine distance of at most 1 are a pair.
+CAE_MAX_DISTANCE = "1"
 #: The textless rung's models: e2e with label-free word types (each distinct unit sequence a
 #: type) on the words ``discover`` found in continuous speech, and the same model on the
 #: engine's own word boundaries; both scored through the gold word each token overlaps most.
@@ -56,6 +64,8 @@ def plan(out: Path, cfg: DemoConfig) -> list[Stage]:
     stages = planner.one_voice()
     if cfg.voices_epochs > 0:  # the harder rung: the same text in many voices
         stages += planner.many_voices()
+    if cfg.festival_epochs > 0:  # truly different voices: another engine's three speakers
+        stages += planner.festival()
     if cfg.textless_epochs > 0:  # no transcript: words discovered in continuous speech, label-free types
         stages += planner.textless()
     stages += planner.noise_sweep() + planner.evaluation() + planner.figures()
@@ -85,36 +95,43 @@ class StagePlanner:
 
     def models(self) -> tuple[str, ...]:
         """The models of the table, the asked-for rungs' included."""
-        voices = ("e2e-units-voices",) if self.cfg.voices_epochs > 0 else ()
         textless = tuple(TEXTLESS) if self.cfg.textless_epochs > 0 else ()
-        return MODELS + voices + textless
+        return MODELS + self.speech_rung_models() + textless
+
+    def speech_rung_models(self) -> tuple[str, ...]:
+        """The models of the asked-for many-speaker rungs (trained on word units, with curves)."""
+        voices = ("e2e-units-voices",) if self.cfg.voices_epochs > 0 else ()
+        return voices + (("e2e-units-festival",) if self.cfg.festival_epochs > 0 else ())
 
     # the speech of a rung: synthesized, featurized, discretized
 
     def synthesize(self, rung: str, voices: tuple[str, str, str], style: tuple[str, ...] = ()) -> Stage:
+        """``style``: what comes before ``--voices`` (speech style, engine)."""
         voice, variant, rate = voices
         return Stage(named("synthesize", rung),
                      ["synthesize", self.text, "--out", str(self.path("speech", rung)), *style, "--voices", voice,
                       "--variants", variant, "--rates", rate, "--seed", self.seed, "--jobs", str(self.cfg.jobs)],
                      self.path("segments", rung))
 
-    def featurize(self, rung: str, options: list[str]) -> Stage:
-        """``options``: what comes after ``--hop-ms`` (word segments, VTLN)."""
-        feats = self.path("feats", rung)
+    def featurize(self, rung: str, options: list[str], feats_key: str = "feats") -> Stage:
+        """``options``: what comes after ``--hop-ms`` (word segments, VTLN); ``feats_key``: the
+        layout key of the output (the rung's ``feats``, which discretize reads, by default)."""
+        feats = self.path(feats_key, rung)
         return Stage(named("featurize", rung),
                      ["featurize", str(self.path("audio", rung)), "--out", str(feats), "--feature", "mfcc",
                       "--hop-ms", str(self.cfg.hop_ms), *options, "--device", "cpu"],
                      feats, (named("synthesize", rung),))
 
-    def discretize(self, rung: str, in_words: bool) -> Stage:
-        """``in_words``: k-means over the frames inside the rung's word segments only."""
+    def discretize(self, rung: str, in_words: bool, after: str = "featurize") -> Stage:
+        """``in_words``: k-means over the frames inside the rung's word segments only; ``after``:
+        the stage that writes the rung's ``feats``."""
         words = ["--segments", str(self.path("segments", rung)), "--in-words"] if in_words else []
         units = self.path("units", rung)
         return Stage(named("discretize", rung),
                      ["discretize", str(self.path("feats", rung)), "--out", str(units), "--codebook",
                       str(self.path("codebook", rung)), "--k", str(self.cfg.k), *words, "--seed", self.seed,
                       "--device", "cpu"],
-                     units, (named("featurize", rung),))
+                     units, (named(after, rung),))
 
     # the models
 
@@ -165,11 +182,45 @@ class StagePlanner:
             self.discretize("voices", in_words=True),
             Stage("word-units-voices", ["word-units", str(p["units_voices"]), str(p["segments_voices"]), "--out",
                                         str(p["word_units_voices"]), "--report", str(p["word_units_voices_report"]),
-                                        "--consensus", str(p["feats_voices"]), "--radius", f"{cfg.voices_radius:g}",
+                                        "--consensus", str(p["feats_voices"]), "--radius", f"{cfg.consensus_radius:g}",
                                         "--device", "cpu"],
                   p["word_units_voices_report"], ("discretize-voices",)),
             self.unit_model("e2e", "e2e-units-voices", ["--word-units", str(p["word_units_voices"])],
                             cfg.voices_epochs, ("word-units-voices", "text"), False),
+        ]
+
+    def festival(self) -> list[Stage]:
+        """Festival's three voices speak the text continuously; MFCC warped per speaker against
+        the others' codebook (on whole utterances); two rounds of the correspondence autoencoder
+        (pairs of word tokens across speakers found without labels, the second round's pairs
+        found with the first round's features); k-means units over in-word frames; their word
+        units with the across-speaker measures, then consensus units, which e2e reads."""
+        p, cfg = self.paths, self.cfg
+        segments, speakers = str(p["segments_festival"]), str(p["audio_festival"])
+        cae = ["cae", str(p["mfcc_festival"]), "--segments", segments, "--speakers", speakers, "--max-distance",
+               CAE_MAX_DISTANCE, "--speaker-norm", "--seed", self.seed]
+        report = ["--speakers", speakers]
+        return [
+            self.synthesize("festival", FESTIVAL, style=("--style", "continuous", "--engine", "festival")),
+            self.featurize("festival", ["--vtln", "leave-one-out", "--warps-out", str(p["warps_festival"])],
+                           feats_key="mfcc"),
+            Stage("cae1-festival", [*cae, "--model", str(p["cae1_model_festival"]), "--out", str(p["cae1_festival"])],
+                  p["cae1_festival"], ("featurize-festival",)),
+            Stage("cae-festival", [*cae, "--pairs-from", str(p["cae1_festival"]), "--model",
+                                   str(p["cae_model_festival"]), "--out", str(p["feats_festival"])],
+                  p["feats_festival"], ("cae1-festival",)),
+            self.discretize("festival", in_words=True, after="cae"),
+            Stage("word-units-festival-plain", ["word-units", str(p["units_festival"]), segments, "--out",
+                                                str(p["word_units_plain_festival"]), "--report",
+                                                str(p["word_units_plain_festival_report"]), *report],
+                  p["word_units_plain_festival_report"], ("discretize-festival",)),
+            Stage("word-units-festival", ["word-units", str(p["units_festival"]), segments, "--out",
+                                          str(p["word_units_festival"]), "--report",
+                                          str(p["word_units_festival_report"]), *report, "--consensus",
+                                          str(p["feats_festival"]), "--radius", f"{cfg.consensus_radius:g}", "--device", "cpu"],
+                  p["word_units_festival_report"], ("discretize-festival",)),
+            self.unit_model("e2e", "e2e-units-festival", ["--word-units", str(p["word_units_festival"])],
+                            cfg.festival_epochs, ("word-units-festival", "text"), False),
         ]
 
     def textless(self) -> list[Stage]:
@@ -241,7 +292,7 @@ class StagePlanner:
         """Training curves of the neural models (the models after ``text``, the textless ones
         left out: their runs are ``NAME-types``) and the noise sweep."""
         p = self.paths
-        trained = MODELS[1:] + (("e2e-units-voices",) if self.cfg.voices_epochs > 0 else ())
+        trained = MODELS[1:] + self.speech_rung_models()
         metrics = [str(self.runs / n / "metrics.tsv") for n in trained]
         return [
             Stage("plot-curves", ["plot", "curves", *metrics, "--out", str(p["curves"]), "--title",

@@ -18,7 +18,7 @@ from .config import DemoConfig, layout
 from .plan import plan
 from .scheduler import run_stages, side_by_side
 from .speech_statistics import write_pipeline_statistics
-from .table import (consensus_paragraph, figures_paragraph, models_legend, results_table, statistics_paragraph,
+from .table import (consensus_paragraph, festival_paragraph, figures_paragraph, models_legend, results_table, statistics_paragraph,
                     textless_paragraph)
 
 #: The file that marks a demo run directory and records its settings.
@@ -80,11 +80,23 @@ def summary(paths: dict[str, Path], cfg: DemoConfig, stats: dict, stats_voices: 
         lines.append(statistics_paragraph("24 voice settings", stats_voices, paths["stats_voices"], cfg))
         report = read_record(paths["word_units_voices_report"], WORD_UNITS_REPORT_FORMAT)
         lines.append(consensus_paragraph(report, paths["word_units_voices"]))
+    if cfg.festival_epochs > 0:
+        lines.append(festival_lines(paths))
     if cfg.textless_epochs > 0:
         found = read_record(paths["found_report"], NOISE_REPORT_FORMAT)["runs"][0]
         lines.append(textless_paragraph(found, paths["found"], cfg.textless_epochs))
     lines.append(figures_paragraph(paths))
     return "\n".join(lines)
+
+
+def festival_lines(paths: dict[str, Path]) -> str:
+    """The Festival rung's paragraph from its word-units reports and warp factors."""
+    from ..vtln import read_warps
+
+    plain = read_record(paths["word_units_plain_festival_report"], WORD_UNITS_REPORT_FORMAT)
+    consensus = read_record(paths["word_units_festival_report"], WORD_UNITS_REPORT_FORMAT)
+    warps = ", ".join(f"{speaker} {factor:.2f}" for speaker, factor in read_warps(paths["warps_festival"]).items())
+    return festival_paragraph(plain, consensus, warps, paths["word_units_festival"])
 
 
 def run_demo(out: Path, cfg: DemoConfig, quiet: bool, log: Callable[[str], None]) -> DemoResult:

@@ -1,7 +1,7 @@
 """What ``spokenw2v demo`` prints at the end, as text: one table of the models, the null rows
 and the noise sweep (scores with their 95 % intervals and their movement over training),
-then a legend of the models, the pipeline statistics of the units, the many-voice and
-textless rungs' figures and where the figures are."""
+then a legend of the models, the pipeline statistics of the units, the many-voice, Festival
+and textless rungs' figures and where the figures are."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Optional
 
 from ..io import read_tsv
 from ..numbers import fixed, is_missing
+from ..wordunits import percent
 from .config import DemoConfig
 
 #: The width of a score with its interval, ``+0.12  [+0.01, +0.25]``, padded.
@@ -91,8 +92,12 @@ def models_legend(cfg: DemoConfig) -> str:
     """What each model of the table is, and how to read A, A_partial, A_sem, B and the nulls."""
     voices = (f"; e2e-units-voices = e2e on the text spoken in 24 synthesized voice settings (en-us, en-gb "
               f"x 4 variants x 3 rates), MFCC warped per speaker (featurize --vtln auto), consensus units "
-              f"(word-units --consensus, radius {cfg.voices_radius:g}); {cfg.voices_epochs} epochs"
+              f"(word-units --consensus, radius {cfg.consensus_radius:g}); {cfg.voices_epochs} epochs"
               if cfg.voices_epochs > 0 else "")
+    voices += (f"; e2e-units-festival = e2e on the text spoken continuously by Festival's three voices (kal, ked: "
+               f"diphone, male; slt: HTS, female), MFCC warped per speaker against the others (featurize --vtln "
+               f"leave-one-out), two rounds of the correspondence autoencoder (cae), k-means units, consensus units "
+               f"(radius {cfg.consensus_radius:g}); {cfg.festival_epochs} epochs" if cfg.festival_epochs > 0 else "")
     return (f"Models: text = gensim skipgram on the transcript (the reference); *-chars = character sequences "
             f"of the words ({cfg.char_epochs} epochs); *-units = MFCC k-means units (k = {cfg.k}, "
             f"{1000 / cfg.hop_ms:g} frames/s) of the words spoken by one synthesized voice (espeak-ng en-us, "
@@ -126,6 +131,20 @@ def consensus_paragraph(report: dict, path: Path) -> str:
             f"per word type; two tokens of a type share their sequence {100 * stats['same_type_share']:.1f}% of "
             f"the time (types with >= 10 tokens); the mode of {100 * consensus['mode_same_word']:.1f}% of tokens "
             f"is a token of the same word.")
+
+
+def festival_paragraph(plain: dict, consensus: dict, warps: str, path: Path) -> str:
+    """The units of the Festival rung across its speakers: ``plain`` and ``consensus`` the
+    payloads of ``word-units --report`` (keys ``speakers``, ``statistics``, ``consensus``) on the
+    units and on the consensus units (``path``: their TSV, what e2e-units-festival reads);
+    ``warps`` the warp factors found, as "speaker factor" pairs."""
+    before, after = plain["speakers"], consensus["speakers"]
+    return (f"Festival's voices (warps {warps}): their units' ABX error across speakers is "
+            f"{percent(before['abx_across'])} (within a speaker {percent(before['abx_within'])}; chance 50%); "
+            f"with consensus ({path}, what e2e-units-festival reads) {percent(after['abx_across'])}, "
+            f"{consensus['statistics']['mean_sequences_per_type']:.2f} distinct unit sequences per word type "
+            f"(before {plain['statistics']['mean_sequences_per_type']:.2f}); the mode of "
+            f"{100 * consensus['consensus']['mode_same_word']:.1f}% of tokens is a token of the same word.")
 
 
 def textless_paragraph(found: dict, path: Path, epochs: int) -> str:
