@@ -27,8 +27,14 @@ are probably the same word:
    ``feature_layer`` (1-based) are the new frame features; k-means on them (``discretize``)
    gives the units.
 
+With ``speaker_norm`` every speaker's input frames are first brought to zero mean and unit
+variance per dimension (:func:`speaker_normalize`): pairs are then mined, and the encoder
+trained and applied, on frames in which a voice's channel and spectral tilt no longer tell
+speakers apart (without it, the nearest token of another voice is often another word).
+
 The encoder is saved with its configuration and input standardization and applies to new
-audio's features of the same kind (:func:`encode_features`).
+audio's features of the same kind (:func:`encode_features`; normalised per speaker first when
+it was trained so).
 """
 
 from __future__ import annotations
@@ -76,6 +82,7 @@ class CAEConfig:
     lr: float = 1e-3
     seed: int = 0
     target: Target = Target.MEAN
+    speaker_norm: bool = False  # each speaker's input frames to zero mean, unit variance (pairs, training, use)
 
     def __post_init__(self) -> None:
         """A bad value is a :class:`SpokenW2VError` naming its ``cae`` option (``--hidden``) or,
@@ -373,6 +380,10 @@ def learn_encoder(features: Sequence[Ragged], seg: Segments, speakers: Mapping[s
     is an error naming ``speakers_source``), telling ``log`` what it paired and learned."""
     from .speakers import token_speakers
 
+    if config.speaker_norm:
+        if speakers is None:
+            raise SpokenW2VError("per-speaker normalisation needs the speakers of the utterances")
+        features = speaker_normalize(features, dict(speakers), source=source)
     spk = token_speakers(seg.utt, speakers, speakers_source) if speakers is not None else list(seg.utt)
     log(f"pairing {len(seg):,} word tokens of {len(set(spk)):,} speakers (max distance {config.max_distance:g})")
     found = fit_cae(features, seg, spk, config, pairs_from=pairs_from, source=source, pairs_source=pairs_source)
@@ -434,7 +445,13 @@ def encode_corpus(encoder: Encoder, shards: Sequence[Ragged], speakers: Mapping[
                   source: str = "features") -> Ragged:
     """The encoder's features of every utterance of ``shards`` as one :class:`Ragged` (float32),
     normalised per speaker (:func:`speaker_normalize`) when ``speakers`` (utterance id ->
-    speaker) is given."""
+    speaker) is given; an encoder trained on per-speaker normalised input (``speaker_norm``)
+    reads its input normalised so too, and then needs ``speakers``."""
+    if encoder.config.speaker_norm:
+        if speakers is None:
+            raise SpokenW2VError(f"{source}: the encoder was trained on features normalised per speaker; "
+                                 f"give --speaker-norm with --speakers or --speaker-pattern")
+        shards = speaker_normalize(shards, dict(speakers), source=source)
     coded = list(encode_features(encoder, shards, source=source))
     if speakers is not None:
         coded = speaker_normalize(coded, speakers, source=source)

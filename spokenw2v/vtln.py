@@ -18,7 +18,9 @@ against a model of all speakers, here a k-means codebook):
 
 With ``leave_one_out`` each speaker is matched against a codebook of the *other* speakers'
 frames (one fit per speaker and iteration), one speaker after the other, each with the factors
-found so far (updated all at once, two speakers would each move towards the other's old place
+found so far, on each utterance's frames normalised to zero mean and unit variance (so that a
+voice's channel or spectral tilt does not pass for a vocal-tract difference: without it one of
+three flite voices, a female one, took 1.08 against the male voices) (updated all at once, two speakers would each move towards the other's old place
 and swing back and forth).  With a few very different voices a codebook of
 all speakers gives each voice centroids of its own, every speaker then fits best unwarped and
 the factors stay at 1.0; a speaker cannot match itself in a codebook that leaves it out.
@@ -96,17 +98,21 @@ def sample_utterances(speakers: Mapping[str, str], max_utterances: int, seed: in
     return out
 
 
-def _frames(featurizer: MFCCFeaturizer, wave: np.ndarray, alpha: float, spans: np.ndarray | None) -> np.ndarray:
-    """The MFCC frames of ``wave`` warped by ``alpha``; only those inside ``spans`` (W, 2) seconds when given."""
+def _frames(featurizer: MFCCFeaturizer, wave: np.ndarray, alpha: float, spans: np.ndarray | None,
+            normalise: bool = False) -> np.ndarray:
+    """The MFCC frames of ``wave`` warped by ``alpha``; only those inside ``spans`` (W, 2) seconds
+    when given; with ``normalise`` brought to zero mean and unit variance per dimension."""
     featurizer.set_warp(alpha)
     x = featurizer([wave])[0]
-    if spans is None:
-        return x
-    mask = np.zeros(len(x), dtype=bool)
-    for start, end in spans:
-        i0, i1 = frame_range(float(start), float(end), featurizer.info, len(x))
-        mask[i0:i1] = True
-    return x[mask]
+    if spans is not None:
+        mask = np.zeros(len(x), dtype=bool)
+        for start, end in spans:
+            i0, i1 = frame_range(float(start), float(end), featurizer.info, len(x))
+            mask[i0:i1] = True
+        x = x[mask]
+    if normalise and len(x):
+        x = ((x - x.mean(0)) / (x.std(0) + 1e-8)).astype(x.dtype)
+    return x
 
 
 def estimate_warps(speakers: Mapping[str, str], load: Callable[[str], np.ndarray],
@@ -133,6 +139,7 @@ def estimate_warps(speakers: Mapping[str, str], load: Callable[[str], np.ndarray
     if not chosen:
         raise SpokenW2VError("VTLN: no utterances (with words) to estimate warp factors on")
     span = (lambda u: spans[u]) if spans is not None else (lambda u: None)
+    norm = config.leave_one_out
     warps = {spk: 1.0 for spk in chosen}
     est = WarpEstimate(warps, used={spk: len(u) for spk, u in chosen.items()})
     if config.leave_one_out and len(chosen) < 2:
@@ -150,7 +157,7 @@ def estimate_warps(speakers: Mapping[str, str], load: Callable[[str], np.ndarray
         mean, std = standardization(frames)
         return mean, std, torch.from_numpy(kmeans(frames, k, mean=mean, std=std, seed=config.seed).centroids)
 
-    current = {spk: np.concatenate([_frames(featurizer, load(u), 1.0, span(u)) for u in utts])
+    current = {spk: np.concatenate([_frames(featurizer, load(u), 1.0, span(u), norm) for u in utts])
                for spk, utts in chosen.items()}  # each speaker's sample with its current factor
     for _ in range(config.iterations):
         if not config.leave_one_out:
@@ -162,14 +169,15 @@ def estimate_warps(speakers: Mapping[str, str], load: Callable[[str], np.ndarray
             waves = [load(u) for u in utts]  # one speaker's sample at a time in memory
             best = (np.inf, 1.0)
             for alpha in config.grid:
-                x = np.concatenate([_frames(featurizer, w, alpha, span(u)) for u, w in zip(utts, waves)])
+                x = np.concatenate([_frames(featurizer, w, alpha, span(u), norm) for u, w in zip(utts, waves)])
                 z = torch.from_numpy((x - mean) / std)
                 cost = float(torch.cdist(z, centres).min(dim=1).values.pow(2).mean())
                 if cost < best[0] - 1e-9 or (abs(cost - best[0]) <= 1e-9 and abs(alpha - 1) < abs(best[1] - 1)):
                     best = (cost, float(alpha))
             new[spk] = best[1]
             if best[1] != warps[spk]:  # with leave_one_out, the next speakers match this one as it now is
-                current[spk] = np.concatenate([_frames(featurizer, w, best[1], span(u)) for u, w in zip(utts, waves)])
+                current[spk] = np.concatenate([_frames(featurizer, w, best[1], span(u), norm)
+                                               for u, w in zip(utts, waves)])
             done += 1
             if progress is not None:
                 progress(done, total)

@@ -147,10 +147,38 @@ def test_cae_command_trains_saves_and_applies(tmp_path):
     assert "word pairs" in r.output and (tmp_path / "m.pt").exists()
     out = next(iter_features(tmp_path / "o.npz"))
     assert out.values.shape[1] == 6 and abs(float(out.values.mean())) < 1e-3  # normalised per speaker
-    r = CliRunner().invoke(app, ["cae", str(tmp_path / "new.npz"), "--use-model", str(tmp_path / "m.pt"),
-                                 "--out", str(tmp_path / "new-o.npz")])
+    apply = ["cae", str(tmp_path / "new.npz"), "--use-model", str(tmp_path / "m.pt"), "--out", str(tmp_path / "new-o.npz")]
+    # trained on input normalised per speaker, the encoder reads new audio normalised so too
+    assert_one_error_line(CliRunner().invoke(app, apply), "normalised per speaker", "--speaker-norm")
+    r = CliRunner().invoke(app, [*apply, "--speaker-pattern", "^([A-Z])-", "--speaker-norm"])
     assert r.exit_code == 0, r.output
     assert len(next(iter_features(tmp_path / "new-o.npz")).utt_ids) == 4
+    # applied to its own training audio, it gives what training wrote
+    r = CliRunner().invoke(app, [*base, "--use-model", str(tmp_path / "m.pt"), "--out", str(tmp_path / "again.npz"),
+                                 "--speaker-pattern", "^([A-Z])-", "--speaker-norm"])
+    assert r.exit_code == 0, r.output
+    assert np.array_equal(next(iter_features(tmp_path / "again.npz")).values, out.values)
+
+
+def test_speaker_norm_finds_more_pairs_through_a_channel(tmp_path):
+    """Speaker C says A's words through a channel (each dimension scaled and shifted): mined on
+    each speaker's normalised frames, more tokens of one word find each other across the two."""
+    feats, seg, spk = toy(seed=0, speakers=("A", "C"))
+    rng = np.random.default_rng(10)
+    gain, offset = np.exp(rng.normal(size=6)), rng.normal(size=6) * 3
+    arrays = [(np.asarray(f) * gain + offset).astype(np.float32) if u.startswith("C") else np.asarray(f)
+              for u, f in feats.items()]
+    write_features(tmp_path / "f.npz", Ragged.from_list(feats.utt_ids, arrays, feats.durations, INFO, dtype=np.float32))
+    write_segments(tmp_path / "s.tsv", seg)
+    found = {}
+    for norm in ([], ["--speaker-norm"]):
+        r = CliRunner().invoke(app, ["cae", str(tmp_path / "f.npz"), "--segments", str(tmp_path / "s.tsv"),
+                                     "--speaker-pattern", "^([A-Z])-", "--max-distance", "1", "--epochs", "1",
+                                     "--pretrain-epochs", "1", "--model", str(tmp_path / f"m{len(norm)}.pt"),
+                                     "--out", str(tmp_path / f"o{len(norm)}.npz"), *norm])
+        assert r.exit_code == 0, r.output
+        found[bool(norm)] = int(r.output.split(" word pairs")[0].split()[-1].replace(",", ""))
+    assert found[True] >= 2 * max(found[False], 1), found
 
 
 def test_cae_command_errors(tmp_path):

@@ -36,8 +36,9 @@ def cae_command(
     pairs_from: Optional[Path] = typer.Option(None, "--pairs-from", help="Find the pairs with these features "
                                               "(e.g. a first encoder's output: a second round) instead of "
                                               "FEATURES."),
-    speaker_norm: bool = typer.Option(False, "--speaker-norm", help="Normalise the output features to zero "
-                                                                   "mean and unit variance per speaker."),
+    speaker_norm: bool = typer.Option(False, "--speaker-norm", help="Normalise each speaker's features to zero "
+                                      "mean and unit variance: the input (before pairs are found and the encoder "
+                                      "is trained; an encoder trained so applies so) and the output."),
     max_distance: Optional[float] = ranged(CONSENSUS_RADIUS, None, "--max-distance",
                                            help="Largest cosine distance of a pair's word embeddings. Default 1.0."),
     hidden: Optional[int] = ranged(POSITIVE, None, "--hidden", help="Units per hidden layer. Default 100."),
@@ -83,7 +84,7 @@ def cae_command(
         enc = load_encoder(use_model)
         log(f"applying encoder {use_model} (reads {enc.info.describe()}, {enc.dim} dims)")
     else:
-        config = CAEConfig(**{k: v for k, v in given.items() if v is not None})
+        config = CAEConfig(**{k: v for k, v in given.items() if v is not None}, speaker_norm=speaker_norm)
         enc = learn_encoder(shards, read_segments(segments), table, config,
                             pairs_from=None if pairs_from is None else iter_features(pairs_from),
                             source=str(features), pairs_source=str(pairs_from),
