@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypeVar
 
 import numpy as np
 
@@ -213,3 +213,40 @@ def speak_continuous(engine: Espeak, words: Sequence[str], punctuation: Sequence
 
     min_len = int(np.ceil(min_word * engine.sample_rate))
     return audio, word_times(events, starts, len(audio), phoneme_count, min_len)
+
+
+def within_audio(times: WordTimes, n_samples: int, engine: str) -> WordTimes:
+    """``times`` with every word's end clipped to the audio's ``n_samples``; an error naming
+    ``engine`` when a word is left with no sound."""
+    times.end = np.minimum(times.end, n_samples)
+    if np.any(times.end - times.start <= 0):
+        raise SpokenW2VError(f"a word lies past the end of {engine}'s audio")
+    return times
+
+
+Engine = TypeVar("Engine")
+_WORKER_ENGINES: dict = {}
+
+
+def engine_for_worker(make: Callable[[], Engine]) -> Engine:
+    """The one engine ``make()`` of this worker process (made once, closed when the worker exits)."""
+    if make not in _WORKER_ENGINES:
+        from multiprocessing.util import Finalize
+
+        engine = _WORKER_ENGINES[make] = make()
+        Finalize(engine, engine.close, exitpriority=10)  # also when a pool worker exits
+    return _WORKER_ENGINES[make]
+
+
+def check_voices(make: Callable[[], Engine], name: str, voices: Sequence[str]) -> dict[str, str]:
+    """Start the engine ``make()`` (called ``name`` in errors) and check every voice; returns
+    each voice mapped to itself (the names the engine accepts).  Raises a one-line error otherwise."""
+    engine = make()
+    try:
+        found = engine.voices()
+    finally:
+        engine.close()
+    for v in voices:
+        if v not in found:
+            raise SpokenW2VError(f"{name} has no voice {v!r} (installed: {', '.join(found) or 'none'})")
+    return {v: v for v in voices}

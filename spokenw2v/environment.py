@@ -116,29 +116,16 @@ def _espeak_version() -> str:
         return "not installed (Debian: apt-get install espeak-ng; needed by synthesize and demo only)"
 
 
-def _festival_voices() -> str:
+def _engine_voices(name: str, packages: str) -> str:
+    """The voices of the speech engine ``name`` (``festival`` or ``flite``), or why there are none
+    (``packages``: the Debian packages to install)."""
     from .festival import Festival
-
-    try:
-        engine = Festival()
-    except SpokenW2VError:
-        return ("not installed (Debian: apt-get install festival festvox-kallpc16k; needed by "
-                "synthesize --engine festival only)")
-    try:
-        return "voices: " + (", ".join(sorted(engine.voices())) or "none")
-    except SpokenW2VError:
-        return "does not start"
-    finally:
-        engine.close()
-
-
-def _flite_voices() -> str:
     from .flite import Flite
 
     try:
-        engine = Flite()
+        engine = {"festival": Festival, "flite": Flite}[name]()
     except SpokenW2VError:
-        return "not installed (Debian: apt-get install flite; needed by synthesize --engine flite only)"
+        return f"not installed (Debian: apt-get install {packages}; needed by synthesize --engine {name} only)"
     try:
         return "voices: " + (", ".join(sorted(engine.voices())) or "none")
     except SpokenW2VError:
@@ -169,8 +156,8 @@ def report() -> list[tuple[str, str]]:
     rows.append(("torch + torchaudio", "load together" if problem is None else "BROKEN"))
     rows.append(("cuda", _cuda() if problem is None else "unknown (torch does not load)"))
     rows.append(("espeak-ng", _espeak_version()))
-    rows.append(("festival", _festival_voices()))
-    rows.append(("flite", _flite_voices()))
+    rows.append(("festival", _engine_voices("festival", "festival festvox-kallpc16k")))
+    rows.append(("flite", _engine_voices("flite", "flite")))
     differences = lock_differences()
     if differences is None:
         rows.append(("lock", "no requirements-lock.txt (installed from a package)"))

@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .continuous import WordTimes, segments_from_intervals, spoken_text
+from .continuous import WordTimes, check_voices, engine_for_worker, segments_from_intervals, spoken_text, within_audio
 from .errors import SpokenW2VError
 
 #: The Debian packages: the synthesizer and three English voices.
@@ -141,15 +141,7 @@ class Festival:
 def check_festival(voices: Sequence[str]) -> dict[str, str]:
     """Start festival and check every voice; returns each voice mapped to itself (the names
     festival's ``voice_NAME`` accepts).  Raises a one-line error otherwise."""
-    engine = Festival()
-    try:
-        found = engine.voices()
-    finally:
-        engine.close()
-    for v in voices:
-        if v not in found:
-            raise SpokenW2VError(f"festival has no voice {v!r} (installed: {', '.join(found) or 'none'})")
-    return {v: v for v in voices}
+    return check_voices(Festival, "festival", voices)
 
 
 def festival_word_times(tokens: list[list[tuple[float, float]]], words: Sequence[str], sr: int,
@@ -169,23 +161,11 @@ def speak_festival_words(engine: Festival, words: Sequence[str], punctuation: Se
     text, _ = spoken_text(words, punctuation)
     audio, sr, tokens = engine.speak(text)
     times = festival_word_times(tokens, words, sr, min_word)
-    times.end = np.minimum(times.end, len(audio))
-    if np.any(times.end - times.start <= 0):
-        raise SpokenW2VError("a word lies past the end of festival's audio")
-    return audio, sr, times
-
-
-_FESTIVAL: Festival | None = None
+    return audio, sr, within_audio(times, len(audio), "festival")
 
 
 def festival_for_worker() -> Festival:
-    """The festival process of this worker (started once, ended when the worker exits)."""
-    global _FESTIVAL
-    if _FESTIVAL is None:
-        from multiprocessing.util import Finalize
-
-        _FESTIVAL = Festival()
-        Finalize(_FESTIVAL, _FESTIVAL.close, exitpriority=10)  # also when a pool worker exits
-    return _FESTIVAL
+    """The festival of this worker (made once, closed when the worker exits)."""
+    return engine_for_worker(Festival)
 
 

@@ -31,7 +31,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .continuous import WordTimes, segments_from_intervals, spoken_text
+from .continuous import WordTimes, check_voices, engine_for_worker, segments_from_intervals, spoken_text, within_audio
 from .errors import SpokenW2VError
 
 #: The Debian package: the synthesizer and its voices (kal, kal16, awb, rms, slt, awb_time).
@@ -120,15 +120,7 @@ class Flite:
 def check_flite(voices: Sequence[str]) -> dict[str, str]:
     """Find flite and check every voice; returns each voice mapped to itself (the names
     ``flite -voice`` accepts).  Raises a one-line error otherwise."""
-    engine = Flite()
-    try:
-        found = engine.voices()
-    finally:
-        engine.close()
-    for v in voices:
-        if v not in found:
-            raise SpokenW2VError(f"flite has no voice {v!r} (installed: {', '.join(found) or 'none'})")
-    return {v: v for v in voices}
+    return check_voices(Flite, "flite", voices)
 
 
 def align_phones(spoken: Sequence[str], reference: Sequence[Sequence[str]]) -> list[int]:
@@ -192,21 +184,9 @@ def speak_flite_words(engine: Flite, words: Sequence[str], punctuation: Sequence
     text, _ = spoken_text(words, punctuation)
     audio, sr, segments = engine.speak(text, voice, NATIVE_RATE / rate)
     times = flite_word_times(segments, engine.word_phones(voice, words), sr, min_word)
-    times.end = np.minimum(times.end, len(audio))
-    if np.any(times.end - times.start <= 0):
-        raise SpokenW2VError("a word lies past the end of flite's audio")
-    return audio, sr, times
-
-
-_FLITE: Flite | None = None
+    return audio, sr, within_audio(times, len(audio), "flite")
 
 
 def flite_for_worker() -> Flite:
-    """The flite of this worker (made once, its files removed when the worker exits)."""
-    global _FLITE
-    if _FLITE is None:
-        from multiprocessing.util import Finalize
-
-        _FLITE = Flite()
-        Finalize(_FLITE, _FLITE.close, exitpriority=10)  # also when a pool worker exits
-    return _FLITE
+    """The flite of this worker (made once, closed when the worker exits)."""
+    return engine_for_worker(Flite)

@@ -18,10 +18,11 @@ against a model of all speakers, here a k-means codebook):
 
 With ``leave_one_out`` each speaker is matched against a codebook of the *other* speakers'
 frames (one fit per speaker and iteration), one speaker after the other, each with the factors
-found so far, on each utterance's frames normalised to zero mean and unit variance (so that a
-voice's channel or spectral tilt does not pass for a vocal-tract difference: without it one of
-three flite voices, a female one, took 1.08 against the male voices) (updated all at once, two speakers would each move towards the other's old place
-and swing back and forth).  With a few very different voices a codebook of
+found so far (updated all at once, two speakers would each move towards the other's old place
+and swing back and forth), on each utterance's frames normalised to zero mean and unit variance
+(so that a voice's channel or spectral tilt does not pass for a vocal-tract difference: without
+it one of three flite voices, a female one, took 1.08 against the male voices).  With a few very
+different voices a codebook of
 all speakers gives each voice centroids of its own, every speaker then fits best unwarped and
 the factors stay at 1.0; a speaker cannot match itself in a codebook that leaves it out.
 

@@ -18,8 +18,8 @@ from .config import DemoConfig, layout
 from .plan import plan
 from .scheduler import run_stages, side_by_side
 from .speech_statistics import write_pipeline_statistics
-from .table import (consensus_paragraph, festival_paragraph, figures_paragraph, models_legend, results_table, statistics_paragraph,
-                    textless_paragraph)
+from .table import (consensus_paragraph, festival_paragraph, figures_paragraph, models_legend, results_table,
+                    statistics_paragraph, textless_paragraph)
 
 #: The file that marks a demo run directory and records its settings.
 DEMO_RECORD = "demo.json"
