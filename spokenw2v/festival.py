@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .continuous import WordTimes, check_voices, engine_for_worker, segments_from_intervals, spoken_text, within_audio
+from .continuous import WordTimes, check_voices, segments_from_intervals, spoken_text, within_audio
 from .errors import SpokenW2VError
 
 #: The Debian packages: the synthesizer and three English voices.
@@ -162,10 +162,3 @@ def speak_festival_words(engine: Festival, words: Sequence[str], punctuation: Se
     audio, sr, tokens = engine.speak(text)
     times = festival_word_times(tokens, words, sr, min_word)
     return audio, sr, within_audio(times, len(audio), "festival")
-
-
-def festival_for_worker() -> Festival:
-    """The festival of this worker (made once, closed when the worker exits)."""
-    return engine_for_worker(Festival)
-
-

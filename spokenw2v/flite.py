@@ -31,7 +31,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .continuous import WordTimes, check_voices, engine_for_worker, segments_from_intervals, spoken_text, within_audio
+from .continuous import WordTimes, check_voices, segments_from_intervals, spoken_text, within_audio
 from .errors import SpokenW2VError
 
 #: The Debian package: the synthesizer and its voices (kal, kal16, awb, rms, slt, awb_time).
@@ -185,8 +185,3 @@ def speak_flite_words(engine: Flite, words: Sequence[str], punctuation: Sequence
     audio, sr, segments = engine.speak(text, voice, NATIVE_RATE / rate)
     times = flite_word_times(segments, engine.word_phones(voice, words), sr, min_word)
     return audio, sr, within_audio(times, len(audio), "flite")
-
-
-def flite_for_worker() -> Flite:
-    """The flite of this worker (made once, closed when the worker exits)."""
-    return engine_for_worker(Flite)

@@ -45,15 +45,15 @@ import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from .continuous import speak_continuous
+from .continuous import WordTimes, engine_for_worker, speak_continuous
 from .errors import SpokenW2VError, where
 from .espeak import Espeak, check_espeak, espeak, token_phonemes
-from .festival import Festival, check_festival, festival_for_worker, speak_festival_words
-from .flite import Flite, check_flite, flite_for_worker, speak_flite_words
+from .festival import Festival, check_festival, speak_festival_words
+from .flite import Flite, check_flite, speak_flite_words
 from .io import SYNTHESIS_FORMAT, Segments, atomic_path, atomic_write_text, read_segments, record_payload, \
     write_audio_list, write_corpus, write_record, write_segments, write_tsv, write_word_units
 from .speechplan import (ENGINES, STYLES, SpokenUtterance, SynthesisConfig, SynthesisResult, Utterance,  # noqa: F401
@@ -142,8 +142,18 @@ def speak_continuous_espeak(engine: Espeak, words: Sequence[str], punctuation: S
     return spoken, (times.merged, times.widened)
 
 
-#: The whole-utterance engines besides espeak-ng: each one's word-timing call.
-WHOLE_UTTERANCE = {"festival": speak_festival_words, "flite": speak_flite_words}
+class WholeUtteranceEngine(NamedTuple):
+    """An engine that speaks whole utterances only: its program (one per worker), its voice
+    check and its word-timing call."""
+
+    make: Callable[[], Festival | Flite]
+    check: Callable[[Sequence[str]], dict[str, str]]
+    speak_words: Callable[..., tuple[np.ndarray, int, WordTimes]]
+
+
+#: The whole-utterance engines besides espeak-ng.
+WHOLE_UTTERANCE = {"festival": WholeUtteranceEngine(Festival, check_festival, speak_festival_words),
+                   "flite": WholeUtteranceEngine(Flite, check_flite, speak_flite_words)}
 
 
 def speak_whole(engine: Festival | Flite, words: Sequence[str], punctuation: Sequence[str],
@@ -152,8 +162,8 @@ def speak_whole(engine: Festival | Flite, words: Sequence[str], punctuation: Seq
     """Speak a whole utterance with festival or flite (``config.engine``; :mod:`spokenw2v.festival`,
     :mod:`spokenw2v.flite`); returns it and its (merged, widened) word counts."""
     try:
-        audio, sr, times = WHOLE_UTTERANCE[config.engine](engine, words, punctuation, voice_name, settings.rate,
-                                                          config.min_word)
+        audio, sr, times = WHOLE_UTTERANCE[config.engine].speak_words(engine, words, punctuation, voice_name,
+                                                                      settings.rate, config.min_word)
     except SpokenW2VError as exc:
         raise SpokenW2VError(f"{label}: {exc}") from None
     return place_words(audio, sr, times.start, times.end, words, settings, config), (times.merged, times.widened)
@@ -164,10 +174,8 @@ def check_engine(config: SynthesisConfig) -> dict[str, str]:
     voice mapped to the name the engine accepts.  Raises a one-line error otherwise."""
     if config.engine != "espeak" and config.variants:
         raise SpokenW2VError(f"--variants: {config.engine} voices have no variants; give --variants ''")
-    if config.engine == "festival":
-        return check_festival(config.voices)
-    if config.engine == "flite":
-        return check_flite(config.voices)
+    if config.engine in WHOLE_UTTERANCE:
+        return WHOLE_UTTERANCE[config.engine].check(config.voices)
     return check_espeak(config.voices, config.variants)
 
 
@@ -288,8 +296,8 @@ def _init_worker(config: SynthesisConfig, voices: dict[str, str], out_dir: str) 
     import soundfile  # noqa: F401
 
     _WORKER.update(config=config, voices=voices, out_dir=Path(out_dir))
-    if config.engine != "espeak":
-        _WORKER["engine"] = festival_for_worker() if config.engine == "festival" else flite_for_worker()
+    if config.engine in WHOLE_UTTERANCE:
+        _WORKER["engine"] = engine_for_worker(WHOLE_UTTERANCE[config.engine].make)
         return
     engine = espeak()
     # Load every voice's data and warm espeak-ng up here, once, instead of in every forked

@@ -22,9 +22,9 @@ found so far (updated all at once, two speakers would each move towards the othe
 and swing back and forth), on each utterance's frames normalised to zero mean and unit variance
 (so that a voice's channel or spectral tilt does not pass for a vocal-tract difference: without
 it one of three flite voices, a female one, took 1.08 against the male voices).  With a few very
-different voices a codebook of
-all speakers gives each voice centroids of its own, every speaker then fits best unwarped and
-the factors stay at 1.0; a speaker cannot match itself in a codebook that leaves it out.
+different voices a codebook of all speakers gives each voice centroids of its own, every speaker
+then fits best unwarped and the factors stay at 1.0; a speaker cannot match itself in a codebook
+that leaves it out.
 
 With word segments only frames inside words count (silence carries no vocal tract).  A
 "speaker" is whatever groups utterances (an id pattern, a column of the audio list, or each
