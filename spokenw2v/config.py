@@ -126,6 +126,27 @@ DEFAULT_PRESET = Preset.fast
 #: a second there, and a corpus 30 times larger about half a minute per worker.
 TEXT_EPOCHS = 30
 
+#: Default epochs of ``e2e`` when ``--epochs`` is not given, by symbols and scale s (larger s as the
+#: largest listed): the epochs at which the ``fast`` preset's test A_partial had reached its
+#: plateau on 30 000 words of both the embedded text and Debian's fortunes (bench/RESULTS.md,
+#: "Presets and default epochs on two genres").  Larger corpora need more: on 100 000 words of
+#: the embedded text s = 1 levels off at about 400 epochs.  ``two-stage`` keeps
+#: :data:`NEURAL_EPOCHS`: its epochs are the second stage's, not measured to a plateau here.
+E2E_EPOCHS: dict[tuple[str, int], int] = {("chars", 1): 150, ("chars", 2): 150, ("units", 1): 150}
+
+#: Default epochs of ``two-stage`` (its second stage) and of any kind not in :data:`E2E_EPOCHS`.
+NEURAL_EPOCHS = 20
+
+
+def default_epochs(kind: str, symbols: str, scale: int) -> int:
+    """The epochs a neural run trains when ``--epochs`` is not given."""
+    if kind != Kind.e2e.value:
+        return NEURAL_EPOCHS
+    known = [s for sym, s in E2E_EPOCHS if sym == symbols]
+    if not known:
+        return NEURAL_EPOCHS
+    return E2E_EPOCHS[(symbols, min(scale, max(known)))]
+
 
 @dataclass
 class TrainConfig:
@@ -167,7 +188,8 @@ class TrainConfig:
     #: padded GRU calls per encoder per step (sequences sorted by length); only the speed
     #: depends on it (padding never changes a result), so a resumed run may change it
     length_buckets: int = checked(4, POSITIVE, "--length-buckets", resumable=True)
-    epochs: int = checked(20, NON_NEGATIVE, "--epochs", resumable=True)  # a resumed run may extend it
+    #: a resumed run may extend it; from :func:`default_epochs` when None
+    epochs: int | None = checked(None, NON_NEGATIVE, "--epochs", resumable=True)
     seed: int = checked(0, SEED, "--seed")
     amp: bool = True  # bf16 autocast, CUDA only
     #: tokens averaged into a word type's vector (seeded choice)
@@ -204,6 +226,7 @@ class TrainConfig:
             lr=steps[1] if self.lr is None else self.lr,
             pool_size=batch if self.pool_size is None else self.pool_size,
             warmup=steps[2] if self.warmup is None else self.warmup,
+            epochs=default_epochs(self.kind, self.symbols, s) if self.epochs is None else self.epochs,
             lr_schedule=preset.schedule.value if self.lr_schedule is None else self.lr_schedule,
         )
         cfg = TrainConfig(**values)

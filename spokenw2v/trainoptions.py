@@ -73,9 +73,10 @@ class TrainOptions:
                                       "with --test-seed).", kept=INPUT, resume="same")
     test_seed: Optional[int] = option(None, "Seed of the drawn test set (default 0; with --resume the run's own).",
                                       range=SEED, kept=RECORD, resume="same")
-    epochs: Optional[int] = option(None, "Epochs (text/oracle default 30, neural 20; with --resume a larger value "
-                                   "extends the run). text/oracle: gensim's own default of 5 leaves a 30k-word "
-                                   "corpus far from converged; 30 is close (docs/commands.md).",
+    epochs: Optional[int] = option(None, "Epochs (text/oracle default 30; e2e 150, where 30k words reached their plateau; "
+                                   "two-stage 20; with --resume a larger value extends the run). text/oracle: "
+                                   "gensim's own default of 5 leaves a 30k-word corpus far from converged; 30 is "
+                                   "close (docs/commands.md).",
                                    config="epochs", text="epochs")
     scale: Optional[int] = option(None, "Model scale s: GRU width 50*s, s GRU layers, s linear layers, 100*s "
                                   "dimensions (default 1).", "--scale", "-s", config="scale")

@@ -205,6 +205,27 @@ def test_resume_after_interruption_reproduces_the_uninterrupted_run(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_default_epochs_by_kind_symbols_and_scale():
+    from spokenw2v.config import E2E_EPOCHS, NEURAL_EPOCHS, merged_config
+
+    def epochs(**given):
+        return TrainConfig(vocab_size=5, **given).resolved().epochs
+
+    assert epochs(symbols="chars") == E2E_EPOCHS[("chars", 1)]
+    assert epochs(symbols="chars", scale=2) == E2E_EPOCHS[("chars", 2)]
+    assert epochs(symbols="chars", scale=4) == E2E_EPOCHS[("chars", 2)]  # the largest measured s
+    assert epochs(symbols="units") == E2E_EPOCHS[("units", 1)]
+    assert epochs(symbols="units", kind="two-stage") == NEURAL_EPOCHS
+    assert epochs(symbols="chars", epochs=3) == 3
+    assert min(E2E_EPOCHS.values()) > NEURAL_EPOCHS  # e2e trains to its plateau, not 20 epochs
+    # a fresh run resolves the default; a resumed run keeps its checkpoint's epochs unless given
+    base = dict(kind="e2e", symbols="chars", vocab_size=5)
+    assert merged_config(base, {"epochs": None}).epochs == E2E_EPOCHS[("chars", 1)]
+    saved = TrainConfig(vocab_size=5, epochs=7).resolved().to_dict()
+    assert merged_config(base, {"epochs": None}, saved, "last.pt").epochs == 7
+    assert merged_config(base, {"epochs": 9}, saved, "last.pt").epochs == 9
+
+
 def test_warmup_schedule_is_applied_by_global_step(tmp_path):
     cfg = TrainConfig(vocab_size=5, lr=0.01, warmup=4).resolved()
     assert [cfg.lr_at(i) for i in range(6)] == pytest.approx([0.0025, 0.005, 0.0075, 0.01, 0.01, 0.01])
