@@ -92,9 +92,9 @@ class PresetValues:
     warmup: int  # steps over which the learning rate rises linearly from lr/warmup to lr (0 = off)
     schedule: Schedule = Schedule.constant  # the learning rate after the warm-up
     batch_tokens: int = 512  # centre words per step
-    #: characters at s = 1: (centre words per step, learning rate, warm-up steps) in place of
-    #: (batch_tokens, lr, warmup); None = the same as speech units
-    chars_steps: tuple[int, float, int] | None = None
+    #: characters at s = 1: (centre words per step, learning rate, warm-up steps, schedule) in
+    #: place of (batch_tokens, lr, warmup, schedule); None = the same as speech units
+    chars_steps: tuple[int, float, int, Schedule] | None = None
 
 
 #: ``paper``: the published settings (lr 1e-3, 1e-4 for s > 2; negatives drawn uniformly from
@@ -107,15 +107,19 @@ class PresetValues:
 #: times larger steps reached the same quality 2.1-2.8 times sooner in CPU time (3 seeds on
 #: Genesis, 1 on held-out Matthew; bench/RESULTS.md, "Time to meaning").  On speech units larger
 #: steps learned less per epoch and saved little per epoch (the sequences are 3.7 times longer),
-#: so units keep 512.  The warm-up matters at s = 2, the largest scale that gets the high rate:
-#: Adam's first steps move every weight by about ``lr`` whatever the gradient's size (so
+#: so units keep 512.  On characters at s = 1 the rate decays to 0 by a cosine over the run: at a
+#: constant 1e-2 the model stalled on 100 000 words of Debian's fortunes (test A_partial 0.13-0.22
+#: from epoch 100 to 224), where the cosine reached 0.2 in 441 CPU s and went on rising, and on
+#: the embedded text it changed nothing before the plateau (bench/RESULTS.md, "Presets and
+#: default epochs on two genres").  The warm-up matters at s = 2, the largest scale that gets the
+#: high rate: Adam's first steps move every weight by about ``lr`` whatever the gradient's size (so
 #: clipping the gradient norm does not limit them), and through two GRU layers and two linear
 #: layers such steps at 5e-3 blew single-step losses up to ~300 (from the starting 41.6) in the
 #: first epoch.
 PRESETS: dict[Preset, PresetValues] = {
     Preset.paper: PresetValues(lr=1e-3, lr_large=1e-4, noise_power=1.0, subsample=0.0, warmup=0),
     Preset.fast: PresetValues(lr=5e-3, lr_large=5e-4, noise_power=0.75, subsample=1e-3, warmup=100,
-                              chars_steps=(2048, 1e-2, 25)),
+                              chars_steps=(2048, 1e-2, 25, Schedule.cosine)),
 }
 
 DEFAULT_PRESET = Preset.fast
@@ -213,7 +217,7 @@ class TrainConfig:
             raise SpokenW2VError(str(exc)) from None
         values = asdict(self)
         steps = (preset.chars_steps if self.symbols == "chars" and s == 1 and preset.chars_steps else
-                 (preset.batch_tokens, preset.lr if s <= 2 else preset.lr_large, preset.warmup))
+                 (preset.batch_tokens, preset.lr if s <= 2 else preset.lr_large, preset.warmup, preset.schedule))
         batch = steps[0] if self.batch_tokens is None else self.batch_tokens
         values.update(
             batch_tokens=batch,
@@ -227,7 +231,7 @@ class TrainConfig:
             pool_size=batch if self.pool_size is None else self.pool_size,
             warmup=steps[2] if self.warmup is None else self.warmup,
             epochs=default_epochs(self.kind, self.symbols, s) if self.epochs is None else self.epochs,
-            lr_schedule=preset.schedule.value if self.lr_schedule is None else self.lr_schedule,
+            lr_schedule=steps[3].value if self.lr_schedule is None else self.lr_schedule,
         )
         cfg = TrainConfig(**values)
         for f in fields(cfg):  # in order: --scale before the sizes derived from it

@@ -245,7 +245,10 @@ def noise_waves(*lengths, seed=0):
 
 
 #: Sizes of the tiny skipgram models the training tests build.
-TINY_TRAIN = dict(embed_dim=8, hidden=8, dim=16, negatives=5, pool_size=64, batch_tokens=64, window=2, warmup=0)
+#: a constant rate (not the characters' cosine), so that a run resumed with more --epochs trains as
+#: one run of those epochs would
+TINY_TRAIN = dict(embed_dim=8, hidden=8, dim=16, negatives=5, pool_size=64, batch_tokens=64, window=2, warmup=0,
+                  lr_schedule="constant")
 
 
 def topic_corpus(n_sentences: int = 120, seed: int = 0) -> list[list[str]]:

@@ -411,8 +411,14 @@ def test_learning_rate_schedules_by_hand():
     assert [cfg.lr_at(100, p) for p in (0.0, 0.5, 1.0)] == pytest.approx([0.01, 0.005, 0.0])
     cfg = TrainConfig(vocab_size=5, lr=0.01, warmup=4, lr_schedule="linear").resolved()
     assert cfg.lr_at(1, 0.5) == pytest.approx(0.01 * 0.5 * 2 / 4)  # warm-up times the schedule
-    assert TrainConfig(vocab_size=5).resolved().lr_schedule == "constant"
-    saved = {k: v for k, v in TrainConfig(vocab_size=5).resolved().to_dict().items() if k != "lr_schedule"}
+    # fast decays the rate by a cosine on characters at s = 1 only; paper and the rest keep it constant
+    assert TrainConfig(vocab_size=5, symbols="chars").resolved().lr_schedule == "cosine"
+    assert TrainConfig(vocab_size=5, symbols="chars", scale=2).resolved().lr_schedule == "constant"
+    assert TrainConfig(vocab_size=5, symbols="units").resolved().lr_schedule == "constant"
+    assert TrainConfig(vocab_size=5, preset="paper").resolved().lr_schedule == "constant"
+    assert TrainConfig(vocab_size=5, lr_schedule="constant").resolved().lr_schedule == "constant"
+    saved = {k: v for k, v in TrainConfig(vocab_size=5, symbols="units").resolved().to_dict().items()
+             if k != "lr_schedule"}
     assert TrainConfig.from_dict(saved).lr_schedule == "constant"
     with pytest.raises(SpokenW2VError, match="Schedule"):
         TrainConfig(vocab_size=5, lr_schedule="step").resolved()
