@@ -131,11 +131,13 @@ DEFAULT_PRESET = Preset.fast
 TEXT_EPOCHS = 30
 
 #: Default epochs of ``e2e`` when ``--epochs`` is not given, by symbols and scale s (larger s as the
-#: largest listed): the epochs at which the ``fast`` preset's test A_partial had reached its
-#: plateau on 30 000 words of both the embedded text and Debian's fortunes (bench/RESULTS.md,
-#: "Presets and default epochs on two genres").  Larger corpora need more: on 100 000 words of
-#: the embedded text s = 1 levels off at about 400 epochs.  ``two-stage`` keeps
-#: :data:`NEURAL_EPOCHS`: its epochs are the second stage's, not measured to a plateau here.
+#: largest listed): at s = 1 the ``fast`` preset's test A_partial had reached its plateau by
+#: 100-120 epochs on 30 000 words of both the embedded text and Debian's fortunes, characters and
+#: one-voice units alike (bench/RESULTS.md, "Presets and default epochs on two genres"); s = 2
+#: takes the same, not shown to be its plateau (on 100 000 words it was still rising at 150).
+#: Larger corpora need more: on 100 000 words of the embedded text s = 1 levels off at about 250.
+#: ``two-stage`` keeps :data:`NEURAL_EPOCHS`: its epochs are the second stage's, not measured to a
+#: plateau here.
 E2E_EPOCHS: dict[tuple[str, int], int] = {("chars", 1): 150, ("chars", 2): 150, ("units", 1): 150}
 
 #: Default epochs of ``two-stage`` (its second stage) and of any kind not in :data:`E2E_EPOCHS`.
