@@ -87,7 +87,7 @@ class TrainOptions:
     preset: Optional[Preset] = option(
         None, f"Optimisation preset of the neural kinds (default {DEFAULT_PRESET.value}): fast = lr 5e-3 (5e-4 for "
         f"s > 2) with a 100-step warm-up, subsampling 1e-3, unigram^0.75 negatives (characters at s = 1: 2048 "
-        f"centre words per step, lr 1e-2, 25-step warm-up); paper = lr 1e-3 (1e-4 for s > 2), no warm-up, no "
+        f"centre words per step, lr 1e-2, 25-step warm-up, cosine decay to 0); paper = lr 1e-3 (1e-4 for s > 2), no warm-up, no "
         f"subsampling, uniform negatives.", config="preset")
     lr: Optional[float] = option(None, "Learning rate (AdamW; default from the preset).", config="lr")
     warmup: Optional[int] = option(None, "Steps over which the learning rate rises linearly to --lr (0 = off; "
