@@ -8,7 +8,7 @@ import math
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 from .errors import SpokenW2VError
 from .settings import AT_LEAST_ZERO, FINITE, LEARNING_RATE, NON_NEGATIVE, POSITIVE, SEED, check_range, checked
@@ -83,6 +83,15 @@ class Activation(str, enum.Enum):
 # --------------------------------------------------------------------------- configuration
 
 
+class Steps(NamedTuple):
+    """How a preset steps: centre words per step, learning rate, warm-up steps, schedule."""
+
+    batch_tokens: int
+    lr: float
+    warmup: int
+    schedule: Schedule
+
+
 @dataclass(frozen=True)
 class PresetValues:
     lr: float  # AdamW learning rate for s <= 2
@@ -92,9 +101,9 @@ class PresetValues:
     warmup: int  # steps over which the learning rate rises linearly from lr/warmup to lr (0 = off)
     schedule: Schedule = Schedule.constant  # the learning rate after the warm-up
     batch_tokens: int = 512  # centre words per step
-    #: characters at s = 1: (centre words per step, learning rate, warm-up steps, schedule) in
-    #: place of (batch_tokens, lr, warmup, schedule); None = the same as speech units
-    chars_steps: tuple[int, float, int, Schedule] | None = None
+    #: characters at s = 1, in place of (batch_tokens, lr, warmup, schedule); None = the same as
+    #: speech units
+    chars_steps: Steps | None = None
 
 
 #: ``paper``: the published settings (lr 1e-3, 1e-4 for s > 2; negatives drawn uniformly from
@@ -119,7 +128,7 @@ class PresetValues:
 PRESETS: dict[Preset, PresetValues] = {
     Preset.paper: PresetValues(lr=1e-3, lr_large=1e-4, noise_power=1.0, subsample=0.0, warmup=0),
     Preset.fast: PresetValues(lr=5e-3, lr_large=5e-4, noise_power=0.75, subsample=1e-3, warmup=100,
-                              chars_steps=(2048, 1e-2, 25, Schedule.cosine)),
+                              chars_steps=Steps(2048, 1e-2, 25, Schedule.cosine)),
 }
 
 DEFAULT_PRESET = Preset.fast
@@ -219,8 +228,8 @@ class TrainConfig:
             raise SpokenW2VError(str(exc)) from None
         values = asdict(self)
         steps = (preset.chars_steps if self.symbols == "chars" and s == 1 and preset.chars_steps else
-                 (preset.batch_tokens, preset.lr if s <= 2 else preset.lr_large, preset.warmup, preset.schedule))
-        batch = steps[0] if self.batch_tokens is None else self.batch_tokens
+                 Steps(preset.batch_tokens, preset.lr if s <= 2 else preset.lr_large, preset.warmup, preset.schedule))
+        batch = steps.batch_tokens if self.batch_tokens is None else self.batch_tokens
         values.update(
             batch_tokens=batch,
             hidden=50 * s if self.hidden is None else self.hidden,
@@ -229,11 +238,11 @@ class TrainConfig:
             dim=100 * s if self.dim is None else self.dim,
             noise_power=preset.noise_power if self.noise_power is None else self.noise_power,
             subsample=preset.subsample if self.subsample is None else self.subsample,
-            lr=steps[1] if self.lr is None else self.lr,
+            lr=steps.lr if self.lr is None else self.lr,
             pool_size=batch if self.pool_size is None else self.pool_size,
-            warmup=steps[2] if self.warmup is None else self.warmup,
+            warmup=steps.warmup if self.warmup is None else self.warmup,
             epochs=default_epochs(self.kind, self.symbols, s) if self.epochs is None else self.epochs,
-            lr_schedule=steps[3].value if self.lr_schedule is None else self.lr_schedule,
+            lr_schedule=steps.schedule.value if self.lr_schedule is None else self.lr_schedule,
         )
         cfg = TrainConfig(**values)
         for f in fields(cfg):  # in order: --scale before the sizes derived from it

@@ -73,10 +73,10 @@ class TrainOptions:
                                       "with --test-seed).", kept=INPUT, resume="same")
     test_seed: Optional[int] = option(None, "Seed of the drawn test set (default 0; with --resume the run's own).",
                                       range=SEED, kept=RECORD, resume="same")
-    epochs: Optional[int] = option(None, "Epochs (text/oracle default 30; e2e 150, where 30k words reached their plateau; "
-                                   "two-stage 20; with --resume a larger value extends the run). text/oracle: "
-                                   "gensim's own default of 5 leaves a 30k-word corpus far from converged; 30 is "
-                                   "close (docs/commands.md).",
+    epochs: Optional[int] = option(None, "Epochs (text/oracle default 30; e2e 150, where 30k words reached their "
+                                   "plateau; two-stage 20; with --resume a larger value extends the run). "
+                                   "text/oracle: gensim's own default of 5 leaves a 30k-word corpus far from "
+                                   "converged; 30 is close (docs/commands.md).",
                                    config="epochs", text="epochs")
     scale: Optional[int] = option(None, "Model scale s: GRU width 50*s, s GRU layers, s linear layers, 100*s "
                                   "dimensions (default 1).", "--scale", "-s", config="scale")
@@ -87,8 +87,8 @@ class TrainOptions:
     preset: Optional[Preset] = option(
         None, f"Optimisation preset of the neural kinds (default {DEFAULT_PRESET.value}): fast = lr 5e-3 (5e-4 for "
         f"s > 2) with a 100-step warm-up, subsampling 1e-3, unigram^0.75 negatives (characters at s = 1: 2048 "
-        f"centre words per step, lr 1e-2, 25-step warm-up, cosine decay to 0); paper = lr 1e-3 (1e-4 for s > 2), no warm-up, no "
-        f"subsampling, uniform negatives.", config="preset")
+        f"centre words per step, lr 1e-2, 25-step warm-up, cosine decay to 0); paper = lr 1e-3 (1e-4 for s > 2), "
+        f"no warm-up, no subsampling, uniform negatives.", config="preset")
     lr: Optional[float] = option(None, "Learning rate (AdamW; default from the preset).", config="lr")
     warmup: Optional[int] = option(None, "Steps over which the learning rate rises linearly to --lr (0 = off; "
                                    "default from the preset: fast 100 (characters at s = 1: 25), paper 0).",
