@@ -6,7 +6,8 @@
 # Installs the wheels of bench/wheels/ and the project as bench/gpu_check.sh does, then runs
 # bench/scale/study.py at the largest corpora the machine carries (the embedded text whole,
 # about 790k words, close to LibriSpeech train-clean-100's ~1M; fortunes as far as they go),
-# s = 1..4, e2e and two-stage on characters, 3 seeds, comparing at equal wall time
+# s = 1..4, e2e and two-stage on characters, 3 seeds, train's default epochs (--epochs N after
+# --root for more), comparing at equal wall time
 # (--clock elapsed_s: CPU time does not measure GPU work).  Resumable: run it again after an
 # interruption and the finished points are kept.  Options after --root go to study.py and
 # replace the defaults below where they repeat one (argparse keeps the last).
@@ -30,4 +31,4 @@ if [ "${SKIP_INSTALL:-0}" = 0 ]; then
 fi
 exec "$PY" bench/scale/study.py --root "$root" --spokenw2v "$PY -m spokenw2v" \
     --genres kjv fortunes --words 100000 300000 790000 --scales 1 2 3 4 --kinds e2e two-stage \
-    --seeds 0 1 2 --epochs 60 --clock elapsed_s --budget 1800 "$@"
+    --seeds 0 1 2 --clock elapsed_s --budget 1800 "$@"
